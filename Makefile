@@ -1,0 +1,88 @@
+# Renkei developer tasks (GNU make).
+#
+#   make run         local PostgreSQL + release build + migrate/tenants/demo, then serve
+#   make test        local PostgreSQL + cargo test (+ browser tests when present)
+#   make lint        rustfmt check + clippy with warnings denied
+#
+# Set RENKEI__DATABASE__URL to use an existing database instead of the
+# project-local cluster in .data/pg (port: RENKEI_PG_PORT, default 54329).
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+# Prerequisites (deps, db, build) must run in order.
+.NOTPARALLEL:
+
+PG := scripts/pg-local.sh
+BIN := target/release/renkei
+# Debian packages needed to build (openssl-sys).
+BUILD_PKGS := pkg-config libssl-dev
+
+.PHONY: help deps db db-stop build run test e2e fmt lint clean-data
+
+help:
+	@echo "targets: deps db db-stop build run test e2e fmt lint clean-data"
+
+deps:
+	@missing=(); \
+	if command -v dpkg >/dev/null 2>&1; then \
+	  for p in $(BUILD_PKGS); do \
+	    dpkg -s "$$p" >/dev/null 2>&1 || missing+=("$$p"); \
+	  done; \
+	else \
+	  echo "==> dpkg not found; assuming build dependencies ($(BUILD_PKGS)) are installed"; \
+	fi; \
+	if (( $${#missing[@]} )); then \
+	  sudo=(); [[ "$$(id -u)" == 0 ]] || sudo=(sudo); \
+	  echo "==> installing $${missing[*]}"; \
+	  "$${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq; \
+	  "$${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$${missing[@]}" >/dev/null; \
+	fi
+# PostgreSQL itself is installed on demand by $(PG).
+
+db:
+	@if [[ -n "$${RENKEI__DATABASE__URL:-}" ]]; then \
+	  echo "==> using configured database from RENKEI__DATABASE__URL"; \
+	else \
+	  $(PG) start; \
+	fi
+
+db-stop:
+	@$(PG) stop
+
+build:
+	cargo build --release --locked
+
+run: deps db build
+	@if [[ -z "$${RENKEI__DATABASE__URL:-}" ]]; then \
+	  export RENKEI__DATABASE__URL="$$($(PG) url)"; \
+	fi; \
+	set -x; \
+	$(BIN) migrate; \
+	$(BIN) tenants apply tenants; \
+	$(BIN) demo seed; \
+	exec $(BIN) serve
+
+test: deps db
+	@export RENKEI_TEST_DATABASE_URL="$${RENKEI__DATABASE__URL:-$$($(PG) url)}"; \
+	echo "==> cargo test --locked"; \
+	cargo test --locked; \
+	if [[ -f tests/e2e/package.json ]]; then \
+	  scripts/e2e.sh; \
+	fi
+
+# Browser tests only (expects target/debug/renkei from a previous cargo test/build).
+e2e: deps db
+	@export RENKEI_TEST_DATABASE_URL="$${RENKEI__DATABASE__URL:-$$($(PG) url)}"; \
+	scripts/e2e.sh
+
+fmt:
+	cargo fmt
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets --locked -- -D warnings
+
+clean-data:
+	@if [[ -d .data/pg ]]; then $(PG) stop; fi
+	rm -rf .data

@@ -1,0 +1,226 @@
+//! The `renkei` command line.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+use crate::db::{Db, migrate};
+use crate::sandbox::{self, Email, LoginId, NewAccount, NewCustomer};
+use crate::startup::Application;
+use crate::tenancy::{TenantSlug, manifest};
+use crate::web::Lang;
+
+#[derive(Parser)]
+#[command(
+    name = "renkei",
+    version,
+    about = "API service consent portal for credit unions"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve HTTP (applies pending migrations first).
+    Serve,
+    /// Apply pending migrations: the platform, then every tenant schema.
+    Migrate,
+    /// Tenants declared in tenants/<slug>/tenant.toml.
+    Tenants {
+        #[command(subcommand)]
+        command: TenantsCommand,
+    },
+    /// Demo data.
+    Demo {
+        #[command(subcommand)]
+        command: DemoCommand,
+    },
+    /// Customers of the sandbox core banking.
+    Customers {
+        #[command(subcommand)]
+        command: CustomersCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantsCommand {
+    /// Validate every tenant.toml, then create or update each tenant. Changes nothing twice.
+    Apply {
+        /// Directory holding <slug>/tenant.toml (default: tenancy.dir, "tenants").
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DemoCommand {
+    /// Demo customers with 18 months of transactions in kitami and hokuto. Idempotent.
+    Seed,
+}
+
+#[derive(Subcommand)]
+enum CustomersCommand {
+    /// Add a customer and open one 普通預金 account for them.
+    Add {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        login_id: String,
+        /// Also read from RENKEI_CUSTOMER_PASSWORD, which keeps it out of shell history.
+        #[arg(long, env = "RENKEI_CUSTOMER_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "ja", value_parser = ["ja", "en"])]
+        locale: String,
+        /// Account holder name (default: the login ID).
+        #[arg(long)]
+        name: Option<String>,
+        /// Account holder name in katakana.
+        #[arg(long)]
+        name_kana: Option<String>,
+    },
+}
+
+impl Cli {
+    pub async fn run(self, settings: Settings) -> anyhow::Result<()> {
+        let url = settings.database.url.clone();
+        match self.command {
+            Command::Serve => {
+                let app = Application::build(settings.clone()).await?;
+                tracing::info!(
+                    port = app.port(),
+                    public_url = %settings.http.public_url,
+                    "serving"
+                );
+                app.run_until_stopped().await?;
+            }
+            Command::Migrate => {
+                let n = migrate::public(&url).await?;
+                println!("public: {n} migration(s) applied");
+                for (slug, n) in migrate::all_tenants(&url).await? {
+                    println!("{slug}: {n} migration(s) applied");
+                }
+            }
+            Command::Tenants {
+                command: TenantsCommand::Apply { dir },
+            } => {
+                let dir = dir.unwrap_or_else(|| PathBuf::from(&settings.tenancy.dir));
+                let manifests = manifest::load_dir(&dir).map_err(|errors| {
+                    for e in &errors {
+                        eprintln!("error: {e}");
+                    }
+                    anyhow::anyhow!(
+                        "{} problem(s) in {}; nothing was applied",
+                        errors.len(),
+                        dir.display()
+                    )
+                })?;
+                migrate::public(&url).await?;
+                for m in manifests {
+                    let report = migrate::apply_tenant(&url, m).await?;
+                    let what = if !report.changed() {
+                        "unchanged".to_owned()
+                    } else {
+                        let mut parts = Vec::new();
+                        if report.schema_created {
+                            parts.push("schema created".to_owned());
+                        }
+                        if report.migrations_applied > 0 {
+                            parts.push(format!(
+                                "{} migration(s) applied",
+                                report.migrations_applied
+                            ));
+                        }
+                        if report.settings_changed {
+                            parts.push("settings updated".to_owned());
+                        }
+                        parts.join(", ")
+                    };
+                    println!("{}: {what}", report.slug);
+                }
+            }
+            Command::Demo {
+                command: DemoCommand::Seed,
+            } => {
+                let db = Db::connect(&settings.database)?;
+                for line in crate::demo::seed(&db, crate::demo::today_jst()).await? {
+                    println!("{line}");
+                }
+                print!("{}", crate::demo::credentials());
+            }
+            Command::Customers {
+                command:
+                    CustomersCommand::Add {
+                        tenant,
+                        login_id,
+                        password,
+                        email,
+                        locale,
+                        name,
+                        name_kana,
+                    },
+            } => {
+                let slug = TenantSlug::parse(&tenant)
+                    .map_err(|e| anyhow::anyhow!("--tenant '{tenant}' {e}"))?;
+                let login_id =
+                    LoginId::parse(&login_id).map_err(|e| anyhow::anyhow!("--login-id {e}"))?;
+                let email =
+                    Email::parse(&email).map_err(|e| anyhow::anyhow!("--email '{email}' {e}"))?;
+                anyhow::ensure!(
+                    password.chars().count() >= 8,
+                    "--password must be at least 8 characters"
+                );
+                let db = Db::connect(&settings.database)?;
+                let mut conn = db.tenant(&slug).await?;
+                anyhow::ensure!(
+                    sandbox::find_customer(&mut conn, &login_id)
+                        .await
+                        .with_context(|| format!(
+                            "tenant '{slug}' is not ready; run `renkei tenants apply`"
+                        ))?
+                        .is_none(),
+                    "customer '{login_id}' already exists in '{slug}'"
+                );
+                let name = name.unwrap_or_else(|| login_id.to_string());
+                let kana = name_kana.unwrap_or_else(|| name.clone());
+                let customer = sandbox::add_customer(
+                    &mut conn,
+                    NewCustomer {
+                        login_id: login_id.clone(),
+                        password,
+                        email,
+                        locale: Lang::parse(&locale).unwrap_or_default(),
+                        name: name.clone(),
+                        name_kana: kana.clone(),
+                    },
+                )
+                .await?;
+                let number = sandbox::next_account_number(&mut conn, "001", "01").await?;
+                let account = sandbox::open_account(
+                    &mut conn,
+                    customer,
+                    NewAccount {
+                        branch_code: "001".into(),
+                        branch_name: "本店営業部".into(),
+                        account_type_code: "01".into(),
+                        account_type_name: "普通預金".into(),
+                        account_number: number,
+                        account_name: name,
+                        account_name_kana: kana,
+                        opened_on: crate::demo::today_jst(),
+                    },
+                )
+                .await?;
+                println!(
+                    "{}",
+                    serde_json::json!({"tenant": slug.as_str(), "login_id": login_id.as_str(), "account_id": account.as_str()})
+                );
+            }
+        }
+        Ok(())
+    }
+}

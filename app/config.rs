@@ -1,0 +1,178 @@
+//! Settings: `config/default.toml` (compiled in, so the binary runs from any directory), then the same
+//! file on disk when present, then `RENKEI__SECTION__KEY` environment variables.
+
+use std::net::SocketAddr;
+
+use anyhow::Context as _;
+use serde::Deserialize;
+use url::Url;
+
+const DEFAULTS: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub http: HttpSettings,
+    pub tenancy: TenancySettings,
+    pub log: LogSettings,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub pool_size: usize,
+    pub acquire_timeout_ms: u64,
+    pub statement_timeout_ms: u64,
+}
+
+impl std::fmt::Debug for DatabaseSettings {
+    /// The URL may carry a password: show only where it points.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &redact_url(&self.url))
+            .field("pool_size", &self.pool_size)
+            .field("acquire_timeout_ms", &self.acquire_timeout_ms)
+            .field("statement_timeout_ms", &self.statement_timeout_ms)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    pub bind: SocketAddr,
+    pub public_url: Url,
+    pub shutdown_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenancySettings {
+    pub dir: String,
+    pub cache_ttl_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub filter: String,
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Settings {
+    /// Reads the settings; the error is one line that names the offending key.
+    pub fn load() -> anyhow::Result<Self> {
+        Self::from_sources(config::Environment::with_prefix("RENKEI").separator("__"))
+    }
+
+    fn from_sources(env: config::Environment) -> anyhow::Result<Self> {
+        let settings: Settings = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .add_source(config::File::with_name("config/default").required(false))
+            .add_source(env.try_parsing(true))
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| anyhow::anyhow!("invalid setting: {e}"))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        Url::parse(&self.database.url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "postgres" | "postgresql"))
+            .context("invalid setting: database.url must be a postgres:// URL")?;
+        anyhow::ensure!(
+            (1..=1000).contains(&self.database.pool_size),
+            "invalid setting: database.pool_size must be between 1 and 1000"
+        );
+        anyhow::ensure!(
+            matches!(self.http.public_url.scheme(), "http" | "https"),
+            "invalid setting: http.public_url must be an http(s) URL"
+        );
+        Ok(())
+    }
+
+    /// The public base URL without a trailing slash.
+    pub fn public_base(&self) -> String {
+        self.http
+            .public_url
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned()
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        Ok(url) => url.to_string(),
+        Err(_) => "<unparseable>".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn with_env(pairs: &[(&str, &str)]) -> anyhow::Result<Settings> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::from_sources(
+            config::Environment::with_prefix("RENKEI")
+                .separator("__")
+                .source(Some(map)),
+        )
+    }
+
+    #[test]
+    fn defaults_load() {
+        let s = with_env(&[]).unwrap();
+        assert_eq!(s.http.bind.port(), 8080);
+        assert!(s.database.url.contains("54329"));
+    }
+
+    #[test]
+    fn environment_overrides_defaults() {
+        let s = with_env(&[("RENKEI__HTTP__BIND", "0.0.0.0:9000")]).unwrap();
+        assert_eq!(s.http.bind.port(), 9000);
+    }
+
+    #[test]
+    fn bad_value_names_the_key() {
+        let err = with_env(&[("RENKEI__HTTP__BIND", "not-an-address")]).unwrap_err();
+        let line = err.to_string();
+        assert!(line.contains("http.bind"), "{line}");
+        assert!(!line.contains('\n'));
+    }
+
+    #[test]
+    fn non_postgres_url_is_refused() {
+        let err = with_env(&[("RENKEI__DATABASE__URL", "mysql://x@y/z")]).unwrap_err();
+        assert!(err.to_string().contains("database.url"));
+    }
+
+    #[test]
+    fn password_is_redacted() {
+        assert_eq!(
+            redact_url("postgres://u:hunter2@h:5432/d"),
+            "postgres://u:***@h:5432/d"
+        );
+    }
+}

@@ -1,0 +1,149 @@
+//! Embedded migrations: `migrations/public` for the platform, `migrations/tenant` replayed in every
+//! `tenant_<slug>` schema. Each schema migrates in one transaction under an advisory lock, so two
+//! starting replicas never migrate at once and a failing migration leaves its schema as it was.
+
+use anyhow::Context as _;
+use diesel::prelude::*;
+use diesel::sql_types::{Bytea, Jsonb, Text};
+use diesel_async::AsyncPgConnection;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::tenancy::{SchemaName, TenantManifest, TenantSlug};
+
+pub const PUBLIC: EmbeddedMigrations = embed_migrations!("migrations/public");
+pub const TENANT: EmbeddedMigrations = embed_migrations!("migrations/tenant");
+
+/// Serialises every migration of every process on this database.
+const LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('renkei:migrate'))";
+
+type SyncConn = AsyncConnectionWrapper<AsyncPgConnection>;
+
+/// What applying one tenant did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantReport {
+    pub slug: TenantSlug,
+    pub schema_created: bool,
+    pub migrations_applied: usize,
+    pub settings_changed: bool,
+}
+
+impl TenantReport {
+    pub fn changed(&self) -> bool {
+        self.schema_created || self.migrations_applied > 0 || self.settings_changed
+    }
+}
+
+/// Runs blocking diesel work on a fresh connection off the async workers.
+async fn blocking<T: Send + 'static>(
+    url: &str,
+    work: impl FnOnce(&mut SyncConn) -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    let url = url.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = SyncConn::establish(&url).context("cannot connect to the database")?;
+        work(&mut conn)
+    })
+    .await
+    .context("migration task panicked")?
+}
+
+fn run(conn: &mut SyncConn, schema: &str, set: EmbeddedMigrations) -> anyhow::Result<usize> {
+    diesel::sql_query(format!("SET LOCAL search_path TO {schema}")).execute(conn)?;
+    let applied = conn
+        .run_pending_migrations(set)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(applied.len())
+}
+
+/// Applies pending platform migrations; returns how many ran.
+pub async fn public(url: &str) -> anyhow::Result<usize> {
+    blocking(url, |conn| {
+        conn.transaction(|conn| {
+            diesel::sql_query(LOCK).execute(conn)?;
+            run(conn, "public", PUBLIC)
+        })
+        .context("platform migrations failed")
+    })
+    .await
+}
+
+fn migrate_schema(conn: &mut SyncConn, schema: &SchemaName) -> anyhow::Result<(bool, usize)> {
+    #[derive(QueryableByName)]
+    struct Exists {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        exists: bool,
+    }
+    let existed = diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS exists",
+    )
+    .bind::<Text, _>(schema.as_str())
+    .get_result::<Exists>(conn)?
+    .exists;
+    if !existed {
+        diesel::sql_query(format!("CREATE SCHEMA {}", schema.quoted())).execute(conn)?;
+    }
+    Ok((!existed, run(conn, &schema.quoted(), TENANT)?))
+}
+
+/// Creates or updates one tenant: schema, migrations and settings, all or nothing.
+pub async fn apply_tenant(url: &str, manifest: TenantManifest) -> anyhow::Result<TenantReport> {
+    let slug = manifest.slug.clone();
+    blocking(url, move |conn| {
+        conn.transaction(|conn| {
+            diesel::sql_query(LOCK).execute(conn)?;
+            let (schema_created, migrations_applied) =
+                migrate_schema(conn, &manifest.slug.schema())?;
+            let settings = serde_json::to_value(&manifest.settings)?;
+            let changed = diesel::sql_query(
+                "INSERT INTO public.tenants (slug, settings, logo, logo_content_type)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (slug) DO UPDATE
+                    SET settings = excluded.settings, logo = excluded.logo,
+                        logo_content_type = excluded.logo_content_type, updated_at = now()
+                  WHERE tenants.settings IS DISTINCT FROM excluded.settings
+                     OR tenants.logo IS DISTINCT FROM excluded.logo",
+            )
+            .bind::<Text, _>(manifest.slug.as_str())
+            .bind::<Jsonb, _>(settings)
+            .bind::<Bytea, _>(&manifest.logo.bytes)
+            .bind::<Text, _>(manifest.logo.content_type)
+            .execute(conn)?;
+            Ok(TenantReport {
+                slug: manifest.slug.clone(),
+                schema_created,
+                migrations_applied,
+                settings_changed: changed > 0,
+            })
+        })
+    })
+    .await
+    .with_context(|| format!("tenant '{slug}': apply failed; its schema is unchanged"))
+}
+
+/// Applies pending tenant migrations to every registered tenant; `(slug, applied)` for each.
+pub async fn all_tenants(url: &str) -> anyhow::Result<Vec<(TenantSlug, usize)>> {
+    let slugs: Vec<String> = blocking(url, |conn| {
+        Ok(crate::db::schema::platform::tenants::table
+            .select(crate::db::schema::platform::tenants::slug)
+            .order(crate::db::schema::platform::tenants::slug)
+            .load(conn)?)
+    })
+    .await?;
+    let mut out = Vec::new();
+    for raw in slugs {
+        let slug = TenantSlug::parse(&raw)
+            .map_err(|e| anyhow::anyhow!("tenant '{raw}' in public.tenants: slug {e}"))?;
+        let schema = slug.schema();
+        let applied = blocking(url, move |conn| {
+            conn.transaction(|conn| {
+                diesel::sql_query(LOCK).execute(conn)?;
+                Ok(migrate_schema(conn, &schema)?.1)
+            })
+        })
+        .await
+        .with_context(|| format!("tenant '{slug}': migration failed; its schema is unchanged"))?;
+        out.push((slug, applied));
+    }
+    Ok(out)
+}

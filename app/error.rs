@@ -1,0 +1,101 @@
+//! Errors, in one place. Domain and database code returns `QueryResult` or `anyhow::Result`;
+//! handlers return [`AppError`], which decides the status and what the user is told. The cause
+//! goes to the log; the user sees a clear message in their language, never a stack trace.
+//!
+//! Page errors are rendered as branded HTML by [`crate::web::error_pages`], which knows the
+//! request's tenant and language; `error_response` here only marks the response with its kind.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+use crate::db::DbUnavailable;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Unknown tenant, page or record: the same answer for all, so nothing is revealed.
+    #[error("not found")]
+    NotFound,
+    /// The database (or another dependency) cannot answer now; try again shortly.
+    #[error("service unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+/// Which page an error response should become; stored in the response's extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorPage {
+    NotFound,
+    Unavailable,
+    Internal,
+}
+
+impl ErrorPage {
+    /// The locale key prefix of this page's title and message.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::NotFound => "error-not-found",
+            Self::Unavailable => "error-unavailable",
+            Self::Internal => "error-internal",
+        }
+    }
+}
+
+impl From<DbUnavailable> for AppError {
+    fn from(e: DbUnavailable) -> Self {
+        Self::Unavailable(e.into())
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::NotFound => Self::NotFound,
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ClosedConnection
+                | diesel::result::DatabaseErrorKind::UnableToSendCommand,
+                _,
+            ) => Self::Unavailable(e.into()),
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl AppError {
+    fn page(&self) -> ErrorPage {
+        match self {
+            Self::NotFound => ErrorPage::NotFound,
+            Self::Unavailable(_) => ErrorPage::Unavailable,
+            Self::Internal(_) => ErrorPage::Internal,
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Unavailable(cause) => tracing::warn!(error = format!("{cause:#}"), "unavailable"),
+            Self::Internal(cause) => {
+                tracing::error!(error = format!("{cause:#}"), "internal error")
+            }
+            Self::NotFound => {}
+        }
+        let mut res = HttpResponse::build(self.status_code());
+        if matches!(self, Self::Unavailable(_)) {
+            res.insert_header(("Retry-After", "5"));
+        }
+        let mut res = res
+            .content_type("text/plain; charset=utf-8")
+            .body(self.to_string());
+        res.extensions_mut().insert(self.page());
+        res
+    }
+}

@@ -1,0 +1,13 @@
+//! Renkei: a branded API service consent portal for Japanese credit unions.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod sandbox;
+pub mod secrets;
+pub mod startup;
+pub mod telemetry;
+pub mod tenancy;
+pub mod web;

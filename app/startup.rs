@@ -1,0 +1,118 @@
+//! Builds the application: migrations, shared state, routes, the listener.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use diesel_async::RunQueryDsl;
+use tracing_actix_web::TracingLogger;
+
+use crate::config::Settings;
+use crate::db::{Db, migrate};
+use crate::error::AppError;
+use crate::tenancy::{TenantRegistry, pages};
+use crate::web::metrics::{self, Metrics};
+use crate::web::{self as edge, Pages};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Migrates (public, then every tenant), then binds `http.bind` (port 0 picks a free one).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        migrate::public(&settings.database.url).await?;
+        for (slug, applied) in migrate::all_tenants(&settings.database.url).await? {
+            if applied > 0 {
+                tracing::info!(tenant = %slug, applied, "tenant migrations applied");
+            }
+        }
+        let db = Db::connect(&settings.database)?;
+        let listener = TcpListener::bind(settings.http.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.http.bind))?;
+        let port = listener.local_addr()?.port();
+        let server = server(settings, db, listener)?;
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM or SIGINT, then finishes in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn server(settings: Settings, db: Db, listener: TcpListener) -> anyhow::Result<Server> {
+    let pages = web::Data::new(Pages::new()?);
+    let registry = web::Data::new(TenantRegistry::new(
+        db.clone(),
+        Duration::from_secs(settings.tenancy.cache_ttl_secs),
+    ));
+    let metrics = web::Data::new(Metrics::default());
+    let db = web::Data::new(db);
+    let settings = web::Data::new(settings);
+    let shutdown = settings.http.shutdown_timeout_secs;
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(from_fn(edge::i18n))
+            .wrap(from_fn(edge::error_pages))
+            .wrap(from_fn(edge::headers::security_headers))
+            .wrap(TracingLogger::default())
+            .wrap(from_fn(metrics::track))
+            .app_data(pages.clone())
+            .app_data(registry.clone())
+            .app_data(metrics.clone())
+            .app_data(db.clone())
+            .app_data(settings.clone())
+            .route("/", web::get().to(platform_home))
+            .route("/healthz", web::get().to(healthz))
+            .route("/metrics", web::get().to(metrics::metrics))
+            .configure(edge::config)
+            .service(
+                web::scope("/t/{tenant}")
+                    .wrap(from_fn(pages::resolve))
+                    .configure(pages::config),
+            )
+            .default_service(web::to(edge::not_found))
+    })
+    .shutdown_timeout(shutdown)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// 200 when the database answers, 503 otherwise.
+async fn healthz(db: web::Data<Db>) -> HttpResponse {
+    let check = async {
+        let mut conn = db.platform().await?;
+        diesel::sql_query("SELECT 1").execute(&mut *conn).await?;
+        Ok::<_, anyhow::Error>(())
+    };
+    match tokio::time::timeout(Duration::from_secs(3), check).await {
+        Ok(Ok(())) => HttpResponse::Ok().json(serde_json::json!({"status": "ok"})),
+        Ok(Err(e)) => {
+            tracing::warn!(error = format!("{e:#}"), "health check failed");
+            HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "unavailable"}))
+        }
+        Err(_) => HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "timeout"})),
+    }
+}
+
+async fn platform_home(
+    req: actix_web::HttpRequest,
+    lang: edge::Lang,
+    pages: web::Data<Pages>,
+) -> Result<HttpResponse, AppError> {
+    let ctx = pages.context(lang, req.path(), req.query_string(), None);
+    Ok(pages::html(pages.render("platform.html", &ctx)?))
+}

@@ -1,0 +1,557 @@
+//! `tenants/<slug>/tenant.toml`: parsed into [`TenantSettings`], every bad field reported with its
+//! file and key before anything is created.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::slug::TenantSlug;
+
+/// Largest logo accepted, in bytes.
+pub const MAX_LOGO_BYTES: usize = 256 * 1024;
+pub const DEFAULT_NOTICE_DAYS: [u16; 3] = [30, 7, 1];
+pub const MAX_GRANT_DAYS: u16 = 90;
+
+/// What a tenant looks like at run time; stored as JSON in `public.tenants.settings`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TenantSettings {
+    pub name: Names,
+    pub colors: Colors,
+    pub terms: Terms,
+    pub password_help_url: String,
+    pub mail: Mail,
+    pub notice_days: Vec<u16>,
+    pub grant_days: u16,
+    pub lockout_threshold: u16,
+    pub contact: Names,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Names {
+    pub ja: String,
+    pub en: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Colors {
+    /// Header, buttons.
+    pub primary: String,
+    /// Links and focus rings.
+    pub accent: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Terms {
+    pub name: Names,
+    pub url: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mail {
+    pub from: String,
+}
+
+/// The file as written by people: optional parts get their defaults here.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    slug: String,
+    name: Names,
+    colors: Colors,
+    terms: Terms,
+    password_help_url: String,
+    mail: Mail,
+    contact: Names,
+    logo: String,
+    #[serde(default)]
+    grants: RawGrants,
+    #[serde(default)]
+    security: RawSecurity,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGrants {
+    days: Option<i64>,
+    notice_days: Option<Vec<i64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSecurity {
+    lockout_threshold: Option<i64>,
+}
+
+/// A tenant ready to apply.
+#[derive(Debug, Clone)]
+pub struct TenantManifest {
+    pub slug: TenantSlug,
+    pub settings: TenantSettings,
+    pub logo: Logo,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Logo {
+    pub content_type: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+/// One problem in one file, pointing at the key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    pub file: PathBuf,
+    pub key: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}: {}", self.file.display(), self.key, self.message)
+    }
+}
+
+/// Reads every `*/tenant.toml` under `dir`. Either all are valid, or every problem is returned.
+pub fn load_dir(dir: &Path) -> Result<Vec<TenantManifest>, Vec<FieldError>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            return Err(vec![FieldError {
+                file: dir.to_owned(),
+                key: "-".into(),
+                message: format!("cannot read the directory: {e}"),
+            }]);
+        }
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("tenant.toml"))
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(vec![FieldError {
+            file: dir.to_owned(),
+            key: "-".into(),
+            message: "no */tenant.toml found".into(),
+        }]);
+    }
+    let mut manifests = Vec::new();
+    let mut errors = Vec::new();
+    for file in &files {
+        match load_file(file) {
+            Ok(m) => manifests.push(m),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (m, file) in manifests.iter().zip(&files) {
+        if !seen.insert(m.slug.clone()) {
+            errors.push(FieldError {
+                file: file.clone(),
+                key: "slug".into(),
+                message: format!("'{}' is declared twice", m.slug),
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(manifests)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Reads one `tenant.toml`; the logo path is relative to its folder.
+pub fn load_file(file: &Path) -> Result<TenantManifest, Vec<FieldError>> {
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        vec![FieldError {
+            file: file.to_owned(),
+            key: "-".into(),
+            message: format!("cannot read: {e}"),
+        }]
+    })?;
+    let folder = file.parent().unwrap_or(Path::new("."));
+    parse(file, &text, |name| read_logo(folder, name))
+}
+
+fn read_logo(folder: &Path, name: &str) -> Result<Vec<u8>, String> {
+    if name.contains("..") || name.starts_with('/') {
+        return Err("must be a file name inside the tenant's folder".into());
+    }
+    std::fs::read(folder.join(name)).map_err(|e| format!("cannot read '{name}': {e}"))
+}
+
+/// Parses and validates; `logo` loads the logo file by name.
+pub fn parse(
+    file: &Path,
+    text: &str,
+    logo: impl FnOnce(&str) -> Result<Vec<u8>, String>,
+) -> Result<TenantManifest, Vec<FieldError>> {
+    let err = |key: &str, message: String| FieldError {
+        file: file.to_owned(),
+        key: key.to_owned(),
+        message,
+    };
+    let raw: RawManifest = toml::from_str(text).map_err(|e| {
+        let key = e
+            .message()
+            .split('`')
+            .nth(1)
+            .map(str::to_owned)
+            .unwrap_or_else(|| "-".into());
+        let line = e
+            .span()
+            .map(|s| text[..s.start].lines().count().max(1))
+            .map(|l| format!(" (line {l})"))
+            .unwrap_or_default();
+        vec![err(&key, format!("{}{line}", e.message().trim()))]
+    })?;
+
+    let mut errors = Vec::new();
+    let slug = match TenantSlug::parse(&raw.slug) {
+        Ok(slug) => Some(slug),
+        Err(e) => {
+            errors.push(err("slug", format!("'{}' {e}", raw.slug)));
+            None
+        }
+    };
+    if let Some(dir_name) = file
+        .parent()
+        .and_then(Path::file_name)
+        .and_then(|n| n.to_str())
+        && slug.is_some()
+        && dir_name != raw.slug
+    {
+        errors.push(err(
+            "slug",
+            format!("'{}' must match its folder name '{dir_name}'", raw.slug),
+        ));
+    }
+    for (key, value) in [
+        ("name.ja", &raw.name.ja),
+        ("name.en", &raw.name.en),
+        ("terms.name.ja", &raw.terms.name.ja),
+        ("terms.name.en", &raw.terms.name.en),
+        ("terms.version", &raw.terms.version),
+        ("contact.ja", &raw.contact.ja),
+        ("contact.en", &raw.contact.en),
+    ] {
+        if value.trim().is_empty() {
+            errors.push(err(key, "is required".into()));
+        } else if value.chars().count() > 200 {
+            errors.push(err(key, "is longer than 200 characters".into()));
+        }
+    }
+    for (key, value) in [
+        ("colors.primary", &raw.colors.primary),
+        ("colors.accent", &raw.colors.accent),
+    ] {
+        if !is_hex_colour(value) {
+            errors.push(err(key, format!("'{value}' is not a colour like #1a5fb4")));
+        }
+    }
+    for (key, value) in [
+        ("terms.url", &raw.terms.url),
+        ("password_help_url", &raw.password_help_url),
+    ] {
+        if let Err(why) = check_url(value) {
+            errors.push(err(key, why));
+        }
+    }
+    if !is_plain_email(&raw.mail.from) {
+        errors.push(err(
+            "mail.from",
+            format!("'{}' is not an e-mail address", raw.mail.from),
+        ));
+    }
+    let grant_days = match raw.grants.days {
+        None => MAX_GRANT_DAYS,
+        Some(d) if (1..=i64::from(MAX_GRANT_DAYS)).contains(&d) => d as u16,
+        Some(d) => {
+            errors.push(err(
+                "grants.days",
+                format!("{d} is outside 1..={MAX_GRANT_DAYS}"),
+            ));
+            MAX_GRANT_DAYS
+        }
+    };
+    let notice_days = match raw.grants.notice_days {
+        None => DEFAULT_NOTICE_DAYS.to_vec(),
+        Some(days) => {
+            let mut out: Vec<u16> = Vec::new();
+            for d in days {
+                if !(1..i64::from(grant_days)).contains(&d) {
+                    errors.push(err(
+                        "grants.notice_days",
+                        format!(
+                            "{d} must be at least 1 and less than the grant's {grant_days} days"
+                        ),
+                    ));
+                } else if out.contains(&(d as u16)) {
+                    errors.push(err("grants.notice_days", format!("{d} is listed twice")));
+                } else {
+                    out.push(d as u16);
+                }
+            }
+            if out.len() > 5 {
+                errors.push(err("grants.notice_days", "at most 5 notices".into()));
+            }
+            out.sort_unstable_by(|a, b| b.cmp(a));
+            out
+        }
+    };
+    let lockout_threshold = match raw.security.lockout_threshold {
+        None => 5,
+        Some(n) if (3..=10).contains(&n) => n as u16,
+        Some(n) => {
+            errors.push(err(
+                "security.lockout_threshold",
+                format!("{n} is outside 3..=10"),
+            ));
+            5
+        }
+    };
+    let logo = match logo(&raw.logo).and_then(Logo::sniff) {
+        Ok(logo) => Some(logo),
+        Err(why) => {
+            errors.push(err("logo", why));
+            None
+        }
+    };
+
+    match (slug, logo) {
+        (Some(slug), Some(logo)) if errors.is_empty() => Ok(TenantManifest {
+            slug,
+            logo,
+            settings: TenantSettings {
+                name: raw.name,
+                colors: Colors {
+                    primary: raw.colors.primary.to_ascii_lowercase(),
+                    accent: raw.colors.accent.to_ascii_lowercase(),
+                },
+                terms: raw.terms,
+                password_help_url: raw.password_help_url,
+                mail: raw.mail,
+                notice_days,
+                grant_days,
+                lockout_threshold,
+                contact: raw.contact,
+            },
+        }),
+        _ => Err(errors),
+    }
+}
+
+impl Logo {
+    /// Accepts PNG, or SVG without scripts, event handlers or external references.
+    pub fn sniff(bytes: Vec<u8>) -> Result<Self, String> {
+        if bytes.len() > MAX_LOGO_BYTES {
+            return Err(format!(
+                "is {} bytes; the limit is {MAX_LOGO_BYTES}",
+                bytes.len()
+            ));
+        }
+        if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            return Ok(Self {
+                content_type: "image/png",
+                bytes,
+            });
+        }
+        let text = std::str::from_utf8(&bytes).map_err(|_| "must be PNG or SVG".to_owned())?;
+        let lower = text.to_ascii_lowercase();
+        if !lower.contains("<svg") {
+            return Err("must be PNG or SVG".into());
+        }
+        const FORBIDDEN: &[&str] = &[
+            "<script",
+            "javascript:",
+            "<foreignobject",
+            "<iframe",
+            "<embed",
+            "<object",
+            "<!entity",
+            "xlink:href=\"http",
+            "href=\"http",
+            "@import",
+        ];
+        if let Some(bad) = FORBIDDEN.iter().find(|f| lower.contains(*f)) {
+            return Err(format!("SVG contains '{bad}', which is not allowed"));
+        }
+        if has_event_handler(&lower) {
+            return Err(
+                "SVG contains an event handler attribute (on…=), which is not allowed".into(),
+            );
+        }
+        Ok(Self {
+            content_type: "image/svg+xml",
+            bytes,
+        })
+    }
+}
+
+fn has_event_handler(lower_svg: &str) -> bool {
+    lower_svg.match_indices(" on").any(|(i, _)| {
+        let rest = &lower_svg[i + 3..];
+        let name_len = rest.bytes().take_while(|b| b.is_ascii_alphabetic()).count();
+        name_len > 0 && rest[name_len..].trim_start().starts_with('=')
+    })
+}
+
+fn is_hex_colour(s: &str) -> bool {
+    s.len() == 7 && s.starts_with('#') && s[1..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn is_plain_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && s.bytes()
+            .all(|b| b.is_ascii_graphic() && !b"<>\"(),;:[]\\".contains(&b))
+}
+
+/// https URLs, or http on this machine (development).
+pub fn check_url(s: &str) -> Result<(), String> {
+    let url = url::Url::parse(s).map_err(|e| format!("'{s}' is not a URL: {e}"))?;
+    let local = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if local => Ok(()),
+        _ => Err(format!("'{s}' must be an https:// URL")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r##"
+slug = "kitami"
+password_help_url = "https://kitami.example.jp/help/password"
+logo = "logo.svg"
+[name]
+ja = "北見信用金庫"
+en = "Kitami Shinkin Bank"
+[colors]
+primary = "#005BAC"
+accent = "#00874a"
+[terms]
+url = "https://kitami.example.jp/api/terms"
+version = "2026-04"
+[terms.name]
+ja = "しんきんAPIサービス利用規約"
+en = "Shinkin API Service Terms of Use"
+[mail]
+from = "api-service@kitami.example.jp"
+[contact]
+ja = "北見信用金庫 お客さまサポート 0120-000-000（平日 9:00〜17:00）"
+en = "Kitami Shinkin customer support 0120-000-000 (weekdays 9:00-17:00)"
+"##;
+
+    const SVG: &[u8] = br#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10"/></svg>"#;
+
+    fn parse_at(dir: &str, text: &str) -> Result<TenantManifest, Vec<FieldError>> {
+        let file = PathBuf::from(format!("tenants/{dir}/tenant.toml"));
+        parse(&file, text, |_| Ok(SVG.to_vec()))
+    }
+
+    fn keys(errors: &[FieldError]) -> Vec<&str> {
+        errors.iter().map(|e| e.key.as_str()).collect()
+    }
+
+    #[test]
+    fn good_manifest_gets_defaults() {
+        let m = parse_at("kitami", GOOD).unwrap();
+        assert_eq!(m.slug.as_str(), "kitami");
+        assert_eq!(m.settings.grant_days, 90);
+        assert_eq!(m.settings.notice_days, vec![30, 7, 1]);
+        assert_eq!(m.settings.lockout_threshold, 5);
+        assert_eq!(m.settings.colors.primary, "#005bac");
+        assert_eq!(m.logo.content_type, "image/svg+xml");
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_with_its_key() {
+        let text = GOOD
+            .replace("#005BAC", "blue")
+            .replace("https://kitami.example.jp/api/terms", "ftp://x")
+            .replace("api-service@kitami.example.jp", "nobody")
+            .replace("ja = \"北見信用金庫\"", "ja = \"\"")
+            + "[grants]\ndays = 120\nnotice_days = [30, 30, 0]\n";
+        let errors = parse_at("kitami", &text).unwrap_err();
+        let keys = keys(&errors);
+        for key in [
+            "colors.primary",
+            "terms.url",
+            "mail.from",
+            "name.ja",
+            "grants.days",
+            "grants.notice_days",
+        ] {
+            assert!(keys.contains(&key), "{key} missing from {keys:?}");
+        }
+        assert!(
+            errors[0]
+                .to_string()
+                .starts_with("tenants/kitami/tenant.toml: ")
+        );
+    }
+
+    #[test]
+    fn unknown_or_missing_key_is_named() {
+        let errors =
+            parse_at("kitami", &GOOD.replace("[mail]", "[mail]\nform = \"x\"")).unwrap_err();
+        assert_eq!(errors[0].key, "form", "{errors:?}");
+        let errors = parse_at("kitami", &GOOD.replace("slug = \"kitami\"", "")).unwrap_err();
+        assert_eq!(errors[0].key, "slug", "{errors:?}");
+    }
+
+    #[test]
+    fn slug_must_be_valid_and_match_folder() {
+        let errors = parse_at("kitami", &GOOD.replace("\"kitami\"", "\"Kitami\"")).unwrap_err();
+        assert_eq!(keys(&errors), vec!["slug"]);
+        let errors = parse_at("other", GOOD).unwrap_err();
+        assert_eq!(keys(&errors), vec!["slug"]);
+        assert!(errors[0].message.contains("folder"));
+    }
+
+    #[test]
+    fn notice_days_are_sorted_latest_first() {
+        let m = parse_at(
+            "kitami",
+            &(GOOD.to_owned() + "[grants]\nnotice_days = [1, 14]\n"),
+        )
+        .unwrap();
+        assert_eq!(m.settings.notice_days, vec![14, 1]);
+    }
+
+    #[test]
+    fn logos_are_checked() {
+        assert!(Logo::sniff(b"\x89PNG\r\n\x1a\nrest".to_vec()).is_ok());
+        assert!(Logo::sniff(b"GIF89a".to_vec()).is_err());
+        for evil in [
+            r#"<svg><script>alert(1)</script></svg>"#,
+            r#"<svg onload="alert(1)"></svg>"#,
+            r#"<svg><a href="javascript:alert(1)"/></svg>"#,
+            r#"<svg><image href="https://tracker.example/x.png"/></svg>"#,
+        ] {
+            assert!(Logo::sniff(evil.as_bytes().to_vec()).is_err(), "{evil}");
+        }
+        assert!(Logo::sniff(vec![b' '; MAX_LOGO_BYTES + 1]).is_err());
+    }
+
+    #[test]
+    fn http_is_only_for_this_machine() {
+        assert!(check_url("https://bank.example.jp/x").is_ok());
+        assert!(check_url("http://127.0.0.1:8080/x").is_ok());
+        assert!(check_url("http://bank.example.jp/x").is_err());
+        assert!(check_url("javascript:alert(1)").is_err());
+    }
+}

@@ -1,0 +1,147 @@
+//! Languages: Japanese by default, English with `?lang=en` or the switch, remembered in a cookie.
+
+use std::future::{Ready, ready};
+
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
+use fluent_templates::{LanguageIdentifier, Loader, langid};
+use serde::Serialize;
+
+fluent_templates::static_loader! {
+    pub static LOCALES = {
+        locales: "./locales",
+        fallback_language: "ja",
+        customise: |bundle| bundle.set_use_isolating(false),
+    };
+}
+
+pub const COOKIE: &str = "lang";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    Ja,
+    En,
+}
+
+impl Lang {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "ja" => Some(Self::Ja),
+            "en" => Some(Self::En),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Ja => "ja",
+            Self::En => "en",
+        }
+    }
+
+    pub fn other(self) -> Self {
+        match self {
+            Self::Ja => Self::En,
+            Self::En => Self::Ja,
+        }
+    }
+
+    pub fn id(self) -> LanguageIdentifier {
+        match self {
+            Self::Ja => langid!("ja"),
+            Self::En => langid!("en"),
+        }
+    }
+
+    /// A message from `locales/<lang>/*.ftl`.
+    pub fn t(self, key: &str) -> String {
+        LOCALES.lookup(&self.id(), key)
+    }
+
+    /// `?lang=` first, then the cookie, then Japanese.
+    pub fn of_request(req: &HttpRequest) -> (Self, bool) {
+        if let Some(lang) = query_lang(req.query_string()) {
+            return (lang, true);
+        }
+        let from_cookie = req.cookie(COOKIE).and_then(|c| Lang::parse(c.value()));
+        (from_cookie.unwrap_or_default(), false)
+    }
+}
+
+fn query_lang(query: &str) -> Option<Lang> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "lang")
+        .and_then(|(_, v)| Lang::parse(&v))
+}
+
+/// The request's language, chosen once by the i18n middleware.
+impl FromRequest for Lang {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let lang = req
+            .extensions()
+            .get::<Lang>()
+            .copied()
+            .unwrap_or_else(|| Lang::of_request(req).0);
+        ready(Ok(lang))
+    }
+}
+
+/// The current URL with `lang` set to `lang`, every other parameter kept.
+pub fn switch_url(path: &str, query: &str, lang: Lang) -> String {
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        if k != "lang" {
+            out.append_pair(&k, &v);
+        }
+    }
+    out.append_pair("lang", lang.code());
+    format!("{path}?{}", out.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_exists_in_both_languages() {
+        let ja = include_str!("../../locales/ja/main.ftl");
+        let en = include_str!("../../locales/en/main.ftl");
+        let keys = |s: &str| -> Vec<String> {
+            let mut k: Vec<String> = s
+                .lines()
+                .filter(|l| !l.starts_with([' ', '#', '\t']) && l.contains(" ="))
+                .map(|l| l.split(" =").next().unwrap().trim().to_owned())
+                .collect();
+            k.sort();
+            k
+        };
+        assert_eq!(keys(ja), keys(en));
+        assert!(!keys(ja).is_empty());
+    }
+
+    #[test]
+    fn lookups_are_translated() {
+        assert_eq!(Lang::Ja.t("lang-name"), "日本語");
+        assert_eq!(Lang::En.t("lang-name"), "English");
+    }
+
+    #[test]
+    fn switch_keeps_other_parameters() {
+        assert_eq!(
+            switch_url("/t/kitami/", "a=1&lang=ja&b=x+y", Lang::En),
+            "/t/kitami/?a=1&b=x+y&lang=en"
+        );
+        assert_eq!(switch_url("/t/kitami/", "", Lang::Ja), "/t/kitami/?lang=ja");
+    }
+
+    #[test]
+    fn query_wins_and_bad_values_are_ignored() {
+        assert_eq!(query_lang("lang=en"), Some(Lang::En));
+        assert_eq!(query_lang("lang=fr"), None);
+        assert_eq!(query_lang(""), None);
+    }
+}

@@ -1,0 +1,101 @@
+//! The HTTP edge shared by every area: languages, templates, security headers, error pages,
+//! metrics, static files.
+
+pub mod headers;
+pub mod i18n;
+pub mod metrics;
+pub mod templates;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpResponse, web};
+
+pub use i18n::Lang;
+pub use templates::Pages;
+
+use crate::error::{AppError, ErrorPage};
+use crate::tenancy::CurrentTenant;
+
+/// Chooses the request's language; `?lang=` is remembered in a cookie for a year.
+pub async fn i18n(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let (lang, from_query) = Lang::of_request(req.request());
+    req.extensions_mut().insert(lang);
+    let mut res = next.call(req).await?;
+    if from_query {
+        let cookie = actix_web::cookie::Cookie::build(i18n::COOKIE, lang.code())
+            .path("/")
+            .max_age(actix_web::cookie::time::Duration::days(365))
+            .same_site(actix_web::cookie::SameSite::Lax)
+            .http_only(true)
+            .finish();
+        res.response_mut().add_cookie(&cookie)?;
+    }
+    Ok(res)
+}
+
+/// Turns an [`AppError`] response into a branded page in the user's language.
+pub async fn error_pages(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?.map_into_boxed_body();
+    let Some(page) = res.response().extensions().get::<ErrorPage>().copied() else {
+        return Ok(res);
+    };
+    let (req, res) = res.into_parts();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let pages = req
+        .app_data::<web::Data<Pages>>()
+        .expect("Pages registered");
+    let lang = req.extensions().get::<Lang>().copied().unwrap_or_default();
+    let tenant = req.extensions().get::<CurrentTenant>().cloned();
+    let mut ctx = pages.context(
+        lang,
+        req.path(),
+        req.query_string(),
+        tenant.as_ref().map(|t| &*t.0),
+    );
+    ctx.insert("error_key", page.key());
+    let body = match pages.render("error.html", &ctx) {
+        Ok(html) => html,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "error page failed to render");
+            lang.t(&format!("{}-message", page.key()))
+        }
+    };
+    let mut out = HttpResponse::build(status);
+    for (name, value) in headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.append_header((name.clone(), value.clone()));
+        }
+    }
+    let out = out.content_type("text/html; charset=utf-8").body(body);
+    Ok(ServiceResponse::new(req, out))
+}
+
+/// Any path nothing else answers.
+pub async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}
+
+const APP_CSS: &str = include_str!("../../static/app.css");
+
+pub async fn app_css() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=3600"),
+        ))
+        .body(APP_CSS)
+}
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/static/app.css", web::get().to(app_css));
+}

@@ -1,0 +1,78 @@
+//! Tera templates (compiled into the binary) with fluent messages: `{{ fluent(key="…", lang=lang) }}`.
+
+use fluent_templates::FluentLoader;
+use serde::Serialize;
+use tera::{Context, Tera};
+
+use super::i18n::{LOCALES, Lang, switch_url};
+use crate::tenancy::Tenant;
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/base.html")),
+    ("error.html", include_str!("../../templates/error.html")),
+    ("home.html", include_str!("../../templates/home.html")),
+    (
+        "platform.html",
+        include_str!("../../templates/platform.html"),
+    ),
+];
+
+pub struct Pages {
+    tera: Tera,
+}
+
+/// What every page knows about its tenant.
+#[derive(Serialize)]
+struct TenantView<'a> {
+    slug: &'a str,
+    name: &'a str,
+    contact: &'a str,
+    home_url: String,
+    logo_url: String,
+    theme_url: String,
+}
+
+impl Pages {
+    pub fn new() -> anyhow::Result<Self> {
+        let mut tera = Tera::new();
+        // Functions first: Tera 2 checks every call when a template is added.
+        tera.register_function("fluent", FluentLoader::new(&*LOCALES));
+        tera.add_raw_templates(TEMPLATES.iter().copied())
+            .map_err(|e| anyhow::anyhow!("templates: {e:#}"))?;
+        Ok(Self { tera })
+    }
+
+    /// The context shared by every page: language, its switch, and the tenant's branding.
+    pub fn context(&self, lang: Lang, path: &str, query: &str, tenant: Option<&Tenant>) -> Context {
+        let mut ctx = Context::new();
+        ctx.insert("lang", lang.code());
+        ctx.insert("other_lang", lang.other().code());
+        ctx.insert("other_lang_name", &lang.other().t("lang-name"));
+        ctx.insert("switch_url", &switch_url(path, query, lang.other()));
+        if let Some(t) = tenant {
+            let base = format!("/t/{}", t.slug);
+            let version = t.updated_at.timestamp();
+            ctx.insert(
+                "tenant",
+                &TenantView {
+                    slug: t.slug.as_str(),
+                    name: t.name(lang),
+                    contact: match lang {
+                        Lang::Ja => &t.settings.contact.ja,
+                        Lang::En => &t.settings.contact.en,
+                    },
+                    home_url: format!("{base}/"),
+                    logo_url: format!("{base}/logo?v={version}"),
+                    theme_url: format!("{base}/theme.css?v={version}"),
+                },
+            );
+        }
+        ctx
+    }
+
+    pub fn render(&self, name: &str, ctx: &Context) -> anyhow::Result<String> {
+        self.tera
+            .render(name, ctx)
+            .map_err(|e| anyhow::anyhow!("rendering {name}: {e:#}"))
+    }
+}

@@ -1,0 +1,199 @@
+//! `TestApp`: a fresh database (dropped afterwards), the demo tenants applied, the real server
+//! on a random port, and typed request helpers. Logs stay silent unless `TEST_LOG` is set.
+
+use std::path::Path;
+use std::sync::LazyLock;
+
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use renkei::config::{LogFormat, LogSettings, Settings};
+use renkei::db::{Db, migrate};
+use renkei::startup::Application;
+use renkei::tenancy::{TenantSlug, manifest};
+
+/// The server that `make test` provides (a project-local cluster unless configured otherwise).
+pub static ADMIN_URL: LazyLock<String> = LazyLock::new(|| {
+    std::env::var("RENKEI_TEST_DATABASE_URL")
+        .or_else(|_| std::env::var("RENKEI__DATABASE__URL"))
+        .unwrap_or_else(|_| "postgres://renkei@127.0.0.1:54329/renkei".into())
+});
+
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    if std::env::var_os("TEST_LOG").is_some() {
+        renkei::telemetry::init(&LogSettings {
+            filter: "info,renkei=debug".into(),
+            format: LogFormat::Text,
+        });
+    }
+});
+
+/// A database of its own, dropped (with any open connections) when this goes away.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    pub async fn create() -> Self {
+        let name = format!("renkei_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = AsyncPgConnection::establish(&ADMIN_URL)
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot reach the test database server at {}: {e} (run `make test`)",
+                    *ADMIN_URL
+                )
+            });
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create test database");
+        let mut url = url::Url::parse(&ADMIN_URL).expect("test database URL");
+        url.set_path(&name);
+        Self {
+            name,
+            url: url.to_string(),
+        }
+    }
+
+    /// Runs SQL as the server's admin, e.g. to cut this database off.
+    pub async fn admin(&self, sql: &str) {
+        let mut admin = AsyncPgConnection::establish(&ADMIN_URL)
+            .await
+            .expect("admin");
+        admin.batch_execute(sql).await.expect(sql);
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        // Drop runs inside the test's runtime: do the async work on a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async {
+                if let Ok(mut admin) = AsyncPgConnection::establish(&ADMIN_URL).await {
+                    let _ = admin.batch_execute(&sql).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+pub fn settings(db_url: &str) -> Settings {
+    LazyLock::force(&TRACING);
+    let mut s = Settings::load().expect("default settings");
+    s.database.url = db_url.to_owned();
+    s.database.pool_size = 4;
+    s.database.acquire_timeout_ms = 1000;
+    s.http.bind = "127.0.0.1:0".parse().unwrap();
+    s.http.shutdown_timeout_secs = 0;
+    s.tenancy.cache_ttl_secs = 0;
+    s
+}
+
+/// Applies `tenants/<slug>/tenant.toml` from the repository.
+pub async fn apply_tenant(db_url: &str, slug: &str) {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tenants")
+        .join(slug)
+        .join("tenant.toml");
+    let m = manifest::load_file(&file).unwrap_or_else(|e| panic!("{slug}: {e:?}"));
+    migrate::public(db_url).await.expect("public migrations");
+    migrate::apply_tenant(db_url, m)
+        .await
+        .expect("apply tenant");
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub db: TestDb,
+    pub settings: Settings,
+    pub client: reqwest::Client,
+    handle: actix_web::dev::ServerHandle,
+}
+
+pub struct TestAppBuilder {
+    tenants: Vec<&'static str>,
+}
+
+impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder { tenants: vec![] }
+    }
+
+    /// Both demo tenants, kitami and hokuto.
+    pub async fn spawn() -> Self {
+        Self::builder()
+            .with_tenant("kitami")
+            .with_tenant("hokuto")
+            .spawn()
+            .await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// A pool of its own onto the test database (not the server's).
+    pub fn db_pool(&self, size: usize) -> Db {
+        let mut s = self.settings.database.clone();
+        s.pool_size = size;
+        Db::connect(&s).expect("pool")
+    }
+
+    pub fn slug(s: &str) -> TenantSlug {
+        TenantSlug::parse(s).unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // The stop command is sent at once; nothing needs to wait for it.
+        drop(self.handle.stop(false));
+    }
+}
+
+impl TestAppBuilder {
+    pub fn with_tenant(mut self, slug: &'static str) -> Self {
+        self.tenants.push(slug);
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        let db = TestDb::create().await;
+        for slug in &self.tenants {
+            apply_tenant(&db.url, slug).await;
+        }
+        let settings = settings(&db.url);
+        let app = Application::build(settings.clone())
+            .await
+            .expect("app builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let handle = app.handle();
+        tokio::spawn(app.run_until_stopped());
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        TestApp {
+            address,
+            db,
+            settings,
+            client,
+            handle,
+        }
+    }
+}

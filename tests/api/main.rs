@@ -1,0 +1,5 @@
+//! One integration-test binary: a real PostgreSQL database per test, the real app on a free port.
+
+mod foundation;
+mod helpers;
+mod tenancy;

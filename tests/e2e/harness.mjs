@@ -1,0 +1,85 @@
+// Starts a real `renkei serve` on a database of its own (tenants applied, demo seeded) and a
+// headless Debian chromium driven by playwright-core.
+import { execFileSync, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BIN = process.env.RENKEI_BIN ?? join(ROOT, 'target', 'debug', 'renkei');
+const ADMIN_URL = process.env.RENKEI_TEST_DATABASE_URL ?? 'postgres://renkei@127.0.0.1:54329/renkei';
+export const SHOTS = join(ROOT, 'tests', 'e2e', 'screenshots');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+function psql(sql) {
+  execFileSync('psql', [ADMIN_URL, '-v', 'ON_ERROR_STOP=1', '-qc', sql], { stdio: 'pipe' });
+}
+
+export async function startServer() {
+  const dbName = `renkei_e2e_${randomUUID().replaceAll('-', '')}`;
+  psql(`CREATE DATABASE ${dbName}`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${dbName}`;
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    RENKEI__DATABASE__URL: url.toString(),
+    RENKEI__HTTP__BIND: `127.0.0.1:${port}`,
+    RENKEI__HTTP__PUBLIC_URL: `http://127.0.0.1:${port}`,
+    RENKEI__HTTP__SHUTDOWN_TIMEOUT_SECS: '0',
+  };
+  const run = (...args) => execFileSync(BIN, args, { cwd: ROOT, env, stdio: 'pipe' }).toString();
+  run('tenants', 'apply', 'tenants');
+  run('demo', 'seed');
+  const child = spawn(BIN, ['serve'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      const res = await fetch(`${base}/healthz`);
+      if (res.ok) break;
+    } catch { /* not listening yet */ }
+    if (i > 150 || child.exitCode !== null) throw new Error(`renkei serve did not start:\n${stderr}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    base,
+    run,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r)));
+      psql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    },
+  };
+}
+
+export async function launchBrowser() {
+  mkdirSync(SHOTS, { recursive: true });
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+}
+
+/// A phone-sized page: the 360-px-wide screen of the customer the portal is built for.
+export async function phonePage(browser) {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, deviceScaleFactor: 2 });
+  return context.newPage();
+}
