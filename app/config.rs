@@ -15,7 +15,15 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub http: HttpSettings,
     pub tenancy: TenancySettings,
+    pub oauth: OAuthSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthSettings {
+    /// Lifetime of an access token; refresh tokens live as long as their grant.
+    pub access_token_ttl_secs: i64,
 }
 
 #[derive(Clone, Deserialize)]
@@ -96,10 +104,19 @@ impl Settings {
             "invalid setting: database.pool_size must be between 1 and 1000"
         );
         anyhow::ensure!(
+            (60..=3600).contains(&self.oauth.access_token_ttl_secs),
+            "invalid setting: oauth.access_token_ttl_secs must be between 60 and 3600"
+        );
+        anyhow::ensure!(
             matches!(self.http.public_url.scheme(), "http" | "https"),
             "invalid setting: http.public_url must be an http(s) URL"
         );
         Ok(())
+    }
+
+    /// The OAuth issuer of a tenant: `<public_url>/t/<slug>`.
+    pub fn issuer(&self, slug: &crate::tenancy::TenantSlug) -> String {
+        format!("{}/t/{slug}", self.public_base())
     }
 
     /// The public base URL without a trailing slash.

@@ -20,24 +20,19 @@ pub enum AppError {
     Unavailable(#[source] anyhow::Error),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
+    /// A refusal with its own page: the status and the locale key prefix of its title and message.
+    #[error("refused: {1}")]
+    Page(StatusCode, &'static str),
 }
 
-/// Which page an error response should become; stored in the response's extensions.
+/// Which page an error response should become (the locale key prefix of its title and
+/// message); stored in the response's extensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorPage {
-    NotFound,
-    Unavailable,
-    Internal,
-}
+pub struct ErrorPage(pub &'static str);
 
 impl ErrorPage {
-    /// The locale key prefix of this page's title and message.
     pub fn key(self) -> &'static str {
-        match self {
-            Self::NotFound => "error-not-found",
-            Self::Unavailable => "error-unavailable",
-            Self::Internal => "error-internal",
-        }
+        self.0
     }
 }
 
@@ -63,11 +58,12 @@ impl From<diesel::result::Error> for AppError {
 
 impl AppError {
     fn page(&self) -> ErrorPage {
-        match self {
-            Self::NotFound => ErrorPage::NotFound,
-            Self::Unavailable(_) => ErrorPage::Unavailable,
-            Self::Internal(_) => ErrorPage::Internal,
-        }
+        ErrorPage(match self {
+            Self::NotFound => "error-not-found",
+            Self::Unavailable(_) => "error-unavailable",
+            Self::Internal(_) => "error-internal",
+            Self::Page(_, key) => key,
+        })
     }
 }
 
@@ -77,6 +73,7 @@ impl ResponseError for AppError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Page(status, _) => *status,
         }
     }
 
@@ -86,7 +83,7 @@ impl ResponseError for AppError {
             Self::Internal(cause) => {
                 tracing::error!(error = format!("{cause:#}"), "internal error")
             }
-            Self::NotFound => {}
+            Self::NotFound | Self::Page(..) => {}
         }
         let mut res = HttpResponse::build(self.status_code());
         if matches!(self, Self::Unavailable(_)) {

@@ -1,10 +1,14 @@
 //! Renkei: a branded API service consent portal for Japanese credit unions.
 
+pub mod audit;
+pub mod bank;
 pub mod cli;
 pub mod config;
+pub mod consent;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod oauth;
 pub mod sandbox;
 pub mod secrets;
 pub mod startup;

@@ -1,9 +1,43 @@
-//! Human passwords (Argon2id, always off the async workers) and our own random secrets.
+//! Human passwords (Argon2id, always off the async workers) and our own random secrets:
+//! client secrets, codes and tokens are 256-bit random values stored only as SHA-256.
+
+use std::sync::LazyLock;
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+
+/// A fresh 256-bit secret, base64url without padding (43 characters).
+pub fn random_token() -> String {
+    let mut buf = [0u8; 32];
+    rand::fill(&mut buf);
+    URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// What is stored for a secret we generated.
+pub fn sha256(secret: &str) -> Vec<u8> {
+    Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+/// Compares a presented secret with a stored hash in constant time.
+pub fn matches_hash(presented: &str, stored: &[u8]) -> bool {
+    let hash = sha256(presented);
+    hash.len() == stored.len() && openssl::memcmp::eq(&hash, stored)
+}
+
+/// A stand-in hash verified when a login ID does not exist, so the answer takes as long.
+pub const DUMMY_PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$xBBR3nsV+cRQTOh4W0qGIvSc4e3LRwfMSQWiP3n1nTM";
+
+/// At most one Argon2 computation per core at a time: a storm of logins queues here instead of
+/// taking every blocking thread and 19 MiB each.
+static ARGON2_SLOTS: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
 
 /// Argon2id with the crate's recommended parameters (19 MiB, 2 passes), salted.
 pub async fn hash_password(password: String) -> anyhow::Result<String> {
+    let _slot = ARGON2_SLOTS.acquire().await?;
     tokio::task::spawn_blocking(move || {
         Argon2::default()
             .hash_password(password.as_bytes())
@@ -15,6 +49,9 @@ pub async fn hash_password(password: String) -> anyhow::Result<String> {
 
 /// True when `password` matches the stored PHC string; any malformed hash is a mismatch.
 pub async fn verify_password(password: String, phc: String) -> bool {
+    let Ok(_slot) = ARGON2_SLOTS.acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || {
         Argon2::default()
             .verify_password(password.as_bytes(), phc.as_str())
@@ -27,6 +64,16 @@ pub async fn verify_password(password: String, phc: String) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tokens_are_256_bit_and_distinct() {
+        let (a, b) = (random_token(), random_token());
+        assert_eq!(a.len(), 43);
+        assert_ne!(a, b);
+        assert!(matches_hash(&a, &sha256(&a)));
+        assert!(!matches_hash(&b, &sha256(&a)));
+        assert!(!matches_hash(&a, b"short"));
+    }
 
     #[tokio::test]
     async fn round_trip_is_case_sensitive() {

@@ -74,6 +74,8 @@ fn server(settings: Settings, db: Db, listener: TcpListener) -> anyhow::Result<S
             .app_data(metrics.clone())
             .app_data(db.clone())
             .app_data(settings.clone())
+            // Forms and OAuth requests are small; anything larger is refused with 413.
+            .app_data(web::PayloadConfig::new(16 * 1024))
             .route("/", web::get().to(platform_home))
             .route("/healthz", web::get().to(healthz))
             .route("/metrics", web::get().to(metrics::metrics))
@@ -81,7 +83,9 @@ fn server(settings: Settings, db: Db, listener: TcpListener) -> anyhow::Result<S
             .service(
                 web::scope("/t/{tenant}")
                     .wrap(from_fn(pages::resolve))
-                    .configure(pages::config),
+                    .configure(pages::config)
+                    .configure(crate::oauth::config)
+                    .configure(crate::consent::config),
             )
             .default_service(web::to(edge::not_found))
     })

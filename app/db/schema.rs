@@ -74,7 +74,113 @@ pub mod tenant {
         }
     }
 
+    diesel::table! {
+        partners (id) {
+            id -> Uuid,
+            client_id -> Text,
+            client_secret_hash -> Nullable<Bytea>,
+            name_ja -> Text,
+            name_en -> Text,
+            redirect_uris -> Array<Text>,
+            scopes -> Array<Text>,
+            auth_method -> Text,
+            cert_subject -> Nullable<Text>,
+            par_required -> Bool,
+            status -> Text,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        auth_requests (handle_hash) {
+            handle_hash -> Bytea,
+            partner_id -> Uuid,
+            redirect_uri -> Text,
+            scopes -> Array<Text>,
+            state -> Text,
+            code_challenge -> Text,
+            csrf_token -> Text,
+            stage -> Text,
+            customer_id -> Nullable<Uuid>,
+            created_at -> Timestamptz,
+            expires_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        login_guard (login_id) {
+            login_id -> Text,
+            failures -> Int4,
+            locked_at -> Nullable<Timestamptz>,
+            last_failure_at -> Nullable<Timestamptz>,
+        }
+    }
+
+    diesel::table! {
+        grants (id) {
+            id -> Uuid,
+            customer_id -> Uuid,
+            partner_id -> Uuid,
+            scopes -> Array<Text>,
+            created_at -> Timestamptz,
+            expires_at -> Timestamptz,
+            revoked_at -> Nullable<Timestamptz>,
+            revoked_reason -> Nullable<Text>,
+            terms_version -> Text,
+        }
+    }
+
+    diesel::table! {
+        grant_accounts (grant_id, account_id) {
+            grant_id -> Uuid,
+            account_id -> Text,
+        }
+    }
+
+    diesel::table! {
+        auth_codes (code_hash) {
+            code_hash -> Bytea,
+            grant_id -> Uuid,
+            redirect_uri -> Text,
+            code_challenge -> Text,
+            created_at -> Timestamptz,
+            expires_at -> Timestamptz,
+            used_at -> Nullable<Timestamptz>,
+        }
+    }
+
+    diesel::table! {
+        tokens (token_hash) {
+            token_hash -> Bytea,
+            grant_id -> Uuid,
+            kind -> Text,
+            created_at -> Timestamptz,
+            expires_at -> Timestamptz,
+            rotated_at -> Nullable<Timestamptz>,
+        }
+    }
+
     diesel::joinable!(accounts -> customers (customer_id));
     diesel::joinable!(transactions -> accounts (account_id));
-    diesel::allow_tables_to_appear_in_same_query!(customers, accounts, transactions, audit_log);
+    diesel::joinable!(auth_requests -> partners (partner_id));
+    diesel::joinable!(grants -> partners (partner_id));
+    diesel::joinable!(grants -> customers (customer_id));
+    diesel::joinable!(grant_accounts -> grants (grant_id));
+    diesel::joinable!(grant_accounts -> accounts (account_id));
+    diesel::joinable!(auth_codes -> grants (grant_id));
+    diesel::joinable!(tokens -> grants (grant_id));
+    diesel::allow_tables_to_appear_in_same_query!(
+        customers,
+        accounts,
+        transactions,
+        audit_log,
+        partners,
+        auth_requests,
+        login_guard,
+        grants,
+        grant_accounts,
+        auth_codes,
+        tokens,
+    );
 }

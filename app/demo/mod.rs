@@ -139,6 +139,35 @@ pub const CUSTOMERS: &[DemoCustomer] = &[
     },
 ];
 
+/// The demo partner, in both tenants (DESIGN.md fixes its credentials).
+pub const PARTNER_CLIENT_ID: &str = "demo-kakeibo";
+pub const PARTNER_SECRET: &str = "demo-kakeibo-secret";
+pub const PARTNER_REDIRECT: &str = "http://127.0.0.1:8765/callback";
+
+async fn seed_partner(conn: &mut crate::db::TenantConn) -> anyhow::Result<&'static str> {
+    use crate::oauth::clients::{self, AuthMethod, NewPartner};
+    if clients::find(conn, PARTNER_CLIENT_ID).await?.is_some() {
+        return Ok("exists, left as it is");
+    }
+    clients::register(
+        conn,
+        NewPartner {
+            client_id: Some(PARTNER_CLIENT_ID.into()),
+            secret: Some(PARTNER_SECRET.into()),
+            name_ja: "デモ家計簿".into(),
+            name_en: "Demo Kakeibo".into(),
+            redirect_uris: vec![PARTNER_REDIRECT.into()],
+            scopes: crate::oauth::scopes::Scopes::parse("balance:read transactions:read")
+                .expect("valid scopes"),
+            auth_method: AuthMethod::ClientSecretBasic,
+            cert_subject: None,
+            par_required: false,
+        },
+    )
+    .await?;
+    Ok("registered")
+}
+
 /// Today in Japan, where business dates live.
 pub fn today_jst() -> NaiveDate {
     (Utc::now() + chrono::Duration::hours(9)).date_naive()
@@ -151,6 +180,16 @@ pub async fn seed(db: &Db, today: NaiveDate) -> anyhow::Result<Vec<String>> {
         .and_then(|d| d.checked_sub_months(Months::new(18)))
         .expect("a valid date");
     let mut lines = Vec::new();
+    for tenant in ["kitami", "hokuto"] {
+        let slug = TenantSlug::parse(tenant).expect("demo slugs are valid");
+        let mut conn = db.tenant(&slug).await?;
+        let what = seed_partner(&mut conn).await.map_err(|e| {
+            anyhow::anyhow!(
+                "tenant '{slug}' is not ready ({e:#}); run `renkei tenants apply` first"
+            )
+        })?;
+        lines.push(format!("{slug}: partner {PARTNER_CLIENT_ID} {what}"));
+    }
     for c in CUSTOMERS {
         let slug = TenantSlug::parse(c.tenant).expect("demo slugs are valid");
         let mut conn = db.tenant(&slug).await?;
@@ -231,5 +270,8 @@ pub fn credentials() -> String {
             c.locale.code()
         ));
     }
+    out.push_str(&format!(
+        "Demo partner in both tenants: client_id {PARTNER_CLIENT_ID}, secret {PARTNER_SECRET}, redirect {PARTNER_REDIRECT}\n"
+    ));
     out
 }

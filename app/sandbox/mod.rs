@@ -201,3 +201,116 @@ pub async fn next_account_number(
     );
     Ok(format!("{next:07}"))
 }
+
+/// account_id, branch code and name, type code and name, number, name, kana, currency.
+type AccountRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
+
+/// The sandbox implementation of both bank seams.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sandbox;
+
+impl crate::bank::CustomerDirectory for Sandbox {
+    async fn verify_password(
+        &self,
+        conn: &mut TenantConn,
+        login_id: &str,
+        password: &str,
+    ) -> anyhow::Result<crate::bank::Verification> {
+        use crate::bank::Verification;
+        let found: Option<(Uuid, String, Option<chrono::DateTime<chrono::Utc>>)> = customers::table
+            .filter(customers::login_id.eq(login_id))
+            .select((
+                customers::id,
+                customers::password_hash,
+                customers::locked_at,
+            ))
+            .first(conn)
+            .await
+            .optional()?;
+        let phc = found
+            .as_ref()
+            .map_or(crate::secrets::DUMMY_PHC.to_owned(), |f| f.1.clone());
+        let matches = crate::secrets::verify_password(password.to_owned(), phc).await;
+        Ok(match found {
+            Some((_, _, Some(_))) => Verification::Locked,
+            Some((id, _, None)) if matches => Verification::Verified(CustomerId(id)),
+            Some((id, _, None)) => Verification::Refused {
+                customer: Some(CustomerId(id)),
+            },
+            None => Verification::Refused { customer: None },
+        })
+    }
+
+    async fn lock(&self, conn: &mut TenantConn, customer: CustomerId) -> anyhow::Result<()> {
+        diesel::update(
+            customers::table
+                .find(customer.0)
+                .filter(customers::locked_at.is_null()),
+        )
+        .set(customers::locked_at.eq(chrono::Utc::now()))
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    async fn unlock(&self, conn: &mut TenantConn, customer: CustomerId) -> anyhow::Result<()> {
+        diesel::update(customers::table.find(customer.0))
+            .set((
+                customers::locked_at.eq(None::<chrono::DateTime<chrono::Utc>>),
+                customers::failed_logins.eq(0),
+            ))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+}
+
+impl crate::bank::CoreBanking for Sandbox {
+    async fn accounts(
+        &self,
+        conn: &mut TenantConn,
+        customer: CustomerId,
+    ) -> anyhow::Result<Vec<crate::bank::Account>> {
+        let rows: Vec<AccountRow> = accounts::table
+            .filter(accounts::customer_id.eq(customer.0))
+            .order(accounts::account_id)
+            .select((
+                accounts::account_id,
+                accounts::branch_code,
+                accounts::branch_name,
+                accounts::account_type_code,
+                accounts::account_type_name,
+                accounts::account_number,
+                accounts::account_name,
+                accounts::account_name_kana,
+                accounts::currency_code,
+            ))
+            .load(conn)
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(crate::bank::Account {
+                    account_id: AccountId::parse(&r.0).map_err(anyhow::Error::msg)?,
+                    branch_code: r.1,
+                    branch_name: r.2,
+                    account_type_code: r.3,
+                    account_type_name: r.4,
+                    account_number: r.5,
+                    account_name: r.6,
+                    account_name_kana: r.7,
+                    currency_code: r.8,
+                })
+            })
+            .collect()
+    }
+}

@@ -75,6 +75,18 @@ fn query_lang(query: &str) -> Option<Lang> {
         .and_then(|(_, v)| Lang::parse(&v))
 }
 
+/// A message with arguments, e.g. `{ $terms }`.
+pub fn t_args(lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
+    let args: std::collections::HashMap<
+        std::borrow::Cow<'static, str>,
+        fluent_templates::fluent_bundle::FluentValue<'_>,
+    > = args
+        .iter()
+        .map(|(k, v)| (std::borrow::Cow::Owned((*k).to_owned()), (*v).into()))
+        .collect();
+    LOCALES.lookup_with_args(&lang.id(), key, &args)
+}
+
 /// The request's language, chosen once by the i18n middleware.
 impl FromRequest for Lang {
     type Error = actix_web::Error;

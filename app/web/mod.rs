@@ -1,6 +1,7 @@
 //! The HTTP edge shared by every area: languages, templates, security headers, error pages,
 //! metrics, static files.
 
+pub mod format;
 pub mod headers;
 pub mod i18n;
 pub mod metrics;

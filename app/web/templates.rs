@@ -11,6 +11,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../../templates/base.html")),
     ("error.html", include_str!("../../templates/error.html")),
     ("home.html", include_str!("../../templates/home.html")),
+    ("login.html", include_str!("../../templates/login.html")),
+    ("consent.html", include_str!("../../templates/consent.html")),
+    ("message.html", include_str!("../../templates/message.html")),
     (
         "platform.html",
         include_str!("../../templates/platform.html"),

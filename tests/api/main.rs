@@ -2,4 +2,6 @@
 
 mod foundation;
 mod helpers;
+mod oauth;
+mod oauth_helpers;
 mod tenancy;

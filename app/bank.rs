@@ -1,0 +1,63 @@
+//! The two seams to the credit union's own systems. Who the customers are and what their accounts
+//! hold live in the bank; the app reaches them only through these traits. The built-in
+//! [`Sandbox`](crate::sandbox::Sandbox) implements both with tables in the tenant's schema.
+
+use crate::db::TenantConn;
+use crate::sandbox::{AccountId, CustomerId};
+
+/// The answer to a login attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verification {
+    Verified(CustomerId),
+    /// Wrong ID or wrong password: the caller must not tell which.
+    Refused {
+        customer: Option<CustomerId>,
+    },
+    /// The bank has locked this customer.
+    Locked,
+}
+
+pub trait CustomerDirectory: Send + Sync {
+    /// Checks a customer ID and password (both case-sensitive), taking as long for an unknown ID.
+    fn verify_password(
+        &self,
+        conn: &mut TenantConn,
+        login_id: &str,
+        password: &str,
+    ) -> impl Future<Output = anyhow::Result<Verification>> + Send;
+
+    fn lock(
+        &self,
+        conn: &mut TenantConn,
+        customer: CustomerId,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    fn unlock(
+        &self,
+        conn: &mut TenantConn,
+        customer: CustomerId,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
+/// An account as the consent page and the API show it.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub account_id: AccountId,
+    pub branch_code: String,
+    pub branch_name: String,
+    pub account_type_code: String,
+    pub account_type_name: String,
+    pub account_number: String,
+    pub account_name: String,
+    pub account_name_kana: String,
+    pub currency_code: String,
+}
+
+pub trait CoreBanking: Send + Sync {
+    /// Every account the customer holds.
+    fn accounts(
+        &self,
+        conn: &mut TenantConn,
+        customer: CustomerId,
+    ) -> impl Future<Output = anyhow::Result<Vec<Account>>> + Send;
+}

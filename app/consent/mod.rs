@@ -1,0 +1,17 @@
+//! The customer's side of the flow: login at the institution's page, then アクセス許可.
+
+pub mod flow;
+pub mod grants;
+pub mod lockout;
+mod pages;
+
+use actix_web::web;
+
+/// Routes under `/t/{tenant}`.
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/oauth/login", web::get().to(pages::login_form))
+        .route("/oauth/login", web::post().to(pages::login_submit))
+        .route("/oauth/consent", web::get().to(pages::consent_form))
+        .route("/oauth/consent", web::post().to(pages::consent_submit))
+        .route("/oauth/certificate", web::get().to(pages::certificate));
+}

@@ -1,0 +1,537 @@
+//! Login and consent pages. Handlers are thin: the flow, lockout, grants and tokens live beside.
+
+use actix_web::cookie::Cookie;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use diesel_async::AsyncConnection;
+use serde::Serialize;
+
+use super::flow::{self, Pending, Stage};
+use super::{grants, lockout};
+use crate::audit::{self, Event};
+use crate::bank::{CoreBanking, CustomerDirectory, Verification};
+use crate::config::Settings;
+use crate::db::{Db, TenantConn};
+use crate::error::AppError;
+use crate::oauth::authorize::{FLOW_COOKIE, error_redirect, see_other};
+use crate::oauth::clients::{self, Partner};
+use crate::oauth::error::OAuthCode;
+use crate::oauth::params::Params;
+use crate::oauth::request::redirect_to;
+use crate::oauth::tokens;
+use crate::sandbox::{AccountId, CustomerId, Sandbox};
+use crate::tenancy::CurrentTenant;
+use crate::tenancy::pages::html;
+use crate::web::format::{jst_date, long_date};
+use crate::web::{Lang, Pages};
+
+/// The request this browser is in the middle of, with its partner.
+struct Current {
+    conn: TenantConn,
+    pending: Pending,
+    partner: Partner,
+}
+
+fn expired() -> AppError {
+    AppError::Page(StatusCode::BAD_REQUEST, "flow-expired")
+}
+
+async fn current(req: &HttpRequest, tenant: &CurrentTenant, db: &Db) -> Result<Current, AppError> {
+    let handle = req.cookie(FLOW_COOKIE).ok_or_else(expired)?;
+    let mut conn = db.tenant(&tenant.slug).await?;
+    let pending = flow::load(&mut conn, handle.value())
+        .await?
+        .ok_or_else(expired)?;
+    let partner = clients::find_by_id(&mut conn, pending.partner_id).await?;
+    if !partner.active {
+        return Err(AppError::Page(
+            StatusCode::BAD_REQUEST,
+            "oauth-unknown-client",
+        ));
+    }
+    Ok(Current {
+        conn,
+        pending,
+        partner,
+    })
+}
+
+fn check_csrf(p: &Params, pending: &Pending) -> Result<(), AppError> {
+    let sent = p.get("csrf").unwrap_or_default();
+    if sent.len() == pending.csrf.len()
+        && openssl::memcmp::eq(sent.as_bytes(), pending.csrf.as_bytes())
+    {
+        Ok(())
+    } else {
+        Err(AppError::Page(StatusCode::FORBIDDEN, "csrf"))
+    }
+}
+
+fn form(body: &[u8]) -> Result<Params, AppError> {
+    Params::parse(body, &["accounts"])
+        .map_err(|_| AppError::Page(StatusCode::BAD_REQUEST, "oauth-bad-request"))
+}
+
+fn ip(req: &HttpRequest) -> Option<String> {
+    req.peer_addr().map(|a| a.ip().to_string())
+}
+
+/// The flow cookie, expired: the request is over.
+fn clear_cookie(res: &mut HttpResponse, tenant: &CurrentTenant) {
+    let mut c = Cookie::build(FLOW_COOKIE, "")
+        .path(format!("/t/{}/oauth", tenant.slug))
+        .finish();
+    c.make_removal();
+    let _ = res.add_cookie(&c);
+}
+
+/// キャンセル: back to the partner with `access_denied`.
+async fn cancel(
+    c: &mut Current,
+    tenant: &CurrentTenant,
+    settings: &Settings,
+    req: &HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    flow::finish(&mut c.conn, &c.pending.handle_hash).await?;
+    audit::record(
+        &mut c.conn,
+        Event::ConsentDenied,
+        &format!("partner:{}", c.partner.client_id),
+        None,
+        ip(req).as_deref(),
+        serde_json::json!({"stage": if c.pending.stage == Stage::Login { "login" } else { "consent" }}),
+    )
+    .await?;
+    let mut res = error_redirect(
+        &c.pending.request.redirect_uri,
+        Some(&c.pending.request.state),
+        &settings.issuer(&tenant.slug),
+        OAuthCode::AccessDenied,
+        "the customer cancelled",
+    );
+    clear_cookie(&mut res, tenant);
+    Ok(res)
+}
+
+struct LoginView<'a> {
+    error: Option<&'static str>,
+    login_id: &'a str,
+    status: StatusCode,
+}
+
+fn render_login(
+    req: &HttpRequest,
+    pages: &Pages,
+    tenant: &CurrentTenant,
+    lang: Lang,
+    c: &Current,
+    v: LoginView<'_>,
+) -> Result<HttpResponse, AppError> {
+    let mut ctx = pages.context(lang, req.path(), req.query_string(), Some(tenant));
+    ctx.insert("partner_name", c.partner.name(lang));
+    ctx.insert("csrf", &c.pending.csrf);
+    ctx.insert("action", &format!("/t/{}/oauth/login", tenant.slug));
+    ctx.insert("login_id", v.login_id);
+    ctx.insert("password_help_url", &tenant.settings.password_help_url);
+    ctx.insert(
+        "certificate_url",
+        &format!("/t/{}/oauth/certificate", tenant.slug),
+    );
+    if let Some(error) = v.error {
+        ctx.insert("error", error);
+    }
+    let mut res = html(pages.render("login.html", &ctx)?);
+    *res.status_mut() = v.status;
+    Ok(res)
+}
+
+pub async fn login_form(
+    req: HttpRequest,
+    tenant: CurrentTenant,
+    lang: Lang,
+    db: web::Data<Db>,
+    pages: web::Data<Pages>,
+) -> Result<HttpResponse, AppError> {
+    let c = current(&req, &tenant, &db).await?;
+    render_login(
+        &req,
+        &pages,
+        &tenant,
+        lang,
+        &c,
+        LoginView {
+            error: None,
+            login_id: "",
+            status: StatusCode::OK,
+        },
+    )
+}
+
+#[tracing::instrument(skip_all, fields(tenant = %tenant.slug))]
+pub async fn login_submit(
+    req: HttpRequest,
+    body: web::Bytes,
+    tenant: CurrentTenant,
+    lang: Lang,
+    db: web::Data<Db>,
+    pages: web::Data<Pages>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, AppError> {
+    let p = form(&body)?;
+    let mut c = current(&req, &tenant, &db).await?;
+    check_csrf(&p, &c.pending)?;
+    if p.get("action") == Some("cancel") {
+        return cancel(&mut c, &tenant, &settings, &req).await;
+    }
+    let login_id = p.get("login_id").unwrap_or_default().trim().to_owned();
+    let password = p.get("password").unwrap_or_default().to_owned();
+    let again = |c: &Current, error, status| {
+        render_login(
+            &req,
+            &pages,
+            &tenant,
+            lang,
+            c,
+            LoginView {
+                error: Some(error),
+                login_id: &login_id,
+                status,
+            },
+        )
+    };
+    if login_id.is_empty() || password.is_empty() {
+        return again(&c, "login-error-empty", StatusCode::BAD_REQUEST);
+    }
+    let who = format!("customer:{login_id}");
+    let from = ip(&req);
+    if lockout::is_locked(&mut c.conn, &login_id).await? {
+        audit::record(
+            &mut c.conn,
+            Event::LoginLocked,
+            &who,
+            None,
+            from.as_deref(),
+            serde_json::json!({}),
+        )
+        .await?;
+        return again(&c, "login-error-locked", StatusCode::FORBIDDEN);
+    }
+    let verdict = Sandbox
+        .verify_password(&mut c.conn, &login_id, &password)
+        .await?;
+    match verdict {
+        Verification::Verified(customer) => {
+            lockout::reset(&mut c.conn, &login_id).await?;
+            flow::logged_in(&mut c.conn, &c.pending.handle_hash, customer.0).await?;
+            audit::record(
+                &mut c.conn,
+                Event::LoginOk,
+                &who,
+                None,
+                from.as_deref(),
+                serde_json::json!({"partner": c.partner.client_id}),
+            )
+            .await?;
+            Ok(see_other(&format!("/t/{}/oauth/consent", tenant.slug)))
+        }
+        Verification::Locked => {
+            audit::record(
+                &mut c.conn,
+                Event::LoginLocked,
+                &who,
+                None,
+                from.as_deref(),
+                serde_json::json!({}),
+            )
+            .await?;
+            again(&c, "login-error-locked", StatusCode::FORBIDDEN)
+        }
+        Verification::Refused { customer } => {
+            let threshold = tenant.settings.lockout_threshold;
+            if lockout::record_failure(&mut c.conn, &login_id, threshold).await? {
+                if let Some(customer) = customer {
+                    Sandbox.lock(&mut c.conn, customer).await?;
+                }
+                audit::record(
+                    &mut c.conn,
+                    Event::LoginLocked,
+                    &who,
+                    None,
+                    from.as_deref(),
+                    serde_json::json!({"threshold": threshold}),
+                )
+                .await?;
+                return again(&c, "login-error-locked", StatusCode::FORBIDDEN);
+            }
+            audit::record(
+                &mut c.conn,
+                Event::LoginFailed,
+                &who,
+                None,
+                from.as_deref(),
+                serde_json::json!({}),
+            )
+            .await?;
+            again(&c, "login-error-wrong", StatusCode::UNAUTHORIZED)
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Operation {
+    label: String,
+    help: String,
+}
+
+#[derive(Serialize)]
+struct AccountChoice {
+    id: String,
+    label: String,
+    checked: bool,
+}
+
+struct ConsentView<'a> {
+    error: Option<String>,
+    /// `None`: every account ticked (the first showing).
+    chosen: Option<&'a [String]>,
+}
+
+async fn render_consent(
+    req: &HttpRequest,
+    pages: &Pages,
+    tenant: &CurrentTenant,
+    lang: Lang,
+    c: &mut Current,
+    v: ConsentView<'_>,
+) -> Result<HttpResponse, AppError> {
+    let customer = CustomerId(c.pending.customer_id.ok_or_else(expired)?);
+    let accounts = Sandbox.accounts(&mut c.conn, customer).await?;
+    let mut ctx = pages.context(lang, req.path(), req.query_string(), Some(tenant));
+    let terms = &tenant.settings.terms;
+    let terms_name = match lang {
+        Lang::Ja => &terms.name.ja,
+        Lang::En => &terms.name.en,
+    };
+    let expires = grants::expiry(chrono::Utc::now(), tenant.settings.grant_days);
+    ctx.insert("partner_name", c.partner.name(lang));
+    ctx.insert("csrf", &c.pending.csrf);
+    ctx.insert("action", &format!("/t/{}/oauth/consent", tenant.slug));
+    ctx.insert(
+        "operations",
+        &c.pending
+            .request
+            .scopes
+            .iter()
+            .map(|s| Operation {
+                label: lang.t(s.label_key()),
+                help: lang.t(&format!("{}-help", s.label_key())),
+            })
+            .collect::<Vec<_>>(),
+    );
+    ctx.insert(
+        "accounts",
+        &accounts
+            .iter()
+            .map(|a| AccountChoice {
+                id: a.account_id.to_string(),
+                label: format!(
+                    "{} {} {}",
+                    a.branch_name, a.account_type_name, a.account_number
+                ),
+                checked: v
+                    .chosen
+                    .is_none_or(|chosen| chosen.iter().any(|x| x == a.account_id.as_str())),
+            })
+            .collect::<Vec<_>>(),
+    );
+    ctx.insert("grant_days", &tenant.settings.grant_days);
+    ctx.insert("expiry_date", &long_date(jst_date(expires), lang));
+    ctx.insert("terms_name", terms_name);
+    ctx.insert("terms_url", &terms.url);
+    let status = if v.error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    if let Some(error) = v.error {
+        ctx.insert("error", &error);
+    }
+    let mut res = html(pages.render("consent.html", &ctx)?);
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+pub async fn consent_form(
+    req: HttpRequest,
+    tenant: CurrentTenant,
+    lang: Lang,
+    db: web::Data<Db>,
+    pages: web::Data<Pages>,
+) -> Result<HttpResponse, AppError> {
+    let mut c = current(&req, &tenant, &db).await?;
+    if c.pending.stage != Stage::Consent {
+        return Ok(see_other(&format!("/t/{}/oauth/login", tenant.slug)));
+    }
+    render_consent(
+        &req,
+        &pages,
+        &tenant,
+        lang,
+        &mut c,
+        ConsentView {
+            error: None,
+            chosen: None,
+        },
+    )
+    .await
+}
+
+#[tracing::instrument(skip_all, fields(tenant = %tenant.slug))]
+pub async fn consent_submit(
+    req: HttpRequest,
+    body: web::Bytes,
+    tenant: CurrentTenant,
+    lang: Lang,
+    db: web::Data<Db>,
+    pages: web::Data<Pages>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, AppError> {
+    let p = form(&body)?;
+    let mut c = current(&req, &tenant, &db).await?;
+    check_csrf(&p, &c.pending)?;
+    if c.pending.stage != Stage::Consent {
+        return Err(expired());
+    }
+    if p.get("action") == Some("cancel") {
+        return cancel(&mut c, &tenant, &settings, &req).await;
+    }
+    let chosen = p.all("accounts");
+    let terms_name = match lang {
+        Lang::Ja => &tenant.settings.terms.name.ja,
+        Lang::En => &tenant.settings.terms.name.en,
+    };
+    if p.get("agree") != Some("yes") {
+        let error = crate::web::i18n::t_args(lang, "consent-error-agree", &[("terms", terms_name)]);
+        return render_consent(
+            &req,
+            &pages,
+            &tenant,
+            lang,
+            &mut c,
+            ConsentView {
+                error: Some(error),
+                chosen: Some(chosen),
+            },
+        )
+        .await;
+    }
+    let customer = CustomerId(c.pending.customer_id.ok_or_else(expired)?);
+    let owned = Sandbox.accounts(&mut c.conn, customer).await?;
+    let accounts: Vec<AccountId> = owned
+        .iter()
+        .filter(|a| chosen.iter().any(|x| x == a.account_id.as_str()))
+        .map(|a| a.account_id.clone())
+        .collect();
+    if accounts.is_empty() {
+        let error = lang.t("consent-error-accounts");
+        return render_consent(
+            &req,
+            &pages,
+            &tenant,
+            lang,
+            &mut c,
+            ConsentView {
+                error: Some(error),
+                chosen: Some(chosen),
+            },
+        )
+        .await;
+    }
+
+    let pending = c.pending.clone();
+    let partner = c.partner.clone();
+    let terms_version = tenant.settings.terms.version.clone();
+    let grant_days = tenant.settings.grant_days;
+    let from = ip(&req);
+    let code = c
+        .conn
+        .transaction::<_, AppError, _>(async |conn| {
+            // Consumed first: a double submit finds nothing and stores nothing.
+            if !flow::finish(conn, &pending.handle_hash).await? {
+                return Err(expired());
+            }
+            let created = grants::create(
+                conn,
+                grants::NewGrant {
+                    customer: customer.0,
+                    partner: partner.id,
+                    scopes: &pending.request.scopes,
+                    accounts: &accounts,
+                    terms_version: &terms_version,
+                    grant_days,
+                },
+            )
+            .await?;
+            let code = tokens::issue_code(
+                conn,
+                created.id,
+                &pending.request.redirect_uri,
+                &pending.request.code_challenge,
+            )
+            .await?;
+            let actor = format!("customer:{}", customer.0);
+            if let Some(old) = created.replaced {
+                audit::record(
+                    conn,
+                    Event::GrantReplaced,
+                    &actor,
+                    Some(&old.to_string()),
+                    from.as_deref(),
+                    serde_json::json!({"by": created.id}),
+                )
+                .await?;
+            }
+            audit::record(
+                conn,
+                Event::ConsentGranted,
+                &actor,
+                Some(&created.id.to_string()),
+                from.as_deref(),
+                serde_json::json!({
+                    "partner": partner.client_id,
+                    "scopes": pending.request.scopes.to_vec(),
+                    "accounts": accounts.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+                    "expires_at": created.expires_at,
+                    "terms_version": terms_version,
+                }),
+            )
+            .await?;
+            Ok(code)
+        })
+        .await?;
+    let iss = settings.issuer(&tenant.slug);
+    let mut res = see_other(&redirect_to(
+        &pending.request.redirect_uri,
+        &[
+            ("code", &code),
+            ("state", &pending.request.state),
+            ("iss", &iss),
+        ],
+    ));
+    clear_cookie(&mut res, &tenant);
+    Ok(res)
+}
+
+/// 電子証明書認証: this listener has no client certificates; say so clearly.
+pub async fn certificate(
+    req: HttpRequest,
+    tenant: CurrentTenant,
+    lang: Lang,
+    pages: web::Data<Pages>,
+) -> Result<HttpResponse, AppError> {
+    let mut ctx = pages.context(lang, req.path(), req.query_string(), Some(&tenant));
+    ctx.insert("message_key", "certificate-unavailable");
+    ctx.insert("back_url", &format!("/t/{}/oauth/login", tenant.slug));
+    ctx.insert("back_key", "back-to-login");
+    Ok(html(pages.render("message.html", &ctx)?))
+}

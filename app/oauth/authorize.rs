@@ -1,0 +1,151 @@
+//! `GET /oauth/authorize` and `POST /oauth/par` (RFC 9126).
+//!
+//! An unknown client or an unregistered redirect URI never redirects: the customer sees a page.
+//! Every other problem goes back to the partner with `error`, `state` and `iss` (RFC 9207).
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::clients::{self, Partner};
+use super::error::{OAuthCode, OAuthError};
+use super::params::Params;
+use super::request::{self, AuthorizationRequest};
+use crate::config::Settings;
+use crate::consent::flow::{self, Stage};
+use crate::db::{Db, TenantConn};
+use crate::error::AppError;
+use crate::tenancy::CurrentTenant;
+
+pub const FLOW_COOKIE: &str = "renkei_flow";
+
+/// 303 to the partner with the error, the request's state and our issuer.
+pub fn error_redirect(
+    redirect_uri: &str,
+    state: Option<&str>,
+    iss: &str,
+    code: OAuthCode,
+    description: &str,
+) -> HttpResponse {
+    let mut params = vec![("error", code.as_str()), ("error_description", description)];
+    if let Some(state) = state {
+        params.push(("state", state));
+    }
+    params.push(("iss", iss));
+    see_other(&request::redirect_to(redirect_uri, &params))
+}
+
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+fn page(key: &'static str) -> AppError {
+    AppError::Page(StatusCode::BAD_REQUEST, key)
+}
+
+async fn active_partner(
+    conn: &mut TenantConn,
+    client_id: Option<&str>,
+) -> Result<Partner, AppError> {
+    let client_id = client_id.ok_or(page("oauth-unknown-client"))?;
+    match clients::find(conn, client_id).await? {
+        Some(p) if p.active => Ok(p),
+        _ => Err(page("oauth-unknown-client")),
+    }
+}
+
+#[tracing::instrument(skip_all, fields(tenant = %tenant.slug))]
+pub async fn authorize(
+    req: HttpRequest,
+    tenant: CurrentTenant,
+    db: web::Data<Db>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, AppError> {
+    // Repeated or malformed parameters: we cannot tell which redirect URI is meant.
+    let p =
+        Params::parse(req.query_string().as_bytes(), &[]).map_err(|_| page("oauth-bad-request"))?;
+    let mut conn = db.tenant(&tenant.slug).await?;
+    let partner = active_partner(&mut conn, p.get("client_id")).await?;
+    let iss = settings.issuer(&tenant.slug);
+
+    let request: AuthorizationRequest = if let Some(request_uri) = p.get("request_uri") {
+        flow::take_par(&mut conn, request_uri, partner.id)
+            .await?
+            .ok_or(page("oauth-request-expired"))?
+    } else {
+        let redirect_uri = p.get("redirect_uri").ok_or(page("oauth-bad-redirect"))?;
+        if !partner.has_redirect_uri(redirect_uri) {
+            return Err(page("oauth-bad-redirect"));
+        }
+        let state = p.get("state");
+        if partner.par_required {
+            return Ok(error_redirect(
+                redirect_uri,
+                state,
+                &iss,
+                OAuthCode::InvalidRequest,
+                "this client must use pushed authorization requests",
+            ));
+        }
+        match request::validate(&p, &partner, redirect_uri) {
+            Ok(r) => r,
+            Err(refusal) => {
+                return Ok(error_redirect(
+                    redirect_uri,
+                    state,
+                    &iss,
+                    refusal.code,
+                    refusal.description,
+                ));
+            }
+        }
+    };
+    let handle = flow::create(&mut conn, partner.id, &request, Stage::Login).await?;
+    let cookie = Cookie::build(FLOW_COOKIE, handle)
+        .path(format!("/t/{}/oauth", tenant.slug))
+        .http_only(true)
+        .secure(req.connection_info().scheme() == "https")
+        .same_site(SameSite::Lax)
+        .max_age(actix_web::cookie::time::Duration::seconds(
+            flow::BROWSER_TTL_SECS,
+        ))
+        .finish();
+    let mut res = see_other(&format!("/t/{}/oauth/login", tenant.slug));
+    res.add_cookie(&cookie)
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(res)
+}
+
+/// RFC 9126: the partner pushes the request from its server and gets a one-time `request_uri`.
+#[tracing::instrument(skip_all, fields(tenant = %tenant.slug))]
+pub async fn par(
+    req: HttpRequest,
+    body: web::Bytes,
+    tenant: CurrentTenant,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, OAuthError> {
+    let p = Params::parse(&body, &[]).map_err(|e| OAuthError::invalid_request(e.to_string()))?;
+    let mut conn = db.tenant(&tenant.slug).await?;
+    let partner = clients::authenticate(&mut conn, &req, &p).await?;
+    if p.get("request_uri").is_some() {
+        return Err(OAuthError::invalid_request(
+            "request_uri must not be pushed",
+        ));
+    }
+    let redirect_uri = p
+        .get("redirect_uri")
+        .filter(|r| partner.has_redirect_uri(r))
+        .ok_or_else(|| OAuthError::invalid_request("redirect_uri is missing or not registered"))?;
+    let request = request::validate(&p, &partner, redirect_uri)
+        .map_err(|r| OAuthError::new(r.code, r.description))?;
+    let handle = flow::create(&mut conn, partner.id, &request, Stage::Par).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(serde_json::json!({
+            "request_uri": format!("{}{handle}", flow::PAR_PREFIX),
+            "expires_in": flow::PAR_TTL_SECS,
+        })))
+}

@@ -1,0 +1,336 @@
+//! The partner registry and client authentication (RFC 6749 §2.3).
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+use base64::Engine as _;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+use super::error::OAuthError;
+use super::params::Params;
+use super::scopes::Scopes;
+use crate::db::TenantConn;
+use crate::db::schema::tenant::partners;
+use crate::secrets;
+use crate::web::Lang;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    ClientSecretBasic,
+    ClientSecretPost,
+    TlsClientAuth,
+}
+
+impl AuthMethod {
+    pub const ALL: [AuthMethod; 3] = [
+        Self::ClientSecretBasic,
+        Self::ClientSecretPost,
+        Self::TlsClientAuth,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+            Self::TlsClientAuth => "tls_client_auth",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == raw)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Partner {
+    pub id: Uuid,
+    pub client_id: String,
+    secret_hash: Option<Vec<u8>>,
+    pub name_ja: String,
+    pub name_en: String,
+    pub redirect_uris: Vec<String>,
+    pub scopes: Scopes,
+    pub auth_method: AuthMethod,
+    pub par_required: bool,
+    pub active: bool,
+}
+
+impl Partner {
+    pub fn name(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Ja => &self.name_ja,
+            Lang::En => &self.name_en,
+        }
+    }
+
+    #[cfg(test)]
+    pub fn for_tests(scopes: Scopes, auth_method: AuthMethod) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            client_id: "test".into(),
+            secret_hash: None,
+            name_ja: "テスト".into(),
+            name_en: "Test".into(),
+            redirect_uris: vec!["https://a.example/cb".into()],
+            scopes,
+            auth_method,
+            par_required: false,
+            active: true,
+        }
+    }
+
+    /// Exact string match, as RFC 9700 asks: no prefix, no normalisation.
+    pub fn has_redirect_uri(&self, uri: &str) -> bool {
+        self.redirect_uris.iter().any(|r| r == uri)
+    }
+}
+
+type Row = (
+    Uuid,
+    String,
+    Option<Vec<u8>>,
+    String,
+    String,
+    Vec<String>,
+    Vec<String>,
+    String,
+    bool,
+    String,
+);
+
+fn columns() -> (
+    partners::id,
+    partners::client_id,
+    partners::client_secret_hash,
+    partners::name_ja,
+    partners::name_en,
+    partners::redirect_uris,
+    partners::scopes,
+    partners::auth_method,
+    partners::par_required,
+    partners::status,
+) {
+    (
+        partners::id,
+        partners::client_id,
+        partners::client_secret_hash,
+        partners::name_ja,
+        partners::name_en,
+        partners::redirect_uris,
+        partners::scopes,
+        partners::auth_method,
+        partners::par_required,
+        partners::status,
+    )
+}
+
+fn from_row(r: Row) -> Partner {
+    Partner {
+        id: r.0,
+        client_id: r.1,
+        secret_hash: r.2,
+        name_ja: r.3,
+        name_en: r.4,
+        redirect_uris: r.5,
+        scopes: Scopes::from_stored(&r.6),
+        auth_method: AuthMethod::parse(&r.7).unwrap_or(AuthMethod::ClientSecretBasic),
+        par_required: r.8,
+        active: r.9 == "active",
+    }
+}
+
+pub async fn find(conn: &mut TenantConn, client_id: &str) -> QueryResult<Option<Partner>> {
+    partners::table
+        .filter(partners::client_id.eq(client_id))
+        .select(columns())
+        .first::<Row>(conn)
+        .await
+        .optional()
+        .map(|r| r.map(from_row))
+}
+
+pub async fn find_by_id(conn: &mut TenantConn, id: Uuid) -> QueryResult<Partner> {
+    partners::table
+        .find(id)
+        .select(columns())
+        .first::<Row>(conn)
+        .await
+        .map(from_row)
+}
+
+/// A redirect URI a partner may register: absolute https (http only on this machine), no fragment.
+pub fn check_redirect_uri(raw: &str) -> Result<(), String> {
+    let url = url::Url::parse(raw).map_err(|e| format!("'{raw}' is not a URL: {e}"))?;
+    if url.fragment().is_some() {
+        return Err(format!("'{raw}' must not have a fragment"));
+    }
+    let local = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if local => Ok(()),
+        _ => Err(format!(
+            "'{raw}' must be https (http only for 127.0.0.1 or localhost)"
+        )),
+    }
+}
+
+pub struct NewPartner {
+    /// Chosen by us unless given (the demo partner's is fixed).
+    pub client_id: Option<String>,
+    pub secret: Option<String>,
+    pub name_ja: String,
+    pub name_en: String,
+    pub redirect_uris: Vec<String>,
+    pub scopes: Scopes,
+    pub auth_method: AuthMethod,
+    pub cert_subject: Option<String>,
+    pub par_required: bool,
+}
+
+/// Registers a partner; returns `(client_id, client_secret)`. The secret is shown once and stored
+/// only as its SHA-256.
+pub async fn register(
+    conn: &mut TenantConn,
+    p: NewPartner,
+) -> anyhow::Result<(String, Option<String>)> {
+    anyhow::ensure!(
+        !p.redirect_uris.is_empty(),
+        "at least one redirect URI is required"
+    );
+    for uri in &p.redirect_uris {
+        check_redirect_uri(uri).map_err(anyhow::Error::msg)?;
+    }
+    anyhow::ensure!(
+        !p.name_ja.trim().is_empty() && !p.name_en.trim().is_empty(),
+        "names in Japanese and English are required"
+    );
+    let tls = p.auth_method == AuthMethod::TlsClientAuth;
+    anyhow::ensure!(
+        tls == p.cert_subject.is_some(),
+        "--cert-subject goes with --auth tls_client_auth, and only with it"
+    );
+    let client_id = p
+        .client_id
+        .unwrap_or_else(|| format!("rk-{}", &secrets::random_token()[..22]));
+    let secret = (!tls).then(|| p.secret.unwrap_or_else(secrets::random_token));
+    diesel::insert_into(partners::table)
+        .values((
+            partners::id.eq(Uuid::now_v7()),
+            partners::client_id.eq(&client_id),
+            partners::client_secret_hash.eq(secret.as_deref().map(secrets::sha256)),
+            partners::name_ja.eq(p.name_ja.trim()),
+            partners::name_en.eq(p.name_en.trim()),
+            partners::redirect_uris.eq(&p.redirect_uris),
+            partners::scopes.eq(p.scopes.to_vec()),
+            partners::auth_method.eq(p.auth_method.as_str()),
+            partners::cert_subject.eq(&p.cert_subject),
+            partners::par_required.eq(p.par_required),
+        ))
+        .execute(conn)
+        .await
+        .map_err(|e| anyhow::anyhow!("registering partner '{client_id}': {e}"))?;
+    Ok((client_id, secret))
+}
+
+/// The client credentials a request presents, before they are checked.
+struct Presented {
+    client_id: String,
+    secret: Option<String>,
+    method: AuthMethod,
+}
+
+fn presented(req: &HttpRequest, form: &Params) -> Result<Presented, OAuthError> {
+    let basic = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("basic").then(|| rest.trim())
+        });
+    match (basic, form.get("client_secret")) {
+        (Some(_), Some(_)) => Err(OAuthError::invalid_request(
+            "use one client authentication method, not two",
+        )),
+        (Some(b64), None) => {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| OAuthError::invalid_client(true))?;
+            let (id, secret) = decoded
+                .split_once(':')
+                .ok_or_else(|| OAuthError::invalid_client(true))?;
+            // RFC 6749 §2.3.1: both halves are form-urlencoded.
+            let decode = |s: &str| {
+                url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                    .next()
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default()
+            };
+            let client_id = decode(id);
+            if form.get("client_id").is_some_and(|f| f != client_id) {
+                return Err(OAuthError::invalid_request("client_id does not match"));
+            }
+            Ok(Presented {
+                client_id,
+                secret: Some(decode(secret)),
+                method: AuthMethod::ClientSecretBasic,
+            })
+        }
+        (None, Some(secret)) => Ok(Presented {
+            client_id: form
+                .get("client_id")
+                .ok_or_else(|| OAuthError::invalid_client(false))?
+                .to_owned(),
+            secret: Some(secret.to_owned()),
+            method: AuthMethod::ClientSecretPost,
+        }),
+        (None, None) => Ok(Presented {
+            client_id: form
+                .get("client_id")
+                .ok_or_else(|| OAuthError::invalid_client(false))?
+                .to_owned(),
+            secret: None,
+            method: AuthMethod::TlsClientAuth,
+        }),
+    }
+}
+
+/// The partner that authenticated this request, or `invalid_client` (401).
+pub async fn authenticate(
+    conn: &mut TenantConn,
+    req: &HttpRequest,
+    form: &Params,
+) -> Result<Partner, OAuthError> {
+    let p = presented(req, form)?;
+    let basic = p.method == AuthMethod::ClientSecretBasic;
+    let Some(partner) = find(conn, &p.client_id).await? else {
+        return Err(OAuthError::invalid_client(basic));
+    };
+    let ok = match (&p.secret, &partner.secret_hash) {
+        (Some(secret), Some(hash)) => secrets::matches_hash(secret, hash),
+        // Certificate-bound partners authenticate over mutual TLS, which this listener lacks.
+        _ => false,
+    };
+    if !ok || p.method != partner.auth_method || !partner.active {
+        return Err(OAuthError::invalid_client(basic));
+    }
+    Ok(partner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uris() {
+        assert!(check_redirect_uri("https://app.example.jp/cb").is_ok());
+        assert!(check_redirect_uri("http://127.0.0.1:8765/callback").is_ok());
+        assert!(check_redirect_uri("http://app.example.jp/cb").is_err());
+        assert!(check_redirect_uri("https://app.example.jp/cb#x").is_err());
+        assert!(check_redirect_uri("javascript:alert(1)").is_err());
+        assert!(check_redirect_uri("/relative").is_err());
+    }
+}

@@ -1,0 +1,476 @@
+//! Authorization codes, access and refresh tokens: 256-bit random, stored as SHA-256.
+//! A code is single-use for 60 s; a refresh token is rotated, and presenting a rotated one again
+//! ends the grant (RFC 9700 §4.14).
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::clients::Partner;
+use super::error::OAuthError;
+use super::pkce;
+use super::scopes::Scopes;
+use crate::audit::{self, Event};
+use crate::consent::grants;
+use crate::db::TenantConn;
+use crate::db::schema::tenant::{auth_codes, grants as g, tokens};
+use crate::secrets;
+
+pub const CODE_TTL_SECS: i64 = 60;
+
+/// (grant, redirect URI, challenge, code expiry, used at, partner, scopes, grant expiry, revoked at)
+type CodeRow = (
+    Uuid,
+    String,
+    String,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    Uuid,
+    Vec<String>,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+);
+/// (grant, rotated at, partner, scopes, grant expiry, revoked at)
+type RefreshRow = (
+    Uuid,
+    Option<DateTime<Utc>>,
+    Uuid,
+    Vec<String>,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+);
+/// (kind, issued, expiry, rotated at, partner, customer, scopes, grant expiry, revoked at)
+type TokenRow = (
+    String,
+    DateTime<Utc>,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    Uuid,
+    Uuid,
+    Vec<String>,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+);
+
+/// The token response (RFC 6749 §5.1).
+#[derive(Debug, Serialize)]
+pub struct Issued {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub refresh_token: String,
+    pub scope: String,
+}
+
+pub async fn issue_code(
+    conn: &mut TenantConn,
+    grant: Uuid,
+    redirect_uri: &str,
+    code_challenge: &str,
+) -> QueryResult<String> {
+    let code = secrets::random_token();
+    let now = Utc::now();
+    diesel::insert_into(auth_codes::table)
+        .values((
+            auth_codes::code_hash.eq(secrets::sha256(&code)),
+            auth_codes::grant_id.eq(grant),
+            auth_codes::redirect_uri.eq(redirect_uri),
+            auth_codes::code_challenge.eq(code_challenge),
+            auth_codes::created_at.eq(now),
+            auth_codes::expires_at.eq(now + Duration::seconds(CODE_TTL_SECS)),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(code)
+}
+
+/// A new access and refresh token for a live grant. The refresh token lives as long as the grant.
+async fn issue_pair(
+    conn: &mut TenantConn,
+    grant: Uuid,
+    grant_expires: DateTime<Utc>,
+    scopes: &Scopes,
+    access_ttl: i64,
+) -> QueryResult<Issued> {
+    let now = Utc::now();
+    let access = secrets::random_token();
+    let refresh = secrets::random_token();
+    let access_expires = (now + Duration::seconds(access_ttl)).min(grant_expires);
+    diesel::insert_into(tokens::table)
+        .values(vec![
+            (
+                tokens::token_hash.eq(secrets::sha256(&access)),
+                tokens::grant_id.eq(grant),
+                tokens::kind.eq("access"),
+                tokens::created_at.eq(now),
+                tokens::expires_at.eq(access_expires),
+            ),
+            (
+                tokens::token_hash.eq(secrets::sha256(&refresh)),
+                tokens::grant_id.eq(grant),
+                tokens::kind.eq("refresh"),
+                tokens::created_at.eq(now),
+                tokens::expires_at.eq(grant_expires),
+            ),
+        ])
+        .execute(conn)
+        .await?;
+    Ok(Issued {
+        access_token: access,
+        token_type: "Bearer",
+        expires_in: (access_expires - now).num_seconds().max(0),
+        refresh_token: refresh,
+        scope: scopes.to_string(),
+    })
+}
+
+/// What a transaction decided; errors that must still commit (revocations) travel as values.
+enum Outcome {
+    Issued(Issued),
+    Refused(OAuthError),
+}
+
+pub struct CodeExchange<'a> {
+    pub code: &'a str,
+    pub redirect_uri: &'a str,
+    pub verifier: &'a str,
+    pub access_ttl: i64,
+}
+
+/// `grant_type=authorization_code`.
+pub async fn redeem_code(
+    conn: &mut TenantConn,
+    partner: &Partner,
+    x: CodeExchange<'_>,
+) -> Result<Issued, OAuthError> {
+    let hash = secrets::sha256(x.code);
+    let partner_id = partner.id;
+    let client_id = partner.client_id.clone();
+    let (redirect_uri, verifier, ttl) = (
+        x.redirect_uri.to_owned(),
+        x.verifier.to_owned(),
+        x.access_ttl,
+    );
+    let outcome = conn
+        .transaction::<_, OAuthError, _>(async move |conn| {
+            let row: Option<CodeRow> = auth_codes::table
+                .inner_join(g::table)
+                .filter(auth_codes::code_hash.eq(&hash))
+                .select((
+                    auth_codes::grant_id,
+                    auth_codes::redirect_uri,
+                    auth_codes::code_challenge,
+                    auth_codes::expires_at,
+                    auth_codes::used_at,
+                    g::partner_id,
+                    g::scopes,
+                    g::expires_at,
+                    g::revoked_at,
+                ))
+                .for_update()
+                .first(conn)
+                .await
+                .optional()?;
+            let refuse = |d: &str| Ok(Outcome::Refused(OAuthError::invalid_grant(d)));
+            let Some((
+                grant,
+                code_redirect,
+                challenge,
+                expires,
+                used,
+                owner,
+                scopes,
+                grant_expires,
+                revoked,
+            )) = row
+            else {
+                return refuse("the authorization code is not valid");
+            };
+            if owner != partner_id {
+                return refuse("the authorization code is not valid");
+            }
+            if used.is_some() {
+                // A code presented twice was intercepted: end everything it issued.
+                grants::revoke(conn, grant, "code_reused").await?;
+                audit::record(
+                    conn,
+                    Event::CodeReused,
+                    &format!("partner:{client_id}"),
+                    Some(&grant.to_string()),
+                    None,
+                    serde_json::json!({}),
+                )
+                .await?;
+                return refuse("the authorization code was already used; its grant is revoked");
+            }
+            diesel::update(auth_codes::table.filter(auth_codes::code_hash.eq(&hash)))
+                .set(auth_codes::used_at.eq(Utc::now()))
+                .execute(conn)
+                .await?;
+            let now = Utc::now();
+            if expires <= now {
+                return refuse("the authorization code has expired");
+            }
+            if code_redirect != redirect_uri {
+                return refuse("redirect_uri does not match the authorization request");
+            }
+            if !pkce::verify(&verifier, &challenge) {
+                return refuse("code_verifier does not match the code_challenge");
+            }
+            if revoked.is_some() || grant_expires <= now {
+                return refuse("the grant has ended");
+            }
+            let scopes = Scopes::from_stored(&scopes);
+            let issued = issue_pair(conn, grant, grant_expires, &scopes, ttl).await?;
+            audit::record(
+                conn,
+                Event::TokensIssued,
+                &format!("partner:{client_id}"),
+                Some(&grant.to_string()),
+                None,
+                serde_json::json!({"grant_type": "authorization_code"}),
+            )
+            .await?;
+            Ok(Outcome::Issued(issued))
+        })
+        .await?;
+    match outcome {
+        Outcome::Issued(i) => Ok(i),
+        Outcome::Refused(e) => Err(e),
+    }
+}
+
+/// `grant_type=refresh_token`: rotates; a rotated token presented again revokes the grant.
+pub async fn refresh(
+    conn: &mut TenantConn,
+    partner: &Partner,
+    token: &str,
+    narrower: Option<Scopes>,
+    access_ttl: i64,
+) -> Result<Issued, OAuthError> {
+    let hash = secrets::sha256(token);
+    let partner_id = partner.id;
+    let client_id = partner.client_id.clone();
+    let outcome = conn
+        .transaction::<_, OAuthError, _>(async move |conn| {
+            let row: Option<RefreshRow> = tokens::table
+                .inner_join(g::table)
+                .filter(tokens::token_hash.eq(&hash))
+                .filter(tokens::kind.eq("refresh"))
+                .select((
+                    tokens::grant_id,
+                    tokens::rotated_at,
+                    g::partner_id,
+                    g::scopes,
+                    g::expires_at,
+                    g::revoked_at,
+                ))
+                .for_update()
+                .first(conn)
+                .await
+                .optional()?;
+            let refuse = |d: &str| Ok(Outcome::Refused(OAuthError::invalid_grant(d)));
+            let Some((grant, rotated, owner, scopes, grant_expires, revoked)) = row else {
+                return refuse("the refresh token is not valid");
+            };
+            if owner != partner_id {
+                return refuse("the refresh token is not valid");
+            }
+            if revoked.is_some() {
+                return refuse("the grant has been revoked");
+            }
+            if rotated.is_some() {
+                grants::revoke(conn, grant, "refresh_reused").await?;
+                audit::record(
+                    conn,
+                    Event::RefreshReused,
+                    &format!("partner:{client_id}"),
+                    Some(&grant.to_string()),
+                    None,
+                    serde_json::json!({}),
+                )
+                .await?;
+                return refuse("the refresh token was already used; its grant is revoked");
+            }
+            if grant_expires <= Utc::now() {
+                return refuse("the grant has expired; the customer must register again");
+            }
+            let granted = Scopes::from_stored(&scopes);
+            let scopes = match narrower {
+                Some(s) if !s.is_subset(&granted) => {
+                    return Ok(Outcome::Refused(OAuthError::new(
+                        super::error::OAuthCode::InvalidScope,
+                        "scope exceeds what the customer granted",
+                    )));
+                }
+                Some(s) => s,
+                None => granted,
+            };
+            diesel::update(tokens::table.filter(tokens::token_hash.eq(&hash)))
+                .set(tokens::rotated_at.eq(Utc::now()))
+                .execute(conn)
+                .await?;
+            let issued = issue_pair(conn, grant, grant_expires, &scopes, access_ttl).await?;
+            audit::record(
+                conn,
+                Event::TokensRefreshed,
+                &format!("partner:{client_id}"),
+                Some(&grant.to_string()),
+                None,
+                serde_json::json!({}),
+            )
+            .await?;
+            Ok(Outcome::Issued(issued))
+        })
+        .await?;
+    match outcome {
+        Outcome::Issued(i) => Ok(i),
+        Outcome::Refused(e) => Err(e),
+    }
+}
+
+/// RFC 7009: either token of a grant ends the whole grant. Unknown tokens and other partners'
+/// tokens change nothing; the caller answers 200 either way.
+pub async fn revoke(
+    conn: &mut TenantConn,
+    partner: &Partner,
+    token: &str,
+) -> Result<(), OAuthError> {
+    let found: Option<(Uuid, Uuid)> = tokens::table
+        .inner_join(g::table)
+        .filter(tokens::token_hash.eq(secrets::sha256(token)))
+        .select((tokens::grant_id, g::partner_id))
+        .first(conn)
+        .await
+        .optional()?;
+    if let Some((grant, owner)) = found
+        && owner == partner.id
+        && grants::revoke(conn, grant, "partner_revoked").await?
+    {
+        audit::record(
+            conn,
+            Event::GrantRevoked,
+            &format!("partner:{}", partner.client_id),
+            Some(&grant.to_string()),
+            None,
+            serde_json::json!({"via": "revocation_endpoint"}),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// RFC 7662 answer for a token of this partner.
+#[derive(Debug, Serialize)]
+pub struct Introspection {
+    pub active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// When the customer's consent ends (seconds since the epoch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant_expires_at: Option<i64>,
+}
+
+impl Introspection {
+    pub fn inactive() -> Self {
+        Self {
+            active: false,
+            scope: None,
+            client_id: None,
+            token_type: None,
+            exp: None,
+            iat: None,
+            sub: None,
+            iss: None,
+            grant_expires_at: None,
+        }
+    }
+}
+
+/// A subject identifier that differs per partner, so partners cannot correlate customers,
+/// and never reveals the login ID.
+pub fn pairwise_sub(tenant: &str, partner: Uuid, customer: Uuid) -> String {
+    let h = secrets::sha256(&format!("renkei-sub|{tenant}|{partner}|{customer}"));
+    base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &h[..16])
+}
+
+pub async fn introspect(
+    conn: &mut TenantConn,
+    partner: &Partner,
+    token: &str,
+    issuer: &str,
+) -> Result<Introspection, OAuthError> {
+    let row: Option<TokenRow> = tokens::table
+        .inner_join(g::table)
+        .filter(tokens::token_hash.eq(secrets::sha256(token)))
+        .select((
+            tokens::kind,
+            tokens::created_at,
+            tokens::expires_at,
+            tokens::rotated_at,
+            g::partner_id,
+            g::customer_id,
+            g::scopes,
+            g::expires_at,
+            g::revoked_at,
+        ))
+        .first(conn)
+        .await
+        .optional()?;
+    let now = Utc::now();
+    let Some((kind, iat, exp, rotated, owner, customer, scopes, grant_expires, revoked)) = row
+    else {
+        return Ok(Introspection::inactive());
+    };
+    if owner != partner.id
+        || revoked.is_some()
+        || exp <= now
+        || grant_expires <= now
+        || rotated.is_some()
+    {
+        return Ok(Introspection::inactive());
+    }
+    Ok(Introspection {
+        active: true,
+        scope: Some(Scopes::from_stored(&scopes).to_string()),
+        client_id: Some(partner.client_id.clone()),
+        token_type: Some(if kind == "access" {
+            "Bearer"
+        } else {
+            "refresh_token"
+        }),
+        exp: Some(exp.timestamp()),
+        iat: Some(iat.timestamp()),
+        sub: Some(pairwise_sub(conn.slug().as_str(), partner.id, customer)),
+        iss: Some(issuer.to_owned()),
+        grant_expires_at: Some(grant_expires.timestamp()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairwise_sub_differs_per_partner_and_is_stable() {
+        let (p1, p2, c) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        assert_eq!(pairwise_sub("kitami", p1, c), pairwise_sub("kitami", p1, c));
+        assert_ne!(pairwise_sub("kitami", p1, c), pairwise_sub("kitami", p2, c));
+        assert_ne!(pairwise_sub("kitami", p1, c), pairwise_sub("hokuto", p1, c));
+        assert_eq!(pairwise_sub("kitami", p1, c).len(), 22);
+    }
+}

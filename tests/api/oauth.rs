@@ -1,0 +1,694 @@
+//! The consent flow and the authorization server, over real HTTP: the happy path and every refusal.
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use renkei::db::schema::tenant::{auth_codes, grants};
+use renkei::oauth::clients::{self, AuthMethod, NewPartner};
+use renkei::oauth::scopes::Scopes;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::TestApp;
+use crate::oauth_helpers::{CLIENT, Flow, REDIRECT, SECRET, VERIFIER, location, query_of};
+
+async fn json(res: reqwest::Response) -> Value {
+    res.json().await.unwrap()
+}
+
+async fn introspect(app: &TestApp, tenant: &str, token: &str) -> Value {
+    json(
+        app.client
+            .post(app.url(&format!("/t/{tenant}/oauth/introspect")))
+            .basic_auth(CLIENT, Some(SECRET))
+            .form(&[("token", token)])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+async fn grant_count(app: &TestApp, tenant: &str) -> i64 {
+    let db = app.db_pool(1);
+    let mut conn = db.tenant(&TestApp::slug(tenant)).await.unwrap();
+    grants::table.count().get_result(&mut conn).await.unwrap()
+}
+
+#[tokio::test]
+async fn whole_flow_issues_refreshes_and_revokes() {
+    let app = TestApp::spawn_seeded().await;
+    let code = Flow::new(&app, "kitami")
+        .code_for("Yamada01", "Shinkin-2026!")
+        .await;
+
+    let res = app.exchange("kitami", &code).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let t = json(res).await;
+    assert_eq!(t["token_type"], "Bearer");
+    assert_eq!(t["expires_in"], 900);
+    assert_eq!(t["scope"], "balance:read transactions:read");
+    let access = t["access_token"].as_str().unwrap();
+    assert_eq!(access.len(), 43);
+
+    let info = introspect(&app, "kitami", access).await;
+    assert_eq!(info["active"], true);
+    assert_eq!(info["client_id"], CLIENT);
+    assert_eq!(
+        info["iss"],
+        format!("{}/t/kitami", app.settings.public_base())
+    );
+    let sub = info["sub"].as_str().unwrap();
+    assert!(!sub.contains("Yamada"), "sub must not reveal the login ID");
+    let grant_exp = info["grant_expires_at"].as_i64().unwrap();
+    let days = (grant_exp - chrono::Utc::now().timestamp()) as f64 / 86400.0;
+    assert!((89.9..=90.0).contains(&days), "{days}");
+
+    let res = app
+        .token(
+            "kitami",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", t["refresh_token"].as_str().unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let t2 = json(res).await;
+    assert_ne!(t2["access_token"], t["access_token"]);
+
+    // Revoking either token ends the whole grant.
+    let res = app
+        .client
+        .post(app.url("/t/kitami/oauth/revoke"))
+        .basic_auth(CLIENT, Some(SECRET))
+        .form(&[("token", t2["refresh_token"].as_str().unwrap())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        introspect(&app, "kitami", t2["access_token"].as_str().unwrap()).await["active"],
+        false
+    );
+    // Unknown tokens: 200, nothing happens.
+    let res = app
+        .client
+        .post(app.url("/t/kitami/oauth/revoke"))
+        .basic_auth(CLIENT, Some(SECRET))
+        .form(&[("token", "no-such-token")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn metadata_describes_the_tenant_issuer() {
+    let app = TestApp::spawn().await;
+    let m = json(
+        app.get("/t/hokuto/.well-known/oauth-authorization-server")
+            .await,
+    )
+    .await;
+    let iss = format!("{}/t/hokuto", app.settings.public_base());
+    assert_eq!(m["issuer"], iss);
+    assert_eq!(m["token_endpoint"], format!("{iss}/oauth/token"));
+    assert_eq!(
+        m["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(m["authorization_response_iss_parameter_supported"], true);
+    assert_eq!(
+        m["pushed_authorization_request_endpoint"],
+        format!("{iss}/oauth/par")
+    );
+}
+
+#[tokio::test]
+async fn unregistered_redirect_uri_or_unknown_client_never_redirects() {
+    let app = TestApp::spawn_seeded().await;
+    let flow = Flow::new(&app, "kitami");
+    for extra in [
+        vec![("redirect_uri", "http://127.0.0.1:8765/callback/evil")],
+        vec![("redirect_uri", "https://attacker.example/cb")],
+        vec![("redirect_uri", "")],
+        vec![("client_id", "no-such-client")],
+    ] {
+        let res = flow.authorize(&extra).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{extra:?}");
+        assert!(
+            res.headers().get("location").is_none(),
+            "{extra:?} redirected"
+        );
+        let body = res.text().await.unwrap();
+        assert!(body.contains("連携を始められません"), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn bad_requests_go_back_to_the_partner_with_error_state_and_iss() {
+    let app = TestApp::spawn_seeded().await;
+    let flow = Flow::new(&app, "kitami");
+    let iss = format!("{}/t/kitami", app.settings.public_base());
+    for (extra, error) in [
+        (
+            vec![("code_challenge", ""), ("code_challenge_method", "")],
+            "invalid_request",
+        ),
+        (vec![("code_challenge_method", "plain")], "invalid_request"),
+        (
+            vec![("response_type", "token")],
+            "unsupported_response_type",
+        ),
+        (
+            vec![("scope", "balance:read payments:write")],
+            "invalid_scope",
+        ),
+    ] {
+        let res = flow.authorize(&extra).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{extra:?}");
+        let loc = location(&res);
+        assert!(loc.starts_with(REDIRECT), "{loc}");
+        let q = query_of(&loc);
+        assert_eq!(q["error"], error, "{extra:?}");
+        assert_eq!(q["state"], "st-123");
+        assert_eq!(q["iss"], iss);
+    }
+    // No state at all: still an error, with iss.
+    let res = flow.authorize(&[("state", "")]).await;
+    let q = query_of(&location(&res));
+    assert_eq!(q["error"], "invalid_request");
+    assert!(!q.contains_key("state"));
+}
+
+#[tokio::test]
+async fn scope_outside_the_partners_is_invalid_scope() {
+    let app = TestApp::spawn_seeded().await;
+    let db = app.db_pool(1);
+    let mut conn = db.tenant(&TestApp::slug("kitami")).await.unwrap();
+    let (client_id, _) = clients::register(
+        &mut conn,
+        NewPartner {
+            client_id: Some("balance-only".into()),
+            secret: Some("balance-only-secret".into()),
+            name_ja: "残高だけ".into(),
+            name_en: "Balance only".into(),
+            redirect_uris: vec![REDIRECT.into()],
+            scopes: Scopes::parse("balance:read").unwrap(),
+            auth_method: AuthMethod::ClientSecretBasic,
+            cert_subject: None,
+            par_required: false,
+        },
+    )
+    .await
+    .unwrap();
+    let res = Flow::new(&app, "kitami")
+        .authorize(&[("client_id", &client_id)])
+        .await;
+    let q = query_of(&location(&res));
+    assert_eq!(q["error"], "invalid_scope");
+}
+
+#[tokio::test]
+async fn wrong_verifier_is_invalid_grant() {
+    let app = TestApp::spawn_seeded().await;
+    let code = Flow::new(&app, "kitami")
+        .code_for("Yamada01", "Shinkin-2026!")
+        .await;
+    let res = app
+        .token(
+            "kitami",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", &VERIFIER.replace('d', "e")),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(json(res).await["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn reused_code_is_refused_and_revokes_what_it_issued() {
+    let app = TestApp::spawn_seeded().await;
+    let code = Flow::new(&app, "kitami")
+        .code_for("Yamada01", "Shinkin-2026!")
+        .await;
+    let first = json(app.exchange("kitami", &code).await).await;
+    let access = first["access_token"].as_str().unwrap();
+    assert_eq!(introspect(&app, "kitami", access).await["active"], true);
+
+    let again = app.exchange("kitami", &code).await;
+    assert_eq!(again.status(), 400);
+    assert_eq!(json(again).await["error"], "invalid_grant");
+    assert_eq!(introspect(&app, "kitami", access).await["active"], false);
+}
+
+#[tokio::test]
+async fn code_older_than_60_seconds_is_refused() {
+    let app = TestApp::spawn_seeded().await;
+    let code = Flow::new(&app, "kitami")
+        .code_for("Yamada01", "Shinkin-2026!")
+        .await;
+    let db = app.db_pool(1);
+    let mut conn = db.tenant(&TestApp::slug("kitami")).await.unwrap();
+    diesel::update(auth_codes::table)
+        .set((
+            auth_codes::created_at.eq(chrono::Utc::now() - chrono::Duration::seconds(61)),
+            auth_codes::expires_at.eq(chrono::Utc::now() - chrono::Duration::seconds(1)),
+        ))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let res = app.exchange("kitami", &code).await;
+    assert_eq!(res.status(), 400);
+    let body = json(res).await;
+    assert_eq!(body["error"], "invalid_grant");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("expired")
+    );
+}
+
+#[tokio::test]
+async fn rotated_refresh_token_reused_revokes_the_grant() {
+    let app = TestApp::spawn_seeded().await;
+    let code = Flow::new(&app, "kitami")
+        .code_for("Yamada01", "Shinkin-2026!")
+        .await;
+    let t = json(app.exchange("kitami", &code).await).await;
+    let old = t["refresh_token"].as_str().unwrap();
+    let t2 = json(
+        app.token(
+            "kitami",
+            &[("grant_type", "refresh_token"), ("refresh_token", old)],
+        )
+        .await,
+    )
+    .await;
+
+    let reuse = app
+        .token(
+            "kitami",
+            &[("grant_type", "refresh_token"), ("refresh_token", old)],
+        )
+        .await;
+    assert_eq!(reuse.status(), 400);
+    assert_eq!(json(reuse).await["error"], "invalid_grant");
+    // The thief's replay ended the grant: the legitimate new tokens are dead too.
+    assert_eq!(
+        introspect(&app, "kitami", t2["access_token"].as_str().unwrap()).await["active"],
+        false
+    );
+    let newer = app
+        .token(
+            "kitami",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", t2["refresh_token"].as_str().unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(json(newer).await["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn expired_grant_cannot_be_refreshed() {
+    let app = TestApp::spawn_seeded().await;
+    let code = Flow::new(&app, "kitami")
+        .code_for("Yamada01", "Shinkin-2026!")
+        .await;
+    let t = json(app.exchange("kitami", &code).await).await;
+    let db = app.db_pool(1);
+    let mut conn = db.tenant(&TestApp::slug("kitami")).await.unwrap();
+    let past = chrono::Utc::now() - chrono::Duration::days(91);
+    diesel::update(grants::table)
+        .set((
+            grants::created_at.eq(past),
+            grants::expires_at.eq(past + chrono::Duration::days(90)),
+        ))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let res = app
+        .token(
+            "kitami",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", t["refresh_token"].as_str().unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(json(res).await["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn wrong_secret_is_401_invalid_client() {
+    let app = TestApp::spawn_seeded().await;
+    let res = app
+        .client
+        .post(app.url("/t/kitami/oauth/token"))
+        .basic_auth(CLIENT, Some("wrong-secret"))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(
+        res.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic")
+    );
+    assert_eq!(json(res).await["error"], "invalid_client");
+
+    // client_secret_post for a client registered for Basic: refused too.
+    let res = app
+        .client
+        .post(app.url("/t/kitami/oauth/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "x"),
+            ("client_id", CLIENT),
+            ("client_secret", SECRET),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+}
+
+#[tokio::test]
+async fn one_tenants_client_is_unknown_at_another() {
+    let app = TestApp::spawn_seeded().await;
+    let db = app.db_pool(1);
+    let mut conn = db.tenant(&TestApp::slug("kitami")).await.unwrap();
+    clients::register(
+        &mut conn,
+        NewPartner {
+            client_id: Some("kitami-only".into()),
+            secret: Some("kitami-only-secret".into()),
+            name_ja: "北見だけ".into(),
+            name_en: "Kitami only".into(),
+            redirect_uris: vec![REDIRECT.into()],
+            scopes: Scopes::parse("balance:read").unwrap(),
+            auth_method: AuthMethod::ClientSecretBasic,
+            cert_subject: None,
+            par_required: false,
+        },
+    )
+    .await
+    .unwrap();
+    let res = app
+        .client
+        .post(app.url("/t/hokuto/oauth/token"))
+        .basic_auth("kitami-only", Some("kitami-only-secret"))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(json(res).await["error"], "invalid_client");
+
+    // And kitami's code cannot be redeemed at hokuto, even by the same-named demo partner.
+    let code = Flow::new(&app, "kitami")
+        .code_for("Yamada01", "Shinkin-2026!")
+        .await;
+    let res = app.exchange("hokuto", &code).await;
+    assert_eq!(json(res).await["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn missing_or_wrong_csrf_token_is_403() {
+    let app = TestApp::spawn_seeded().await;
+    let flow = Flow::new(&app, "kitami");
+    flow.authorize(&[]).await;
+    flow.login_page().await;
+    for form in [
+        vec![
+            ("login_id", "Yamada01"),
+            ("password", "Shinkin-2026!"),
+            ("action", "login"),
+        ],
+        vec![
+            ("csrf", "forged"),
+            ("login_id", "Yamada01"),
+            ("password", "Shinkin-2026!"),
+            ("action", "login"),
+        ],
+    ] {
+        let res = flow.post("/t/kitami/oauth/login", &form).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("画面の操作を確認できませんでした")
+        );
+    }
+}
+
+#[tokio::test]
+async fn sixth_wrong_password_finds_the_id_locked_existing_or_not() {
+    let app = TestApp::spawn_seeded().await;
+    for login_id in ["Yamada01", "NoSuchCustomer"] {
+        let flow = Flow::new(&app, "kitami");
+        flow.authorize(&[]).await;
+        for attempt in 1..=4 {
+            let res = flow.login(login_id, "wrong-password").await;
+            assert_eq!(
+                res.status(),
+                StatusCode::UNAUTHORIZED,
+                "{login_id} attempt {attempt}"
+            );
+            let body = res.text().await.unwrap();
+            assert!(body.contains("お客様IDまたはログインパスワードが正しくありません"));
+            assert!(
+                body.contains(&format!("value=\"{login_id}\"")),
+                "the typed ID is kept"
+            );
+        }
+        // The fifth failure locks; the sixth attempt, even with the right password, is refused.
+        let fifth = flow.login(login_id, "wrong-password").await;
+        assert_eq!(fifth.status(), StatusCode::FORBIDDEN);
+        let sixth = flow.login(login_id, "Shinkin-2026!").await;
+        assert_eq!(sixth.status(), StatusCode::FORBIDDEN, "{login_id}");
+        let body = sixth.text().await.unwrap();
+        assert!(body.contains("ロック中"), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn login_is_case_sensitive_and_empty_fields_are_explained() {
+    let app = TestApp::spawn_seeded().await;
+    let flow = Flow::new(&app, "kitami");
+    flow.authorize(&[]).await;
+    assert_eq!(
+        flow.login("yamada01", "Shinkin-2026!").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        flow.login("Yamada01", "shinkin-2026!").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let res = flow.login("Yamada01", "").await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res.text().await.unwrap().contains("入力してください"));
+    assert_eq!(
+        flow.login("Yamada01", "Shinkin-2026!").await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn allow_without_the_checkbox_stores_nothing() {
+    let app = TestApp::spawn_seeded().await;
+    let flow = Flow::new(&app, "kitami");
+    flow.authorize(&[]).await;
+    assert_eq!(
+        flow.login("Yamada01", "Shinkin-2026!").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let res = flow.allow(false, Some(&["001020765432"])).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains("しんきんAPIサービス利用規約に同意しました」にチェックを入れてから"),
+        "{body}"
+    );
+    // The account choice survives the re-shown page.
+    assert!(body.contains("value=\"001020765432\" checked"));
+    assert!(body.contains("value=\"001010123456\">"));
+    assert_eq!(grant_count(&app, "kitami").await, 0);
+
+    // No account at all: refused too.
+    let res = flow.allow(true, Some(&[])).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(grant_count(&app, "kitami").await, 0);
+
+    // With it ticked, the same page goes through.
+    let res = flow.allow(true, Some(&["001020765432"])).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(grant_count(&app, "kitami").await, 1);
+}
+
+#[tokio::test]
+async fn cancel_returns_access_denied_from_login_and_consent() {
+    let app = TestApp::spawn_seeded().await;
+    let flow = Flow::new(&app, "kitami");
+    flow.authorize(&[]).await;
+    let csrf = crate::oauth_helpers::csrf_of(&flow.login_page().await);
+    let res = flow
+        .post(
+            "/t/kitami/oauth/login",
+            &[("csrf", &csrf), ("action", "cancel")],
+        )
+        .await;
+    let q = query_of(&location(&res));
+    assert_eq!(q["error"], "access_denied");
+    assert_eq!(q["state"], "st-123");
+
+    let flow = Flow::new(&app, "kitami");
+    flow.authorize(&[]).await;
+    flow.login("Yamada01", "Shinkin-2026!").await;
+    let csrf = crate::oauth_helpers::csrf_of(&flow.consent_page().await);
+    let res = flow
+        .post(
+            "/t/kitami/oauth/consent",
+            &[("csrf", &csrf), ("action", "cancel")],
+        )
+        .await;
+    assert_eq!(query_of(&location(&res))["error"], "access_denied");
+    assert_eq!(grant_count(&app, "kitami").await, 0);
+    // The request is over: its pages are gone.
+    let res = flow.get("/t/kitami/oauth/consent").await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn consenting_again_replaces_the_grant_and_its_tokens() {
+    let app = TestApp::spawn_seeded().await;
+    let code = Flow::new(&app, "kitami")
+        .code_for("Yamada01", "Shinkin-2026!")
+        .await;
+    let first = json(app.exchange("kitami", &code).await).await;
+    let code = Flow::new(&app, "kitami")
+        .code_for("Yamada01", "Shinkin-2026!")
+        .await;
+    let second = json(app.exchange("kitami", &code).await).await;
+    assert_eq!(
+        introspect(&app, "kitami", first["access_token"].as_str().unwrap()).await["active"],
+        false
+    );
+    assert_eq!(
+        introspect(&app, "kitami", second["access_token"].as_str().unwrap()).await["active"],
+        true
+    );
+    assert_eq!(grant_count(&app, "kitami").await, 2);
+}
+
+#[tokio::test]
+async fn pushed_request_is_single_use() {
+    let app = TestApp::spawn_seeded().await;
+    let query = app.authorize_query(&[]);
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let res = app
+        .client
+        .post(app.url("/t/kitami/oauth/par"))
+        .basic_auth(CLIENT, Some(SECRET))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let body = json(res).await;
+    assert_eq!(body["expires_in"], 60);
+    let request_uri = body["request_uri"].as_str().unwrap().to_owned();
+    assert!(request_uri.starts_with("urn:ietf:params:oauth:request_uri:"));
+
+    let flow = Flow::new(&app, "kitami");
+    let path = format!(
+        "/t/kitami/oauth/authorize?client_id={CLIENT}&request_uri={}",
+        urlencode(&request_uri)
+    );
+    let res = flow.get(&path).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        flow.login("Yamada01", "Shinkin-2026!").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let res = flow.allow(true, None).await;
+    let code = query_of(&location(&res))["code"].clone();
+    assert_eq!(app.exchange("kitami", &code).await.status(), 200);
+
+    // A second use of the same request_uri is refused.
+    let res = Flow::new(&app, "kitami").get(&path).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+
+    // PAR needs client authentication.
+    let res = app
+        .client
+        .post(app.url("/t/kitami/oauth/par"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn introspection_of_another_partners_token_is_inactive() {
+    let app = TestApp::spawn_seeded().await;
+    let db = app.db_pool(1);
+    let mut conn = db.tenant(&TestApp::slug("kitami")).await.unwrap();
+    clients::register(
+        &mut conn,
+        NewPartner {
+            client_id: Some("other-app".into()),
+            secret: Some("other-app-secret".into()),
+            name_ja: "他のアプリ".into(),
+            name_en: "Other app".into(),
+            redirect_uris: vec![REDIRECT.into()],
+            scopes: Scopes::parse("balance:read").unwrap(),
+            auth_method: AuthMethod::ClientSecretPost,
+            cert_subject: None,
+            par_required: false,
+        },
+    )
+    .await
+    .unwrap();
+    let code = Flow::new(&app, "kitami")
+        .code_for("Yamada01", "Shinkin-2026!")
+        .await;
+    let t = json(app.exchange("kitami", &code).await).await;
+    let access = t["access_token"].as_str().unwrap();
+    let other = |path: &'static str| {
+        app.client
+            .post(app.url(path))
+            .form(&[
+                ("token", access),
+                ("client_id", "other-app"),
+                ("client_secret", "other-app-secret"),
+            ])
+            .send()
+    };
+    assert_eq!(
+        json(other("/t/kitami/oauth/introspect").await.unwrap()).await["active"],
+        false
+    );
+    // Its revocation request changes nothing.
+    assert_eq!(other("/t/kitami/oauth/revoke").await.unwrap().status(), 200);
+    assert_eq!(introspect(&app, "kitami", access).await["active"], true);
+}
