@@ -46,6 +46,8 @@ enum Command {
         #[command(subcommand)]
         command: CustomersCommand,
     },
+    /// Print the partner API's OpenAPI document (as kept in docs/openapi.json).
+    Openapi,
     /// Partners (OAuth clients) of a tenant.
     Partners {
         #[command(subcommand)]
@@ -131,6 +133,9 @@ impl Cli {
                     "serving"
                 );
                 app.run_until_stopped().await?;
+            }
+            Command::Openapi => {
+                println!("{}", crate::api::openapi::json(None));
             }
             Command::Migrate => {
                 let n = migrate::public(&url).await?;

@@ -1,5 +1,6 @@
 //! Renkei: a branded API service consent portal for Japanese credit unions.
 
+pub mod api;
 pub mod audit;
 pub mod bank;
 pub mod cli;

@@ -9,6 +9,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use diesel_async::RunQueryDsl;
 use tracing_actix_web::TracingLogger;
 
+use crate::api::{CursorKey, Ledger};
 use crate::config::Settings;
 use crate::db::{Db, migrate};
 use crate::error::AppError;
@@ -19,6 +20,7 @@ use crate::web::{self as edge, Pages};
 pub struct Application {
     port: u16,
     server: Server,
+    ledger: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -31,11 +33,17 @@ impl Application {
             }
         }
         let db = Db::connect(&settings.database)?;
+        let cursor_key = crate::api::cursor_key(&db).await?;
+        let (ledger, ledger_task) = Ledger::start(db.clone());
         let listener = TcpListener::bind(settings.http.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.http.bind))?;
         let port = listener.local_addr()?.port();
-        let server = server(settings, db, listener)?;
-        Ok(Self { port, server })
+        let server = server(settings, db, listener, ledger, cursor_key)?;
+        Ok(Self {
+            port,
+            server,
+            ledger: ledger_task,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -46,13 +54,29 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until SIGTERM or SIGINT, then finishes in-flight requests.
+    /// Serves until SIGTERM or SIGINT, then finishes in-flight requests and writes the access
+    /// ledger rows still queued.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        if tokio::time::timeout(Duration::from_secs(30), self.ledger)
+            .await
+            .is_err()
+        {
+            tracing::error!("the access ledger did not finish writing within 30 s");
+        }
+        served
     }
 }
 
-fn server(settings: Settings, db: Db, listener: TcpListener) -> anyhow::Result<Server> {
+fn server(
+    settings: Settings,
+    db: Db,
+    listener: TcpListener,
+    ledger: Ledger,
+    cursor_key: CursorKey,
+) -> anyhow::Result<Server> {
+    let ledger = web::Data::new(ledger);
+    let cursor_key = web::Data::new(cursor_key);
     let pages = web::Data::new(Pages::new()?);
     let registry = web::Data::new(TenantRegistry::new(
         db.clone(),
@@ -74,6 +98,8 @@ fn server(settings: Settings, db: Db, listener: TcpListener) -> anyhow::Result<S
             .app_data(metrics.clone())
             .app_data(db.clone())
             .app_data(settings.clone())
+            .app_data(ledger.clone())
+            .app_data(cursor_key.clone())
             // Forms and OAuth requests are small; anything larger is refused with 413.
             .app_data(web::PayloadConfig::new(16 * 1024))
             .route("/", web::get().to(platform_home))
@@ -85,7 +111,8 @@ fn server(settings: Settings, db: Db, listener: TcpListener) -> anyhow::Result<S
                     .wrap(from_fn(pages::resolve))
                     .configure(pages::config)
                     .configure(crate::oauth::config)
-                    .configure(crate::consent::config),
+                    .configure(crate::consent::config)
+                    .configure(crate::api::config),
             )
             .default_service(web::to(edge::not_found))
     })

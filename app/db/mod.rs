@@ -3,6 +3,7 @@
 
 pub mod migrate;
 mod pool;
+pub mod prepared;
 pub mod schema;
 
 use std::ops::{Deref, DerefMut};

@@ -12,6 +12,14 @@ pub mod platform {
             updated_at -> Timestamptz,
         }
     }
+
+    diesel::table! {
+        public.platform_keys (name) {
+            name -> Text,
+            key -> Bytea,
+            created_at -> Timestamptz,
+        }
+    }
 }
 
 pub mod tenant {
@@ -161,6 +169,19 @@ pub mod tenant {
         }
     }
 
+    diesel::table! {
+        access_ledger (id) {
+            id -> Int8,
+            at -> Timestamptz,
+            grant_id -> Uuid,
+            partner_id -> Uuid,
+            endpoint -> Text,
+            account_id -> Nullable<Text>,
+            rows_returned -> Int4,
+            status -> Int2,
+        }
+    }
+
     diesel::joinable!(accounts -> customers (customer_id));
     diesel::joinable!(transactions -> accounts (account_id));
     diesel::joinable!(auth_requests -> partners (partner_id));
@@ -182,5 +203,6 @@ pub mod tenant {
         grant_accounts,
         auth_codes,
         tokens,
+        access_ledger,
     );
 }

@@ -126,7 +126,8 @@ pub async fn open_account(
 }
 
 /// Books movements in date order, keeping each row's running balance and the account's balance
-/// consistent, in one transaction. A withdrawal larger than the balance is refused.
+/// consistent, in one transaction. A withdrawal larger than the balance, or a movement dated
+/// before the account's last one, is refused.
 pub async fn post(
     conn: &mut TenantConn,
     account: &AccountId,
@@ -142,6 +143,19 @@ pub async fn post(
             .first(conn)
             .await
             .with_context(|| format!("account {account}"))?;
+        // Running balances only stay true when history is appended, never rewritten.
+        let last: Option<NaiveDate> = transactions::table
+            .filter(transactions::account_id.eq(account.as_str()))
+            .select(diesel::dsl::max(transactions::transaction_date))
+            .first(conn)
+            .await?;
+        if let (Some(last), Some(first)) = (last, <[Movement]>::first(&movements)) {
+            anyhow::ensure!(
+                first.date >= last,
+                "{account}: a movement on {} would predate the last one on {last}",
+                first.date
+            );
+        }
         let mut rows = Vec::with_capacity(movements.len());
         for m in &movements {
             anyhow::ensure!(m.amount > 0, "amounts are positive whole yen");

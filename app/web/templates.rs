@@ -15,6 +15,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("consent.html", include_str!("../../templates/consent.html")),
     ("message.html", include_str!("../../templates/message.html")),
     (
+        "developers.html",
+        include_str!("../../templates/developers.html"),
+    ),
+    (
         "platform.html",
         include_str!("../../templates/platform.html"),
     ),

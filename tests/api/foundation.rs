@@ -379,3 +379,44 @@ async fn bad_setting_stops_with_one_line_naming_the_key() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("database.pool_size"), "{stderr}");
 }
+
+#[tokio::test]
+async fn history_is_appended_never_rewritten() {
+    use renkei::sandbox::{self, AccountId, Direction, Movement};
+    let app = TestApp::spawn().await;
+    renkei::demo::seed(&app.db_pool(1), renkei::demo::today_jst())
+        .await
+        .unwrap();
+    let db = app.db_pool(1);
+    let mut conn = db.tenant(&TestApp::slug("kitami")).await.unwrap();
+    let account = AccountId::parse("001010123456").unwrap();
+    let move_on = |days_ago: i64, amount: i64, direction| Movement {
+        date: renkei::demo::today_jst() - chrono::Duration::days(days_ago),
+        direction,
+        amount,
+        remarks: "テスト".into(),
+    };
+    let err = sandbox::post(
+        &mut conn,
+        &account,
+        vec![move_on(400, 1000, Direction::Deposit)],
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("predate"), "{err}");
+    let err = sandbox::post(
+        &mut conn,
+        &account,
+        vec![move_on(0, 1_000_000_000, Direction::Withdrawal)],
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("exceeds the balance"), "{err}");
+    sandbox::post(
+        &mut conn,
+        &account,
+        vec![move_on(0, 1000, Direction::Deposit)],
+    )
+    .await
+    .unwrap();
+}

@@ -4,4 +4,5 @@ mod foundation;
 mod helpers;
 mod oauth;
 mod oauth_helpers;
+mod partner_api;
 mod tenancy;

@@ -1,0 +1,110 @@
+//! The date rules of 入出金明細照会: none → today; only dateFrom → up to today; only dateTo → from
+//! the first transaction (at most one year back); from after to, a malformed date, or a range
+//! over one year → 400.
+
+use chrono::{Months, NaiveDate};
+
+use super::error::ApiError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Range {
+    /// The lowest date a row may have.
+    pub lower: NaiveDate,
+    /// `None` when the partner asked "from the first transaction".
+    pub from: Option<NaiveDate>,
+    pub to: NaiveDate,
+}
+
+/// `YYYY-MM-DD`, nothing else.
+pub fn parse_date(name: &str, raw: &str) -> Result<NaiveDate, ApiError> {
+    let ok_shape = raw.len() == 10
+        && raw.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    ok_shape
+        .then(|| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok())
+        .flatten()
+        .ok_or_else(|| ApiError::bad_request(format!("{name} must be a date as YYYY-MM-DD")))
+}
+
+/// The day one year after `from` is the first date that is too far.
+fn one_year_after(d: NaiveDate) -> NaiveDate {
+    d.checked_add_months(Months::new(12))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+pub fn resolve(from: Option<&str>, to: Option<&str>, today: NaiveDate) -> Result<Range, ApiError> {
+    let from = from.map(|f| parse_date("dateFrom", f)).transpose()?;
+    let to_date = to.map(|t| parse_date("dateTo", t)).transpose()?;
+    let (from, to) = match (from, to_date) {
+        (None, None) => (Some(today), today),
+        (Some(f), None) => (Some(f), today),
+        (f, Some(t)) => (f, t),
+    };
+    if let Some(f) = from {
+        if f > to {
+            return Err(ApiError::bad_request("dateFrom must not be after dateTo"));
+        }
+        if to >= one_year_after(f) {
+            return Err(ApiError::bad_request("the period must not exceed one year"));
+        }
+    }
+    let lower = from.unwrap_or_else(|| {
+        to.checked_sub_months(Months::new(12))
+            .map_or(NaiveDate::MIN, |d| d.succ_opt().unwrap_or(d))
+    });
+    Ok(Range { lower, from, to })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    const TODAY: &str = "2026-11-25";
+
+    #[test]
+    fn defaults() {
+        let today = d(TODAY);
+        assert_eq!(
+            resolve(None, None, today).unwrap(),
+            Range {
+                lower: today,
+                from: Some(today),
+                to: today
+            }
+        );
+        let r = resolve(Some("2026-06-01"), None, today).unwrap();
+        assert_eq!((r.from, r.to), (Some(d("2026-06-01")), today));
+        let r = resolve(None, Some("2026-10-31"), today).unwrap();
+        assert_eq!(r.from, None);
+        assert_eq!(r.lower, d("2025-11-01"));
+        assert_eq!(r.to, d("2026-10-31"));
+    }
+
+    #[test]
+    fn refusals() {
+        let today = d(TODAY);
+        for (f, t) in [
+            (Some("2026-11-26"), Some("2026-11-25")),
+            (Some("2025-11-25"), Some("2026-11-25")),
+            (Some("2026/11/01"), None),
+            (Some("2026-02-30"), None),
+            (None, Some("26-11-01")),
+            (Some("2026-1-01"), None),
+            (Some("+2026-01-0"), None),
+        ] {
+            let e = resolve(f, t, today).unwrap_err();
+            assert_eq!(e.code(), "invalid_request", "{f:?} {t:?}");
+        }
+        // One year less a day is fine.
+        assert!(resolve(Some("2025-11-26"), Some("2026-11-25"), today).is_ok());
+    }
+}

@@ -1,0 +1,399 @@
+//! The partner API handlers: read the token, ask one prepared statement, shape the answer,
+//! queue a ledger row.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{Datelike, Utc};
+use utoipa::IntoParams;
+
+use super::cursor::{CursorKey, Position};
+use super::dates;
+use super::error::{ApiError, ErrorBody};
+use super::ledger::{Entry, Ledger};
+use super::model::*;
+use super::store::{self, Caller, PageQuery};
+use crate::db::Db;
+use crate::oauth::params::Params;
+use crate::oauth::scopes::{Scope, Scopes};
+use crate::sandbox::AccountId;
+use crate::secrets;
+use crate::tenancy::CurrentTenant;
+use crate::web::format::jst;
+
+pub const PAGE_SIZE: usize = 500;
+
+/// The bearer token (RFC 6750 §2.1, scheme case-insensitive) or `x-access-token`. Never the
+/// query string: URLs end up in logs and browser histories.
+pub fn bearer_token(req: &HttpRequest, query: &Params) -> Result<String, ApiError> {
+    if query.get("access_token").is_some() {
+        return Err(ApiError::invalid_token().with_details(
+            "access tokens are not accepted in the query string; send Authorization: Bearer",
+        ));
+    }
+    let from_auth = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        });
+    let from_header = req
+        .headers()
+        .get("x-access-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim);
+    let token = from_auth
+        .or(from_header)
+        .ok_or_else(ApiError::invalid_token)?;
+    let well_formed = (1..=256).contains(&token.len())
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/=".contains(&b));
+    if well_formed {
+        Ok(token.to_owned())
+    } else {
+        Err(ApiError::invalid_token())
+    }
+}
+
+fn query(req: &HttpRequest) -> Result<Params, ApiError> {
+    Params::parse(req.query_string().as_bytes(), &[])
+        .map_err(|e| ApiError::bad_request(e.to_string()))
+}
+
+fn account_param(p: &Params) -> Result<Option<AccountId>, ApiError> {
+    p.get("accountId")
+        .map(|a| {
+            AccountId::parse(a).map_err(|_| ApiError::bad_request("accountId must be 12 digits"))
+        })
+        .transpose()
+}
+
+/// The checks every endpoint makes, in order: a live token of an active partner (401), then the
+/// scope (403).
+fn admit(caller: Option<&Caller>, scope: Option<Scope>) -> Result<Caller, ApiError> {
+    let caller = caller
+        .filter(|c| c.partner_active)
+        .ok_or_else(ApiError::invalid_token)?;
+    let granted = Scopes::from_stored(&caller.scopes);
+    match scope {
+        Some(s) if !granted.contains(s) => Err(ApiError::insufficient_scope(s.as_str())),
+        _ => Ok(caller.clone()),
+    }
+}
+
+fn base() -> (String, String) {
+    let now = Utc::now().with_timezone(&jst());
+    (
+        now.format("%Y-%m-%d").to_string(),
+        now.format("%H:%M:%S+09:00").to_string(),
+    )
+}
+
+fn ok(body: &impl serde::Serialize) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body)
+}
+
+async fn record(
+    ledger: &Ledger,
+    tenant: &CurrentTenant,
+    caller: &Caller,
+    endpoint: &'static str,
+    account: Option<String>,
+    rows: usize,
+) {
+    ledger
+        .record(Entry {
+            tenant: tenant.slug.clone(),
+            at: Utc::now(),
+            grant_id: caller.grant_id,
+            partner_id: caller.partner_id,
+            endpoint,
+            account_id: account,
+            rows: i32::try_from(rows).unwrap_or(i32::MAX),
+            status: 200,
+        })
+        .await;
+}
+
+/// 口座一覧: the accounts the customer shared with this partner.
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts",
+    tag = "accounts",
+    operation_id = "listAccounts",
+    security(("bearer" = []), ("x-access-token" = [])),
+    responses(
+        (status = 200, description = "The granted accounts", body = AccountsResponse),
+        (status = 400, description = "A malformed parameter", body = ErrorBody),
+        (status = 401, description = "Missing, expired or revoked token", body = ErrorBody),
+        (status = 503, description = "Temporarily unavailable; retry", body = ErrorBody),
+    )
+)]
+pub async fn accounts(
+    req: HttpRequest,
+    tenant: CurrentTenant,
+    db: web::Data<Db>,
+    ledger: web::Data<Ledger>,
+) -> Result<HttpResponse, ApiError> {
+    let p = query(&req)?;
+    let token = bearer_token(&req, &p)?;
+    let mut conn = db.tenant(&tenant.slug).await?;
+    let rows = store::accounts(&mut conn, secrets::sha256(&token)).await?;
+    let caller = admit(rows.first().map(|r| &r.caller), None)?;
+    let accounts: Vec<Account> = rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(Account {
+                account_id: r.account_id?,
+                branch_code: r.branch_code?,
+                branch_name: r.branch_name?,
+                account_type_code: r.account_type_code?,
+                account_type_name: r.account_type_name?,
+                account_number: r.account_number?,
+                account_name: r.account_name?,
+                account_name_kana: r.account_name_kana?,
+                currency_code: r.currency_code?,
+            })
+        })
+        .collect();
+    record(&ledger, &tenant, &caller, "accounts", None, accounts.len()).await;
+    let (base_date, base_time) = base();
+    Ok(ok(&AccountsResponse {
+        accounts,
+        base_date,
+        base_time,
+    }))
+}
+
+/// Documents the query; the handler reads it with [`Params`] (each parameter once).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+#[allow(dead_code)]
+struct BalancesQuery {
+    /// One account (12 digits); omit for every granted account.
+    #[param(pattern = "^[0-9]{12}$")]
+    account_id: Option<String>,
+}
+
+/// 残高照会 (scope `balance:read`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts/balances",
+    tag = "accounts",
+    operation_id = "getBalances",
+    params(BalancesQuery),
+    security(("bearer" = []), ("x-access-token" = [])),
+    responses(
+        (status = 200, description = "Balances", body = BalancesResponse),
+        (status = 400, description = "A malformed parameter", body = ErrorBody),
+        (status = 401, description = "Missing, expired or revoked token", body = ErrorBody),
+        (status = 403, description = "The grant lacks balance:read", body = ErrorBody),
+        (status = 404, description = "The account is not covered by the grant", body = ErrorBody),
+        (status = 503, description = "Temporarily unavailable; retry", body = ErrorBody),
+    )
+)]
+pub async fn balances(
+    req: HttpRequest,
+    tenant: CurrentTenant,
+    db: web::Data<Db>,
+    ledger: web::Data<Ledger>,
+) -> Result<HttpResponse, ApiError> {
+    let p = query(&req)?;
+    let token = bearer_token(&req, &p)?;
+    let account = account_param(&p)?;
+    let today = Utc::now().with_timezone(&jst()).date_naive();
+    let month_start = today.with_day(1).unwrap_or(today);
+    let mut conn = db.tenant(&tenant.slug).await?;
+    let rows = store::balances(
+        &mut conn,
+        secrets::sha256(&token),
+        account.as_ref().map(|a| a.to_string()),
+        today,
+        month_start,
+    )
+    .await?;
+    let caller = admit(rows.first().map(|r| &r.caller), Some(Scope::BalanceRead))?;
+    let (base_date, base_time) = base();
+    let balances: Vec<Balance> = rows
+        .into_iter()
+        .filter_map(|r| {
+            let balance = r.balance?;
+            Some(Balance {
+                account_id: r.account_id?,
+                account_type_code: r.account_type_code?,
+                account_type_name: r.account_type_name?,
+                balance: balance.to_string(),
+                withdrawable_amount: balance.to_string(),
+                previous_day_balance: r.previous_day_balance.unwrap_or(0).to_string(),
+                previous_month_balance: r.previous_month_balance.unwrap_or(0).to_string(),
+                base_date: base_date.clone(),
+                base_time: base_time.clone(),
+                currency_code: r.currency_code?,
+                currency_name: "円".into(),
+            })
+        })
+        .collect();
+    if balances.is_empty() && account.is_some() {
+        return Err(ApiError::account_not_found());
+    }
+    record(
+        &ledger,
+        &tenant,
+        &caller,
+        "balances",
+        account.map(|a| a.to_string()),
+        balances.len(),
+    )
+    .await;
+    Ok(ok(&BalancesResponse { balances }))
+}
+
+/// Documents the query; the handler reads it with [`Params`] (each parameter once).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+#[allow(dead_code)]
+struct TransactionsQuery {
+    /// The account (12 digits).
+    #[param(pattern = "^[0-9]{12}$")]
+    account_id: String,
+    /// First date (YYYY-MM-DD, JST). Omitted: today, or with only dateTo, the first transaction
+    /// (at most one year before dateTo).
+    #[param(value_type = Option<String>, format = Date)]
+    date_from: Option<String>,
+    /// Last date (YYYY-MM-DD, JST). Omitted: today. The period may not exceed one year.
+    #[param(value_type = Option<String>, format = Date)]
+    date_to: Option<String>,
+    /// From the previous page's `nextItemKey`, with the same accountId, dateFrom and dateTo.
+    next_item_key: Option<String>,
+}
+
+/// 入出金明細照会 (scope `transactions:read`): oldest first, at most 500 a page.
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts/transactions",
+    tag = "accounts",
+    operation_id = "getTransactions",
+    params(TransactionsQuery),
+    security(("bearer" = []), ("x-access-token" = [])),
+    responses(
+        (status = 200, description = "One page of transactions", body = TransactionsResponse),
+        (status = 400, description = "A missing or malformed parameter, a bad period, or a nextItemKey that does not belong to this request", body = ErrorBody),
+        (status = 401, description = "Missing, expired or revoked token", body = ErrorBody),
+        (status = 403, description = "The grant lacks transactions:read", body = ErrorBody),
+        (status = 404, description = "The account is not covered by the grant", body = ErrorBody),
+        (status = 503, description = "Temporarily unavailable; retry", body = ErrorBody),
+    )
+)]
+pub async fn transactions(
+    req: HttpRequest,
+    tenant: CurrentTenant,
+    db: web::Data<Db>,
+    ledger: web::Data<Ledger>,
+    key: web::Data<CursorKey>,
+) -> Result<HttpResponse, ApiError> {
+    let p = query(&req)?;
+    let token = bearer_token(&req, &p)?;
+    let account =
+        account_param(&p)?.ok_or_else(|| ApiError::bad_request("accountId is required"))?;
+    let today = Utc::now().with_timezone(&jst()).date_naive();
+    let range = dates::resolve(p.get("dateFrom"), p.get("dateTo"), today)?;
+    let after = match p.get("nextItemKey") {
+        Some(raw) => {
+            let at = key.decode(raw, account.as_str(), &range).ok_or_else(|| {
+                ApiError::bad_request(
+                    "nextItemKey is not valid for this accountId, dateFrom and dateTo",
+                )
+            })?;
+            (at.date, at.id)
+        }
+        // Before any business date: the first page.
+        None => (
+            chrono::NaiveDate::from_ymd_opt(1900, 1, 1).expect("a date"),
+            0,
+        ),
+    };
+    let mut conn = db.tenant(&tenant.slug).await?;
+    let rows = store::transactions(
+        &mut conn,
+        PageQuery {
+            token_hash: secrets::sha256(&token),
+            account: account.to_string(),
+            lower: range.lower,
+            to: range.to,
+            after,
+            limit: i32::try_from(PAGE_SIZE + 1).unwrap_or(i32::MAX),
+        },
+    )
+    .await?;
+    let first = rows.first();
+    let caller = admit(first.map(|r| &r.caller), Some(Scope::TransactionsRead))?;
+    let first = first.expect("admitted callers have a row");
+    if first.account_id.is_none() {
+        return Err(ApiError::account_not_found());
+    }
+    let currency = first.currency_code.clone().unwrap_or_else(|| "JPY".into());
+    let date_from = range
+        .from
+        .unwrap_or_else(|| first.first_date.map_or(range.lower, |f| f.max(range.lower)));
+    let mut items: Vec<(chrono::NaiveDate, i64, Transaction)> = rows
+        .into_iter()
+        .filter_map(|r| {
+            let date = r.transaction_date?;
+            let id = r.id?;
+            Some((
+                date,
+                id,
+                Transaction {
+                    transaction_date: date.to_string(),
+                    value_date: r.value_date?.to_string(),
+                    transaction_type: r.transaction_type?.to_string(),
+                    amount: r.amount?.to_string(),
+                    remarks: r.remarks?,
+                    balance: r.balance?.to_string(),
+                    item_key: id.to_string(),
+                },
+            ))
+        })
+        .collect();
+    let has_next = items.len() > PAGE_SIZE;
+    items.truncate(PAGE_SIZE);
+    let next_item_key = has_next.then(|| {
+        let (date, id, _) = items.last().expect("a full page");
+        key.encode(
+            account.as_str(),
+            &range,
+            Position {
+                date: *date,
+                id: *id,
+            },
+        )
+    });
+    let transactions: Vec<Transaction> = items.into_iter().map(|(_, _, t)| t).collect();
+    record(
+        &ledger,
+        &tenant,
+        &caller,
+        "transactions",
+        Some(account.to_string()),
+        transactions.len(),
+    )
+    .await;
+    let (base_date, base_time) = base();
+    Ok(ok(&TransactionsResponse {
+        account_id: account.to_string(),
+        currency_code: currency,
+        currency_name: "円".into(),
+        date_from: date_from.to_string(),
+        date_to: range.to.to_string(),
+        base_date,
+        base_time,
+        has_next,
+        next_item_key,
+        count: u32::try_from(transactions.len()).unwrap_or(u32::MAX),
+        transactions,
+    }))
+}

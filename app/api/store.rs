@@ -1,0 +1,222 @@
+//! The API's reads. Each answers in one round trip: the token, its grant and partner, the granted
+//! accounts and the data come back from one prepared statement.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Bytea, Date, Int2, Int8, Integer, Nullable, Text, Uuid as SqlUuid};
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+use crate::db::TenantConn;
+use crate::db::prepared::Prepared;
+use crate::statement;
+
+/// Who is asking, as every row of every API query repeats it.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Caller {
+    #[diesel(sql_type = SqlUuid)]
+    pub grant_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub partner_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Array<Text>)]
+    pub scopes: Vec<String>,
+    #[diesel(sql_type = Bool)]
+    pub partner_active: bool,
+}
+
+/// The caller's columns, shared by every statement below.
+macro_rules! caller {
+    () => {
+        "g.id AS grant_id, g.partner_id, g.scopes, p.status = 'active' AS partner_active"
+    };
+}
+/// A live access token, its live grant and the partner.
+macro_rules! live_token {
+    () => {
+        " FROM tokens t
+          JOIN grants g ON g.id = t.grant_id AND g.revoked_at IS NULL AND g.expires_at > now()
+          JOIN partners p ON p.id = g.partner_id "
+    };
+}
+macro_rules! live_token_where {
+    () => {
+        " WHERE t.token_hash = ? AND t.kind = 'access' AND t.expires_at > now() "
+    };
+}
+
+#[derive(Debug, QueryableByName)]
+pub struct AccountRow {
+    #[diesel(embed)]
+    pub caller: Caller,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub account_id: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub branch_code: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub branch_name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub account_type_code: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub account_type_name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub account_number: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub account_name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub account_name_kana: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub currency_code: Option<String>,
+}
+
+statement!(
+    /// The grant's accounts.
+    AccountsSql,
+    concat!(
+        "SELECT ", caller!(), ", a.account_id, a.branch_code, a.branch_name, a.account_type_code,
+                a.account_type_name, a.account_number, a.account_name, a.account_name_kana, a.currency_code ",
+        live_token!(),
+        " LEFT JOIN grant_accounts ga ON ga.grant_id = g.id
+          LEFT JOIN accounts a ON a.account_id = ga.account_id ",
+        live_token_where!(),
+        " ORDER BY a.account_id"
+    )
+);
+
+pub async fn accounts(conn: &mut TenantConn, token_hash: Vec<u8>) -> QueryResult<Vec<AccountRow>> {
+    Prepared::<AccountsSql>::new()
+        .bind::<Bytea, _>(token_hash)
+        .load(conn)
+        .await
+}
+
+#[derive(Debug, QueryableByName)]
+pub struct BalanceRow {
+    #[diesel(embed)]
+    pub caller: Caller,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub account_id: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub account_type_code: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub account_type_name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub currency_code: Option<String>,
+    #[diesel(sql_type = Nullable<Int8>)]
+    pub balance: Option<i64>,
+    #[diesel(sql_type = Nullable<Int8>)]
+    pub previous_day_balance: Option<i64>,
+    #[diesel(sql_type = Nullable<Int8>)]
+    pub previous_month_balance: Option<i64>,
+}
+
+statement!(
+    /// Balances of the grant's accounts (or one of them), with end-of-yesterday and
+    /// end-of-last-month balances from the running balance.
+    BalancesSql,
+    concat!(
+        "SELECT ", caller!(), ", a.account_id, a.account_type_code, a.account_type_name, a.currency_code, a.balance,
+           (SELECT x.balance FROM transactions x WHERE x.account_id = a.account_id AND x.transaction_date < ?
+             ORDER BY x.transaction_date DESC, x.id DESC LIMIT 1) AS previous_day_balance,
+           (SELECT x.balance FROM transactions x WHERE x.account_id = a.account_id AND x.transaction_date < ?
+             ORDER BY x.transaction_date DESC, x.id DESC LIMIT 1) AS previous_month_balance ",
+        live_token!(),
+        " LEFT JOIN grant_accounts ga ON ga.grant_id = g.id AND (?::text IS NULL OR ga.account_id = ?)
+          LEFT JOIN accounts a ON a.account_id = ga.account_id ",
+        live_token_where!(),
+        " ORDER BY a.account_id"
+    )
+);
+
+pub async fn balances(
+    conn: &mut TenantConn,
+    token_hash: Vec<u8>,
+    account: Option<String>,
+    today: NaiveDate,
+    month_start: NaiveDate,
+) -> QueryResult<Vec<BalanceRow>> {
+    Prepared::<BalancesSql>::new()
+        .bind::<Date, _>(today)
+        .bind::<Date, _>(month_start)
+        .bind::<Nullable<Text>, _>(account.clone())
+        .bind::<Nullable<Text>, _>(account)
+        .bind::<Bytea, _>(token_hash)
+        .load(conn)
+        .await
+}
+
+#[derive(Debug, QueryableByName)]
+pub struct TransactionRow {
+    #[diesel(embed)]
+    pub caller: Caller,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub account_id: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub currency_code: Option<String>,
+    #[diesel(sql_type = Nullable<Date>)]
+    pub first_date: Option<NaiveDate>,
+    #[diesel(sql_type = Nullable<Int8>)]
+    pub id: Option<i64>,
+    #[diesel(sql_type = Nullable<Date>)]
+    pub transaction_date: Option<NaiveDate>,
+    #[diesel(sql_type = Nullable<Date>)]
+    pub value_date: Option<NaiveDate>,
+    #[diesel(sql_type = Nullable<Int2>)]
+    pub transaction_type: Option<i16>,
+    #[diesel(sql_type = Nullable<Int8>)]
+    pub amount: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub remarks: Option<String>,
+    #[diesel(sql_type = Nullable<Int8>)]
+    pub balance: Option<i64>,
+}
+
+statement!(
+    /// One page of an account's transactions after a position, oldest first. The page is read
+    /// only when the token's grant covers the account with `transactions:read`.
+    TransactionsSql,
+    concat!(
+        "WITH caller AS (
+           SELECT ", caller!(), ", a.account_id, a.currency_code,
+                  (SELECT min(f.transaction_date) FROM transactions f WHERE f.account_id = a.account_id) AS first_date ",
+        live_token!(),
+        " LEFT JOIN grant_accounts ga ON ga.grant_id = g.id AND ga.account_id = ?
+          LEFT JOIN accounts a ON a.account_id = ga.account_id ",
+        live_token_where!(),
+        ")
+         SELECT c.*, x.id, x.transaction_date, x.value_date, x.transaction_type, x.amount, x.remarks, x.balance
+           FROM caller c
+           LEFT JOIN LATERAL (
+             SELECT tx.id, tx.transaction_date, tx.value_date, tx.transaction_type, tx.amount, tx.remarks, tx.balance
+               FROM transactions tx
+              WHERE c.account_id IS NOT NULL AND c.partner_active AND 'transactions:read' = ANY (c.scopes)
+                AND tx.account_id = c.account_id
+                AND tx.transaction_date >= ? AND tx.transaction_date <= ?
+                AND (tx.transaction_date, tx.id) > (?, ?)
+              ORDER BY tx.transaction_date, tx.id
+              LIMIT ?
+           ) x ON true
+          ORDER BY x.transaction_date, x.id"
+    )
+);
+
+pub struct PageQuery {
+    pub token_hash: Vec<u8>,
+    pub account: String,
+    pub lower: NaiveDate,
+    pub to: NaiveDate,
+    pub after: (NaiveDate, i64),
+    pub limit: i32,
+}
+
+pub async fn transactions(conn: &mut TenantConn, q: PageQuery) -> QueryResult<Vec<TransactionRow>> {
+    Prepared::<TransactionsSql>::new()
+        .bind::<Text, _>(q.account)
+        .bind::<Bytea, _>(q.token_hash)
+        .bind::<Date, _>(q.lower)
+        .bind::<Date, _>(q.to)
+        .bind::<Date, _>(q.after.0)
+        .bind::<Int8, _>(q.after.1)
+        .bind::<Integer, _>(q.limit)
+        .load(conn)
+        .await
+}
