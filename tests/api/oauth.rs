@@ -692,3 +692,69 @@ async fn introspection_of_another_partners_token_is_inactive() {
     assert_eq!(other("/t/kitami/oauth/revoke").await.unwrap().status(), 200);
     assert_eq!(introspect(&app, "kitami", access).await["active"], true);
 }
+
+#[tokio::test]
+async fn a_par_required_partner_cannot_skip_par() {
+    let app = TestApp::spawn_seeded().await;
+    let db = app.db_pool(1);
+    let mut conn = db.tenant(&TestApp::slug("kitami")).await.unwrap();
+    clients::register(
+        &mut conn,
+        NewPartner {
+            client_id: Some("par-only".into()),
+            secret: Some("par-only-secret".into()),
+            name_ja: "PAR専用".into(),
+            name_en: "PAR only".into(),
+            redirect_uris: vec![REDIRECT.into()],
+            scopes: Scopes::parse("balance:read").unwrap(),
+            auth_method: AuthMethod::ClientSecretBasic,
+            cert_subject: None,
+            par_required: true,
+        },
+    )
+    .await
+    .unwrap();
+    let res = Flow::new(&app, "kitami")
+        .authorize(&[("client_id", "par-only"), ("scope", "balance:read")])
+        .await;
+    let q = query_of(&location(&res));
+    assert_eq!(q["error"], "invalid_request");
+    assert!(q["error_description"].contains("pushed authorization"));
+}
+
+#[tokio::test]
+async fn oauth_endpoints_refuse_repeated_parameters_and_large_bodies() {
+    let app = TestApp::spawn_seeded().await;
+    let res = app
+        .client
+        .post(app.url("/t/kitami/oauth/token"))
+        .basic_auth(CLIENT, Some(SECRET))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=refresh_token&grant_type=authorization_code&refresh_token=x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(json(res).await["error"], "invalid_request");
+
+    let res = app
+        .client
+        .post(app.url("/t/kitami/oauth/token"))
+        .basic_auth(CLIENT, Some(SECRET))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "grant_type=refresh_token&refresh_token={}",
+            "x".repeat(64 * 1024)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+
+    // Repeated parameters on /authorize: the customer gets a page, not a redirect.
+    let flow = Flow::new(&app, "kitami");
+    let q = app.authorize_query(&[]) + "&redirect_uri=https%3A%2F%2Fattacker.example%2Fcb";
+    let res = flow.get(&format!("/t/kitami/oauth/authorize?{q}")).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res.headers().get("location").is_none());
+}
