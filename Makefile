@@ -64,7 +64,9 @@ run: deps db build
 	exec $(BIN) serve
 
 test: deps db
+	@scripts/py-tools.sh
 	@export RENKEI_TEST_DATABASE_URL="$${RENKEI__DATABASE__URL:-$$($(PG) url)}"; \
+	export RENKEI_TEST_PYTHON="$(CURDIR)/.data/py/bin/python"; \
 	echo "==> cargo test --locked"; \
 	cargo test --locked; \
 	if [[ -f tests/e2e/package.json ]]; then \

@@ -46,6 +46,11 @@ enum Command {
         #[command(subcommand)]
         command: CustomersCommand,
     },
+    /// Expiry notices by e-mail.
+    Notices {
+        #[command(subcommand)]
+        command: NoticesCommand,
+    },
     /// Print the partner API's OpenAPI document (as kept in docs/openapi.json).
     Openapi,
     /// Partners (OAuth clients) of a tenant.
@@ -53,6 +58,26 @@ enum Command {
         #[command(subcommand)]
         command: PartnersCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum NoticesCommand {
+    /// Send due notices: one pass with --once, else every notices.interval_secs.
+    Run {
+        #[arg(long)]
+        once: bool,
+        /// Act as if it were this time (RFC 3339), e.g. 2027-01-25T09:00:00+09:00.
+        #[arg(long, value_parser = parse_rfc3339)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+    },
+}
+
+fn parse_rfc3339(raw: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| {
+            format!("'{raw}' is not an RFC 3339 time such as 2027-01-25T09:00:00+09:00: {e}")
+        })
 }
 
 #[derive(Subcommand)]
@@ -133,6 +158,40 @@ impl Cli {
                     "serving"
                 );
                 app.run_until_stopped().await?;
+            }
+            Command::Notices {
+                command: NoticesCommand::Run { once, now },
+            } => {
+                let db = Db::connect(&settings.database)?;
+                let sender = crate::notices::pass::OwnedSender {
+                    registry: std::sync::Arc::new(crate::tenancy::TenantRegistry::new(
+                        db.clone(),
+                        std::time::Duration::from_secs(settings.tenancy.cache_ttl_secs),
+                    )),
+                    db,
+                    mailer: crate::notices::Mailer::from_settings(&settings.mail)?,
+                    pages: std::sync::Arc::new(crate::web::Pages::new()?),
+                    settings: settings.clone(),
+                };
+                if !once {
+                    println!(
+                        "sending due notices every {} s through {} (Ctrl-C stops)",
+                        settings.notices.interval_secs,
+                        sender.mailer.describe()
+                    );
+                    tokio::select! {
+                        () = crate::notices::scheduler(sender) => {}
+                        _ = tokio::signal::ctrl_c() => {}
+                    }
+                    return Ok(());
+                }
+                let at = now.unwrap_or_else(chrono::Utc::now);
+                for (tenant, r) in crate::notices::run_pass(&sender.borrow(), at).await? {
+                    println!(
+                        "{tenant}: {} sent, {} skipped, {} to retry, {} failed",
+                        r.sent, r.skipped, r.retrying, r.failed
+                    );
+                }
             }
             Command::Openapi => {
                 println!("{}", crate::api::openapi::json(None));

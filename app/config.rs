@@ -16,7 +16,44 @@ pub struct Settings {
     pub http: HttpSettings,
     pub tenancy: TenancySettings,
     pub oauth: OAuthSettings,
+    pub mail: MailSettings,
+    pub notices: NoticeSettings,
     pub log: LogSettings,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    /// `smtp://host:25`, `smtp://user:pass@host:587?tls=required` (STARTTLS) or `smtps://host:465`.
+    /// Empty: mails are written as .eml files to `spool_dir`.
+    pub smtp_url: String,
+    pub spool_dir: String,
+    pub timeout_secs: u64,
+}
+
+impl std::fmt::Debug for MailSettings {
+    /// The SMTP URL may carry a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailSettings")
+            .field("smtp_url", &redact_url(&self.smtp_url))
+            .field("spool_dir", &self.spool_dir)
+            .field("timeout_secs", &self.timeout_secs)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeSettings {
+    /// Whether `renkei serve` runs the notice scheduler.
+    pub scheduler: bool,
+    pub interval_secs: u64,
+    /// Notices claimed per transaction.
+    pub batch: i64,
+    /// Attempts before a notice is marked failed.
+    pub max_attempts: i32,
+    /// First retry delay; doubled after each failure.
+    pub backoff_secs: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -106,6 +143,18 @@ impl Settings {
         anyhow::ensure!(
             (60..=3600).contains(&self.oauth.access_token_ttl_secs),
             "invalid setting: oauth.access_token_ttl_secs must be between 60 and 3600"
+        );
+        if !self.mail.smtp_url.is_empty() {
+            Url::parse(&self.mail.smtp_url)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "smtp" | "smtps"))
+                .context(
+                    "invalid setting: mail.smtp_url must be an smtp:// or smtps:// URL, or empty",
+                )?;
+        }
+        anyhow::ensure!(
+            (1..=10_000).contains(&self.notices.batch),
+            "invalid setting: notices.batch must be between 1 and 10000"
         );
         anyhow::ensure!(
             matches!(self.http.public_url.scheme(), "http" | "https"),

@@ -9,6 +9,7 @@ pub mod consent;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod notices;
 pub mod oauth;
 pub mod sandbox;
 pub mod secrets;

@@ -1,6 +1,7 @@
 //! Builds the application: migrations, shared state, routes, the listener.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
@@ -13,6 +14,8 @@ use crate::api::{CursorKey, Ledger};
 use crate::config::Settings;
 use crate::db::{Db, migrate};
 use crate::error::AppError;
+use crate::notices::Mailer;
+use crate::notices::pass::OwnedSender;
 use crate::tenancy::{TenantRegistry, pages};
 use crate::web::metrics::{self, Metrics};
 use crate::web::{self as edge, Pages};
@@ -21,6 +24,17 @@ pub struct Application {
     port: u16,
     server: Server,
     ledger: tokio::task::JoinHandle<()>,
+    scheduler: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// What the request handlers and background tasks share.
+struct Shared {
+    settings: Settings,
+    db: Db,
+    pages: Arc<Pages>,
+    registry: Arc<TenantRegistry>,
+    ledger: Ledger,
+    cursor_key: CursorKey,
 }
 
 impl Application {
@@ -38,11 +52,44 @@ impl Application {
         let listener = TcpListener::bind(settings.http.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.http.bind))?;
         let port = listener.local_addr()?.port();
-        let server = server(settings, db, listener, ledger, cursor_key)?;
+        let pages = Arc::new(Pages::new()?);
+        let registry = Arc::new(TenantRegistry::new(
+            db.clone(),
+            Duration::from_secs(settings.tenancy.cache_ttl_secs),
+        ));
+        let scheduler = if settings.notices.scheduler {
+            let sender = OwnedSender {
+                db: db.clone(),
+                registry: registry.clone(),
+                mailer: Mailer::from_settings(&settings.mail)?,
+                pages: pages.clone(),
+                settings: settings.clone(),
+            };
+            tracing::info!(
+                mail = sender.mailer.describe(),
+                every_secs = settings.notices.interval_secs,
+                "notice scheduler started"
+            );
+            Some(tokio::spawn(crate::notices::scheduler(sender)))
+        } else {
+            None
+        };
+        let server = server(
+            Shared {
+                settings,
+                db,
+                pages,
+                registry,
+                ledger,
+                cursor_key,
+            },
+            listener,
+        )?;
         Ok(Self {
             port,
             server,
             ledger: ledger_task,
+            scheduler,
         })
     }
 
@@ -58,6 +105,10 @@ impl Application {
     /// ledger rows still queued.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
+        if let Some(scheduler) = self.scheduler {
+            // A pass cut short rolls back: its notices stay pending for the next process.
+            scheduler.abort();
+        }
         if tokio::time::timeout(Duration::from_secs(30), self.ledger)
             .await
             .is_err()
@@ -68,23 +119,14 @@ impl Application {
     }
 }
 
-fn server(
-    settings: Settings,
-    db: Db,
-    listener: TcpListener,
-    ledger: Ledger,
-    cursor_key: CursorKey,
-) -> anyhow::Result<Server> {
-    let ledger = web::Data::new(ledger);
-    let cursor_key = web::Data::new(cursor_key);
-    let pages = web::Data::new(Pages::new()?);
-    let registry = web::Data::new(TenantRegistry::new(
-        db.clone(),
-        Duration::from_secs(settings.tenancy.cache_ttl_secs),
-    ));
+fn server(shared: Shared, listener: TcpListener) -> anyhow::Result<Server> {
+    let ledger = web::Data::new(shared.ledger);
+    let cursor_key = web::Data::new(shared.cursor_key);
+    let pages = web::Data::from(shared.pages);
+    let registry = web::Data::from(shared.registry);
     let metrics = web::Data::new(Metrics::default());
-    let db = web::Data::new(db);
-    let settings = web::Data::new(settings);
+    let db = web::Data::new(shared.db);
+    let settings = web::Data::new(shared.settings);
     let shutdown = settings.http.shutdown_timeout_secs;
     let server = HttpServer::new(move || {
         App::new()

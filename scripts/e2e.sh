@@ -38,23 +38,9 @@ if [[ ! -d tests/e2e/node_modules ]]; then
   fi
 fi
 
-# schemathesis, pinned, in a virtual environment of the project's own.
-SCHEMATHESIS_VERSION=4.32.5
-venv="$ROOT/.data/py"
-if [[ ! -x "$venv/bin/schemathesis" ]] || ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
-  if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
-    sudo=()
-    [[ "$(id -u)" == 0 ]] || sudo=(sudo)
-    say "installing python3-venv (apt-get)"
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 update -qq
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq python3-venv >/dev/null
-  fi
-  say "installing schemathesis $SCHEMATHESIS_VERSION into .data/py"
-  mkdir -p "$ROOT/.data"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
-fi
-export SCHEMATHESIS="$venv/bin/schemathesis"
+# schemathesis, pinned, in the project's own virtual environment.
+"$ROOT/scripts/py-tools.sh"
+export SCHEMATHESIS="$ROOT/.data/py/bin/schemathesis"
 
 export RENKEI_BIN="${RENKEI_BIN:-$ROOT/target/debug/renkei}"
 [[ -x "$RENKEI_BIN" ]] || die "$RENKEI_BIN not found; run 'cargo test' (or 'cargo build') first"

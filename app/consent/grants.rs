@@ -27,6 +27,7 @@ pub struct NewGrant<'a> {
 
 pub struct Created {
     pub id: Uuid,
+    pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     /// The live grant this one replaced, whose tokens stop working now.
     pub replaced: Option<Uuid>,
@@ -80,6 +81,7 @@ pub async fn create(conn: &mut TenantConn, g: NewGrant<'_>) -> QueryResult<Creat
         .await?;
     Ok(Created {
         id,
+        created_at: now,
         expires_at,
         replaced,
     })

@@ -452,6 +452,8 @@ pub async fn consent_submit(
     let partner = c.partner.clone();
     let terms_version = tenant.settings.terms.version.clone();
     let grant_days = tenant.settings.grant_days;
+    let notice_days = tenant.settings.notice_days.clone();
+    let link_notice = tenant.settings.mail.link_notice;
     let from = ip(&req);
     let code = c
         .conn
@@ -470,6 +472,15 @@ pub async fn consent_submit(
                     terms_version: &terms_version,
                     grant_days,
                 },
+            )
+            .await?;
+            crate::notices::schedule(
+                conn,
+                created.id,
+                created.created_at,
+                created.expires_at,
+                &notice_days,
+                link_notice,
             )
             .await?;
             let code = tokens::issue_code(

@@ -182,6 +182,24 @@ pub mod tenant {
         }
     }
 
+    diesel::table! {
+        notices (id) {
+            id -> Int8,
+            grant_id -> Uuid,
+            kind -> Text,
+            days_before -> Int2,
+            due_at -> Timestamptz,
+            status -> Text,
+            attempts -> Int4,
+            next_attempt_at -> Timestamptz,
+            last_error -> Nullable<Text>,
+            skipped_reason -> Nullable<Text>,
+            sent_at -> Nullable<Timestamptz>,
+            message_id -> Nullable<Text>,
+        }
+    }
+
+    diesel::joinable!(notices -> grants (grant_id));
     diesel::joinable!(accounts -> customers (customer_id));
     diesel::joinable!(transactions -> accounts (account_id));
     diesel::joinable!(auth_requests -> partners (partner_id));
@@ -204,5 +222,6 @@ pub mod tenant {
         auth_codes,
         tokens,
         access_ledger,
+        notices,
     );
 }

@@ -168,6 +168,86 @@ async fn seed_partner(conn: &mut crate::db::TenantConn) -> anyhow::Result<&'stat
     Ok("registered")
 }
 
+/// A live demo grant: Yamada01 allowed demo-kakeibo to read both accounts, as if through the
+/// consent pages, so notices and the API have something to show right after `make run`.
+async fn seed_grant(db: &Db) -> anyhow::Result<String> {
+    use diesel::prelude::*;
+    use diesel_async::{AsyncConnection, RunQueryDsl};
+
+    use crate::db::schema::tenant::grants;
+    let slug = TenantSlug::parse("kitami").expect("valid");
+    // Settings first: a small pool may have only the one connection taken below.
+    let tenant = crate::tenancy::TenantRegistry::new(db.clone(), std::time::Duration::ZERO)
+        .find("kitami")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("tenant kitami is missing"))?;
+    let mut conn = db.tenant(&slug).await?;
+    let customer = sandbox::find_customer(&mut conn, &LoginId::parse("Yamada01").expect("valid"))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("Yamada01 is missing"))?;
+    let partner = crate::oauth::clients::find(&mut conn, PARTNER_CLIENT_ID)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("{PARTNER_CLIENT_ID} is missing"))?;
+    let live: Option<chrono::DateTime<Utc>> = grants::table
+        .filter(grants::customer_id.eq(customer.0))
+        .filter(grants::partner_id.eq(partner.id))
+        .filter(grants::revoked_at.is_null())
+        .select(grants::expires_at)
+        .first(&mut conn)
+        .await
+        .optional()?;
+    let (expires, what) = match live {
+        Some(expires) => (expires, "exists, left as it is"),
+        None => {
+            let accounts: Vec<_> =
+                crate::bank::CoreBanking::accounts(&sandbox::Sandbox, &mut conn, customer)
+                    .await?
+                    .into_iter()
+                    .map(|a| a.account_id)
+                    .collect();
+            let settings = tenant.settings.clone();
+            let expires = conn
+                .transaction::<_, anyhow::Error, _>(async |conn| {
+                    let created = crate::consent::grants::create(
+                        conn,
+                        crate::consent::grants::NewGrant {
+                            customer: customer.0,
+                            partner: partner.id,
+                            scopes: &partner.scopes,
+                            accounts: &accounts,
+                            terms_version: &settings.terms.version,
+                            grant_days: settings.grant_days,
+                        },
+                    )
+                    .await?;
+                    crate::notices::schedule(
+                        conn,
+                        created.id,
+                        created.created_at,
+                        created.expires_at,
+                        &settings.notice_days,
+                        false,
+                    )
+                    .await?;
+                    Ok(created.expires_at)
+                })
+                .await?;
+            (expires, "created")
+        }
+    };
+    let first_notice = expires - chrono::Duration::days(29);
+    Ok(format!(
+        "kitami: demo grant Yamada01 → {PARTNER_CLIENT_ID} {what}; it expires {} (JST). \
+         Try: target/release/renkei notices run --once --now {}",
+        expires
+            .with_timezone(&crate::web::format::jst())
+            .format("%Y-%m-%d %H:%M"),
+        first_notice
+            .with_timezone(&crate::web::format::jst())
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    ))
+}
+
 /// Today in Japan, where business dates live.
 pub fn today_jst() -> NaiveDate {
     (Utc::now() + chrono::Duration::hours(9)).date_naive()
@@ -245,6 +325,7 @@ pub async fn seed(db: &Db, today: NaiveDate) -> anyhow::Result<Vec<String>> {
             c.accounts.len()
         ));
     }
+    lines.push(seed_grant(db).await?);
     Ok(lines)
 }
 

@@ -54,6 +54,13 @@ pub struct Terms {
 #[serde(deny_unknown_fields)]
 pub struct Mail {
     pub from: String,
+    /// E-mail the customer when a new service is linked (a security notice).
+    #[serde(default = "yes")]
+    pub link_notice: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The file as written by people: optional parts get their defaults here.

@@ -22,6 +22,26 @@ const TEMPLATES: &[(&str, &str)] = &[
         "platform.html",
         include_str!("../../templates/platform.html"),
     ),
+    (
+        "mail/layout.html",
+        include_str!("../../templates/mail/layout.html"),
+    ),
+    (
+        "mail/expiry.html",
+        include_str!("../../templates/mail/expiry.html"),
+    ),
+    (
+        "mail/expiry.txt",
+        include_str!("../../templates/mail/expiry.txt"),
+    ),
+    (
+        "mail/linked.html",
+        include_str!("../../templates/mail/linked.html"),
+    ),
+    (
+        "mail/linked.txt",
+        include_str!("../../templates/mail/linked.txt"),
+    ),
 ];
 
 pub struct Pages {

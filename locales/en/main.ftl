@@ -97,3 +97,16 @@ dev-err-401 = The token is missing, expired or revoked
 dev-err-403 = The customer did not grant that scope
 dev-err-404 = The account is not covered by the grant (the same answer as for no such account)
 dev-err-503 = Temporarily unavailable (retry after Retry-After seconds)
+
+mail-greeting = Thank you for banking with us.
+mail-expiry-subject = [{ $bank }] Your link with { $partner } expires on { $date }
+mail-expiry-lead = The access you allowed { $partner } through the { $bank } API service expires on { $date } ({ $days } days from now).
+mail-expiry-date = Expires on
+mail-partner = Linked service
+mail-operations = What it may view
+mail-renew = To keep using it, register (link) again from { $partner } after the expiry date. Once the link has expired, { $partner } can no longer view your account information.
+mail-revoke = To unlink, do so in { $partner }. You can also see your linked services here:
+mail-not-you = If you do not recognise this, please contact:
+mail-no-reply = This address does not receive replies.
+mail-linked-subject = [{ $bank }] A new service was linked: { $partner }
+mail-linked-lead = Through the { $bank } API service, you allowed { $partner } to view your account information.

@@ -97,3 +97,16 @@ dev-err-401 = トークンがない、期限切れ、または取り消し済み
 dev-err-403 = 許可されていないスコープ
 dev-err-404 = 許可の対象外の口座（存在しない口座と同じ応答）
 dev-err-503 = 一時的に利用できません（Retry-After 秒後に再試行）
+
+mail-greeting = いつも当金庫をご利用いただき、ありがとうございます。
+mail-expiry-subject = 【{ $bank }】{ $partner }との連携の有効期限が近づいています（{ $date }まで）
+mail-expiry-lead = { $bank }のAPIサービスで{ $partner }に許可している口座情報の照会は、{ $date }に有効期限を迎えます（あと{ $days }日）。
+mail-expiry-date = 有効期限
+mail-partner = 連携先
+mail-operations = 許可している照会
+mail-renew = 引き続きご利用になる場合は、有効期限が過ぎたあとに{ $partner }のサービスから改めて登録（連携）の手続きをしてください。有効期限が過ぎると、{ $partner }は口座情報を照会できなくなります。
+mail-revoke = 連携を解除する場合は、{ $partner }のサービス上で手続きしてください。連携中のサービスは次のページでもご確認いただけます。
+mail-not-you = お心当たりのない場合は、お手数ですが次の窓口までご連絡ください。
+mail-no-reply = このメールは送信専用です。ご返信いただいてもお答えできません。
+mail-linked-subject = 【{ $bank }】新しいサービスと連携しました（{ $partner }）
+mail-linked-lead = { $bank }のAPIサービスで、{ $partner }にお客さまの口座情報の照会を許可しました。

@@ -92,6 +92,12 @@ pub fn settings(db_url: &str) -> Settings {
     s.http.bind = "127.0.0.1:0".parse().unwrap();
     s.http.shutdown_timeout_secs = 0;
     s.tenancy.cache_ttl_secs = 0;
+    // Tests run notice passes themselves, against an SMTP server of their own.
+    s.notices.scheduler = false;
+    s.mail.spool_dir = std::env::temp_dir()
+        .join("renkei-test-mail")
+        .display()
+        .to_string();
     s
 }
 

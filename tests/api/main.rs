@@ -2,6 +2,8 @@
 
 mod foundation;
 mod helpers;
+mod mail_helpers;
+mod notices;
 mod oauth;
 mod oauth_helpers;
 mod partner_api;

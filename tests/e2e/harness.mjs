@@ -3,6 +3,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +41,7 @@ export async function startServer() {
     RENKEI__HTTP__BIND: `127.0.0.1:${port}`,
     RENKEI__HTTP__PUBLIC_URL: `http://127.0.0.1:${port}`,
     RENKEI__HTTP__SHUTDOWN_TIMEOUT_SECS: '0',
+    RENKEI__MAIL__SPOOL_DIR: join(tmpdir(), `renkei-e2e-mail-${dbName}`),
   };
   const run = (...args) => execFileSync(BIN, args, { cwd: ROOT, env, stdio: 'pipe' }).toString();
   run('tenants', 'apply', 'tenants');

@@ -1,0 +1,104 @@
+//! The message itself: in the customer's language, branded with the tenant's name, plain text and
+//! HTML, with Date, Message-ID and an RFC 2047-encoded subject (lettre encodes non-ASCII headers).
+
+use chrono::{DateTime, Utc};
+use lettre::Message;
+use lettre::message::{Mailbox, MultiPart};
+use serde::Serialize;
+
+use crate::oauth::scopes::Scopes;
+use crate::tenancy::Tenant;
+use crate::web::format::{jst_date, long_date};
+use crate::web::i18n::t_args;
+use crate::web::{Lang, Pages};
+
+pub struct Notice<'a> {
+    pub tenant: &'a Tenant,
+    pub public_base: &'a str,
+    pub lang: Lang,
+    pub to: &'a str,
+    pub partner: &'a str,
+    pub scopes: &'a Scopes,
+    pub expires_at: DateTime<Utc>,
+    /// `None` for the new-link notice.
+    pub days_before: Option<i16>,
+    /// The time of the pass: the mail counts the days left from here.
+    pub now: DateTime<Utc>,
+}
+
+#[derive(Serialize)]
+struct View<'a> {
+    lang: &'a str,
+    bank: &'a str,
+    partner: &'a str,
+    operations: String,
+    expiry_date: String,
+    days: i16,
+    my_url: String,
+    home_url: String,
+    contact: &'a str,
+    primary: &'a str,
+}
+
+pub fn message(pages: &Pages, n: &Notice<'_>) -> anyhow::Result<Message> {
+    let bank = n.tenant.name(n.lang);
+    let expiry_date = long_date(jst_date(n.expires_at), n.lang);
+    let base = format!("{}/t/{}", n.public_base, n.tenant.slug);
+    let view = View {
+        lang: n.lang.code(),
+        bank,
+        partner: n.partner,
+        operations: n
+            .scopes
+            .iter()
+            .map(|s| n.lang.t(s.label_key()))
+            .collect::<Vec<_>>()
+            .join(if n.lang == Lang::Ja { "、" } else { ", " }),
+        expiry_date: expiry_date.clone(),
+        days: i16::try_from((jst_date(n.expires_at) - jst_date(n.now)).num_days().max(0))
+            .unwrap_or(i16::MAX),
+        my_url: format!("{base}/my"),
+        home_url: format!("{base}/"),
+        contact: match n.lang {
+            Lang::Ja => &n.tenant.settings.contact.ja,
+            Lang::En => &n.tenant.settings.contact.en,
+        },
+        primary: &n.tenant.settings.colors.primary,
+    };
+    let ctx = tera::Context::from_serialize(&view).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (template, subject_key) = match n.days_before {
+        Some(_) => ("mail/expiry", "mail-expiry-subject"),
+        None => ("mail/linked", "mail-linked-subject"),
+    };
+    let subject = t_args(
+        n.lang,
+        subject_key,
+        &[
+            ("bank", bank),
+            ("partner", n.partner),
+            ("date", &expiry_date),
+        ],
+    );
+    let text = pages.render(&format!("{template}.txt"), &ctx)?;
+    let html = pages.render(&format!("{template}.html"), &ctx)?;
+    let from = Mailbox::new(
+        Some(bank.to_owned()),
+        n.tenant
+            .settings
+            .mail
+            .from
+            .parse()
+            .map_err(|e| anyhow::anyhow!("tenant mail.from: {e}"))?,
+    );
+    let to: Mailbox =
+        n.to.parse()
+            .map_err(|e| anyhow::anyhow!("customer e-mail address: {e}"))?;
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject)
+        .date_now()
+        .message_id(None)
+        .multipart(MultiPart::alternative_plain_html(text, html))
+        .map_err(|e| anyhow::anyhow!("building the message: {e}"))
+}
