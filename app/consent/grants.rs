@@ -23,6 +23,10 @@ pub struct NewGrant<'a> {
     pub accounts: &'a [AccountId],
     pub terms_version: &'a str,
     pub grant_days: u16,
+    /// Expiry notices to schedule (days before expiry).
+    pub notice_days: &'a [u16],
+    /// Whether to e-mail the customer that a new service is linked.
+    pub link_notice: bool,
 }
 
 pub struct Created {
@@ -33,8 +37,8 @@ pub struct Created {
     pub replaced: Option<Uuid>,
 }
 
-/// Records a grant, replacing (revoking) any live grant of the same customer to the same partner.
-/// Runs inside the caller's transaction.
+/// Records a grant with its e-mail notices, replacing (revoking) any live grant of the same
+/// customer to the same partner. Runs inside the caller's transaction.
 pub async fn create(conn: &mut TenantConn, g: NewGrant<'_>) -> QueryResult<Created> {
     let now = Utc::now();
     let replaced: Option<Uuid> = diesel::update(
@@ -79,6 +83,7 @@ pub async fn create(conn: &mut TenantConn, g: NewGrant<'_>) -> QueryResult<Creat
         .values(rows)
         .execute(conn)
         .await?;
+    crate::notices::schedule(conn, id, now, expires_at, g.notice_days, g.link_notice).await?;
     Ok(Created {
         id,
         created_at: now,

@@ -471,16 +471,9 @@ pub async fn consent_submit(
                     accounts: &accounts,
                     terms_version: &terms_version,
                     grant_days,
+                    notice_days: &notice_days,
+                    link_notice,
                 },
-            )
-            .await?;
-            crate::notices::schedule(
-                conn,
-                created.id,
-                created.created_at,
-                created.expires_at,
-                &notice_days,
-                link_notice,
             )
             .await?;
             let code = tokens::issue_code(

@@ -217,16 +217,9 @@ async fn seed_grant(db: &Db) -> anyhow::Result<String> {
                             accounts: &accounts,
                             terms_version: &settings.terms.version,
                             grant_days: settings.grant_days,
+                            notice_days: &settings.notice_days,
+                            link_notice: false,
                         },
-                    )
-                    .await?;
-                    crate::notices::schedule(
-                        conn,
-                        created.id,
-                        created.created_at,
-                        created.expires_at,
-                        &settings.notice_days,
-                        false,
                     )
                     .await?;
                     Ok(created.expires_at)

@@ -127,9 +127,7 @@ pub async fn par(
     tenant: CurrentTenant,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, OAuthError> {
-    let p = Params::parse(&body, &[]).map_err(|e| OAuthError::invalid_request(e.to_string()))?;
-    let mut conn = db.tenant(&tenant.slug).await?;
-    let partner = clients::authenticate(&mut conn, &req, &p).await?;
+    let (p, mut conn, partner) = super::endpoints::authenticated(&req, &body, &tenant, &db).await?;
     if p.get("request_uri").is_some() {
         return Err(OAuthError::invalid_request(
             "request_uri must not be pushed",

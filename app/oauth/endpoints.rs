@@ -4,13 +4,13 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::clients::{self, AuthMethod};
+use super::clients::{self, AuthMethod, Partner};
 use super::error::{OAuthCode, OAuthError};
 use super::params::Params;
 use super::scopes::{Scope, Scopes};
 use super::tokens::{self, CodeExchange};
 use crate::config::Settings;
-use crate::db::Db;
+use crate::db::{Db, TenantConn};
 use crate::tenancy::CurrentTenant;
 
 fn no_store(body: &impl serde::Serialize) -> HttpResponse {
@@ -22,6 +22,20 @@ fn no_store(body: &impl serde::Serialize) -> HttpResponse {
 
 fn form(body: &[u8]) -> Result<Params, OAuthError> {
     Params::parse(body, &[]).map_err(|e| OAuthError::invalid_request(e.to_string()))
+}
+
+/// The form, a connection to the tenant, and the partner that authenticated: what every
+/// client-authenticated endpoint starts with.
+pub(super) async fn authenticated(
+    req: &HttpRequest,
+    body: &[u8],
+    tenant: &CurrentTenant,
+    db: &Db,
+) -> Result<(Params, TenantConn, Partner), OAuthError> {
+    let p = form(body)?;
+    let mut conn = db.tenant(&tenant.slug).await?;
+    let partner = clients::authenticate(&mut conn, req, &p).await?;
+    Ok((p, conn, partner))
 }
 
 fn required<'a>(p: &'a Params, key: &str) -> Result<&'a str, OAuthError> {
@@ -37,9 +51,7 @@ pub async fn token(
     db: web::Data<Db>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, OAuthError> {
-    let p = form(&body)?;
-    let mut conn = db.tenant(&tenant.slug).await?;
-    let partner = clients::authenticate(&mut conn, &req, &p).await?;
+    let (p, mut conn, partner) = authenticated(&req, &body, &tenant, &db).await?;
     let ttl = settings.oauth.access_token_ttl_secs;
     let issued = match p.get("grant_type") {
         Some("authorization_code") => {
@@ -88,9 +100,7 @@ pub async fn revoke(
     tenant: CurrentTenant,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, OAuthError> {
-    let p = form(&body)?;
-    let mut conn = db.tenant(&tenant.slug).await?;
-    let partner = clients::authenticate(&mut conn, &req, &p).await?;
+    let (p, mut conn, partner) = authenticated(&req, &body, &tenant, &db).await?;
     tokens::revoke(&mut conn, &partner, required(&p, "token")?).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -105,9 +115,7 @@ pub async fn introspect(
     db: web::Data<Db>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, OAuthError> {
-    let p = form(&body)?;
-    let mut conn = db.tenant(&tenant.slug).await?;
-    let partner = clients::authenticate(&mut conn, &req, &p).await?;
+    let (p, mut conn, partner) = authenticated(&req, &body, &tenant, &db).await?;
     let answer = tokens::introspect(
         &mut conn,
         &partner,

@@ -28,6 +28,36 @@ async fn introspect(app: &TestApp, tenant: &str, token: &str) -> Value {
     .await
 }
 
+/// Registers a partner in kitami with the demo redirect URI; returns its client_id.
+async fn register(
+    app: &TestApp,
+    client_id: &str,
+    secret: &str,
+    scopes: &str,
+    auth_method: AuthMethod,
+    par_required: bool,
+) -> String {
+    let db = app.db_pool(1);
+    let mut conn = db.tenant(&TestApp::slug("kitami")).await.unwrap();
+    clients::register(
+        &mut conn,
+        NewPartner {
+            client_id: Some(client_id.into()),
+            secret: Some(secret.into()),
+            name_ja: format!("{client_id}（テスト）"),
+            name_en: format!("{client_id} (test)"),
+            redirect_uris: vec![REDIRECT.into()],
+            scopes: Scopes::parse(scopes).unwrap(),
+            auth_method,
+            cert_subject: None,
+            par_required,
+        },
+    )
+    .await
+    .unwrap()
+    .0
+}
+
 async fn grant_count(app: &TestApp, tenant: &str) -> i64 {
     let db = app.db_pool(1);
     let mut conn = db.tenant(&TestApp::slug(tenant)).await.unwrap();
@@ -185,24 +215,15 @@ async fn bad_requests_go_back_to_the_partner_with_error_state_and_iss() {
 #[tokio::test]
 async fn scope_outside_the_partners_is_invalid_scope() {
     let app = TestApp::spawn_seeded().await;
-    let db = app.db_pool(1);
-    let mut conn = db.tenant(&TestApp::slug("kitami")).await.unwrap();
-    let (client_id, _) = clients::register(
-        &mut conn,
-        NewPartner {
-            client_id: Some("balance-only".into()),
-            secret: Some("balance-only-secret".into()),
-            name_ja: "残高だけ".into(),
-            name_en: "Balance only".into(),
-            redirect_uris: vec![REDIRECT.into()],
-            scopes: Scopes::parse("balance:read").unwrap(),
-            auth_method: AuthMethod::ClientSecretBasic,
-            cert_subject: None,
-            par_required: false,
-        },
+    let client_id = register(
+        &app,
+        "balance-only",
+        "balance-only-secret",
+        "balance:read",
+        AuthMethod::ClientSecretBasic,
+        false,
     )
-    .await
-    .unwrap();
+    .await;
     let res = Flow::new(&app, "kitami")
         .authorize(&[("client_id", &client_id)])
         .await;
@@ -387,24 +408,15 @@ async fn wrong_secret_is_401_invalid_client() {
 #[tokio::test]
 async fn one_tenants_client_is_unknown_at_another() {
     let app = TestApp::spawn_seeded().await;
-    let db = app.db_pool(1);
-    let mut conn = db.tenant(&TestApp::slug("kitami")).await.unwrap();
-    clients::register(
-        &mut conn,
-        NewPartner {
-            client_id: Some("kitami-only".into()),
-            secret: Some("kitami-only-secret".into()),
-            name_ja: "北見だけ".into(),
-            name_en: "Kitami only".into(),
-            redirect_uris: vec![REDIRECT.into()],
-            scopes: Scopes::parse("balance:read").unwrap(),
-            auth_method: AuthMethod::ClientSecretBasic,
-            cert_subject: None,
-            par_required: false,
-        },
+    register(
+        &app,
+        "kitami-only",
+        "kitami-only-secret",
+        "balance:read",
+        AuthMethod::ClientSecretBasic,
+        false,
     )
-    .await
-    .unwrap();
+    .await;
     let res = app
         .client
         .post(app.url("/t/hokuto/oauth/token"))
@@ -657,24 +669,15 @@ fn urlencode(s: &str) -> String {
 #[tokio::test]
 async fn introspection_of_another_partners_token_is_inactive() {
     let app = TestApp::spawn_seeded().await;
-    let db = app.db_pool(1);
-    let mut conn = db.tenant(&TestApp::slug("kitami")).await.unwrap();
-    clients::register(
-        &mut conn,
-        NewPartner {
-            client_id: Some("other-app".into()),
-            secret: Some("other-app-secret".into()),
-            name_ja: "他のアプリ".into(),
-            name_en: "Other app".into(),
-            redirect_uris: vec![REDIRECT.into()],
-            scopes: Scopes::parse("balance:read").unwrap(),
-            auth_method: AuthMethod::ClientSecretPost,
-            cert_subject: None,
-            par_required: false,
-        },
+    register(
+        &app,
+        "other-app",
+        "other-app-secret",
+        "balance:read",
+        AuthMethod::ClientSecretPost,
+        false,
     )
-    .await
-    .unwrap();
+    .await;
     let code = Flow::new(&app, "kitami")
         .code_for("Yamada01", "Shinkin-2026!")
         .await;
@@ -702,24 +705,15 @@ async fn introspection_of_another_partners_token_is_inactive() {
 #[tokio::test]
 async fn a_par_required_partner_cannot_skip_par() {
     let app = TestApp::spawn_seeded().await;
-    let db = app.db_pool(1);
-    let mut conn = db.tenant(&TestApp::slug("kitami")).await.unwrap();
-    clients::register(
-        &mut conn,
-        NewPartner {
-            client_id: Some("par-only".into()),
-            secret: Some("par-only-secret".into()),
-            name_ja: "PAR専用".into(),
-            name_en: "PAR only".into(),
-            redirect_uris: vec![REDIRECT.into()],
-            scopes: Scopes::parse("balance:read").unwrap(),
-            auth_method: AuthMethod::ClientSecretBasic,
-            cert_subject: None,
-            par_required: true,
-        },
+    register(
+        &app,
+        "par-only",
+        "par-only-secret",
+        "balance:read",
+        AuthMethod::ClientSecretBasic,
+        true,
     )
-    .await
-    .unwrap();
+    .await;
     let res = Flow::new(&app, "kitami")
         .authorize(&[("client_id", "par-only"), ("scope", "balance:read")])
         .await;
