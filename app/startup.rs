@@ -30,7 +30,6 @@ pub struct Application {
 /// What the request handlers and background tasks share.
 struct Shared {
     settings: Settings,
-    db: Db,
     pages: Arc<Pages>,
     registry: Arc<TenantRegistry>,
     ledger: Ledger,
@@ -46,7 +45,11 @@ impl Application {
                 tracing::info!(tenant = %slug, applied, "tenant migrations applied");
             }
         }
-        let db = Db::connect(&settings.database)?;
+        // Background work (tenant lookups, the access ledger, notices) has a small pool of its
+        // own; request handlers get one pool per worker thread.
+        let mut background = settings.database.clone();
+        background.pool_size = background.pool_size.clamp(1, 4);
+        let db = Db::connect(&background)?;
         let cursor_key = crate::api::cursor_key(&db).await?;
         let (ledger, ledger_task) = Ledger::start(db.clone());
         let listener = TcpListener::bind(settings.http.bind)
@@ -77,7 +80,6 @@ impl Application {
         let server = server(
             Shared {
                 settings,
-                db,
                 pages,
                 registry,
                 ledger,
@@ -125,10 +127,15 @@ fn server(shared: Shared, listener: TcpListener) -> anyhow::Result<Server> {
     let pages = web::Data::from(shared.pages);
     let registry = web::Data::from(shared.registry);
     let metrics = web::Data::new(Metrics::default());
-    let db = web::Data::new(shared.db);
     let settings = web::Data::new(shared.settings);
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut worker_db = settings.database.clone();
+    worker_db.pool_size = (settings.database.pool_size / workers).max(2);
     let shutdown = settings.http.shutdown_timeout_secs;
     let server = HttpServer::new(move || {
+        // A pool per worker thread: each connection's socket is driven by the thread whose
+        // requests use it, so no query waits on another thread's event loop.
+        let db = web::Data::new(Db::connect(&worker_db).expect("pool settings were validated"));
         App::new()
             .wrap(from_fn(edge::i18n))
             .wrap(from_fn(edge::error_pages))
@@ -158,6 +165,7 @@ fn server(shared: Shared, listener: TcpListener) -> anyhow::Result<Server> {
             )
             .default_service(web::to(edge::not_found))
     })
+    .workers(workers)
     .shutdown_timeout(shutdown)
     .listen(listener)?
     .run();
