@@ -175,7 +175,7 @@ statement!(
     /// only when the token's grant covers the account with `transactions:read`.
     TransactionsSql,
     concat!(
-        "WITH caller AS (
+        "WITH caller AS MATERIALIZED (
            SELECT ", caller!(), ", a.account_id, a.currency_code,
                   (SELECT min(f.transaction_date) FROM transactions f WHERE f.account_id = a.account_id) AS first_date ",
         live_token!(),
