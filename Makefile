@@ -18,10 +18,10 @@ BIN := target/release/renkei
 # Debian packages needed to build (openssl-sys).
 BUILD_PKGS := pkg-config libssl-dev
 
-.PHONY: help deps db db-stop build run test e2e fmt lint clean-data
+.PHONY: help deps db db-stop build run test e2e bench fmt lint clean-data
 
 help:
-	@echo "targets: deps db db-stop build run test e2e fmt lint clean-data"
+	@echo "targets: deps db db-stop build run test e2e bench fmt lint clean-data"
 
 deps:
 	@missing=(); \
@@ -77,6 +77,10 @@ test: deps db
 e2e: deps db
 	@export RENKEI_TEST_DATABASE_URL="$${RENKEI__DATABASE__URL:-$$($(PG) url)}"; \
 	scripts/e2e.sh
+
+# wrk against a release build on a database seeded at scale; writes docs/benchmarks.md.
+bench: deps
+	@scripts/bench.sh
 
 fmt:
 	cargo fmt

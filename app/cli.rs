@@ -51,12 +51,51 @@ enum Command {
         #[command(subcommand)]
         command: NoticesCommand,
     },
+    /// Benchmark data (used by `make bench`; never on a production database).
+    #[command(hide = true)]
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Print the partner API's OpenAPI document (as kept in docs/openapi.json).
     Openapi,
     /// Partners (OAuth clients) of a tenant.
     Partners {
         #[command(subcommand)]
         command: PartnersCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Customers, accounts, transactions, grants and tokens at scale; token files into --out.
+    Seed {
+        #[arg(long, value_delimiter = ',', default_value = "kitami,hokuto")]
+        tenants: Vec<String>,
+        #[arg(long, default_value_t = 5000)]
+        customers_per_tenant: i64,
+        #[arg(long, default_value_t = 200)]
+        transactions_per_account: i64,
+        #[arg(long, default_value = "target/bench")]
+        out: PathBuf,
+    },
+    /// Provision bench-0001.. tenants (cloning tenants/kitami) up to --count.
+    Tenants {
+        #[arg(long)]
+        count: usize,
+    },
+    /// EXPLAIN ANALYZE of the transactions page query.
+    Explain {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        token: String,
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        #[arg(long)]
+        to: chrono::NaiveDate,
     },
 }
 
@@ -193,6 +232,56 @@ impl Cli {
                     );
                 }
             }
+            Command::Bench { command } => match command {
+                BenchCommand::Seed {
+                    tenants,
+                    customers_per_tenant,
+                    transactions_per_account,
+                    out,
+                } => {
+                    let slugs = tenants
+                        .iter()
+                        .map(|t| {
+                            TenantSlug::parse(t).map_err(|e| anyhow::anyhow!("--tenants '{t}' {e}"))
+                        })
+                        .collect::<anyhow::Result<Vec<_>>>()?;
+                    let db = Db::connect(&settings.database)?;
+                    crate::bench::seed(
+                        &db,
+                        &slugs,
+                        &crate::bench::Scale {
+                            customers_per_tenant,
+                            transactions_per_account,
+                        },
+                        &out,
+                    )
+                    .await?;
+                }
+                BenchCommand::Tenants { count } => {
+                    let template = manifest::load_file(
+                        &PathBuf::from(&settings.tenancy.dir).join("kitami/tenant.toml"),
+                    )
+                    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+                    let created = crate::bench::provision_tenants(&url, &template, count).await?;
+                    println!("{created} tenant schema(s) created");
+                }
+                BenchCommand::Explain {
+                    tenant,
+                    token,
+                    account,
+                    from,
+                    to,
+                } => {
+                    let slug =
+                        TenantSlug::parse(&tenant).map_err(|e| anyhow::anyhow!("--tenant {e}"))?;
+                    let db = Db::connect(&settings.database)?;
+                    println!(
+                        "{}",
+                        crate::bench::explain_transactions(&db, &slug, &token, &account, from, to)
+                            .await?
+                    );
+                }
+            },
             Command::Openapi => {
                 println!("{}", crate::api::openapi::json(None));
             }

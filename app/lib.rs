@@ -3,6 +3,7 @@
 pub mod api;
 pub mod audit;
 pub mod bank;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod consent;

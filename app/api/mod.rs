@@ -9,6 +9,8 @@ pub mod model;
 pub mod openapi;
 mod store;
 
+pub use store::TransactionsSql;
+
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;

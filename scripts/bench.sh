@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# make bench: the hot paths measured with wrk on loopback against a release build on a database
+# seeded at scale, beside pgbench -S on the same PostgreSQL; the report goes to docs/benchmarks.md.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+cd "$ROOT"
+say() { printf '==> %s\n' "$*" >&2; }
+
+RUNS="${BENCH_RUNS:-3}"; (( RUNS <= 5 )) || { echo "BENCH_RUNS is at most 5 (refresh token sets)" >&2; exit 2; }
+RUNS="$RUNS" SECS="${BENCH_SECS:-6}" CONNS="${BENCH_CONNS:-32}" THREADS="${BENCH_THREADS:-2}"
+PORT="${BENCH_PORT:-18080}"
+export BENCH_DIR="$ROOT/target/bench" BENCH_THREADS="$THREADS"
+export BENCH_FROM="$(date -d '-200 days' +%Y-%m-%d)"
+BIN="$ROOT/target/release/renkei"
+mkdir -p "$BENCH_DIR"
+
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v pgbench >/dev/null || need+=(postgresql-contrib)
+if (( ${#need[@]} )); then
+  sudo=(); [[ "$(id -u)" == 0 ]] || sudo=(sudo)
+  say "installing ${need[*]}"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need[@]}" >/dev/null
+fi
+
+say "building release"
+cargo build --release --locked 2>&1 | tail -n 1 >&2
+
+if [[ -n "${RENKEI__DATABASE__URL:-}" ]]; then ADMIN="$RENKEI__DATABASE__URL"; else scripts/pg-local.sh start >&2; ADMIN="$(scripts/pg-local.sh url)"; fi
+BASE_URL="${ADMIN%/*}"
+for db in renkei_bench renkei_pgbench; do
+  psql "$ADMIN" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -qc "CREATE DATABASE $db" 2>/dev/null
+done
+export RENKEI__DATABASE__URL="$BASE_URL/renkei_bench"
+export RENKEI__HTTP__BIND="127.0.0.1:$PORT" RENKEI__HTTP__PUBLIC_URL="http://127.0.0.1:$PORT"
+export RENKEI__NOTICES__SCHEDULER=false RENKEI__LOG__FILTER=warn RENKEI__DATABASE__POOL_SIZE="${BENCH_POOL:-32}"
+
+say "seeding: 2 tenants, 10,000 customers, 20,000 live grants, 2,000,000 transactions"
+"$BIN" tenants apply tenants >&2
+"$BIN" bench seed --customers-per-tenant 5000 --transactions-per-account 200 --out "$BENCH_DIR"
+
+server_pid=""
+start_server() {
+  "$BIN" serve > "$BENCH_DIR/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && return; sleep 0.1; done
+  echo "server did not start" >&2; cat "$BENCH_DIR/server.log" >&2; exit 1
+}
+stop_server() { [[ -n "$server_pid" ]] && kill "$server_pid" && wait "$server_pid" 2>/dev/null || true; server_pid=""; }
+trap stop_server EXIT
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$server_pid/status"; }
+
+# One wrk run: prints "rps p50_ms p99_ms errors".
+wrk_once() {
+  local script="$1" path="$2" out
+  out="$(wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency ${script:+-s "$script"} "http://127.0.0.1:$PORT$path")"
+  local rps p50 p99 errors non2xx
+  rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
+  p50="$(awk '$1=="50%" {print $2}' <<<"$out")"
+  p99="$(awk '$1=="99%" {print $2}' <<<"$out")"
+  non2xx="$(awk '/Non-2xx/ {print $5}' <<<"$out")"
+  errors="$(awk '/Socket errors/ {gsub(",",""); print $4+$6+$8+$10}' <<<"$out")"
+  echo "$rps $(to_ms "$p50") $(to_ms "$p99") $(( ${non2xx:-0} + ${errors:-0} ))"
+}
+to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub("us","",v); print v/1000 } else if (v ~ /ms$/) { sub("ms","",v); print v } else { sub("s","",v); print v*1000 } }'; }
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# Runs a scenario RUNS times; prints "name rps p50 p99 errors" with medians and summed errors.
+scenario() {
+  local name="$1" script="$2" path="$3" rows=()
+  say "wrk: $name ($RUNS × ${SECS}s, $CONNS connections)"
+  for run in $(seq "$RUNS"); do rows+=("$(BENCH_RUN=$run wrk_once "$script" "$path")"); done
+  printf '%s\n' "${rows[@]}" > "$BENCH_DIR/$name.runs"
+  echo "$name $(printf '%s\n' "${rows[@]}" | awk '{print $1}' | median) $(printf '%s\n' "${rows[@]}" | awk '{print $2}' | median) $(printf '%s\n' "${rows[@]}" | awk '{print $3}' | median) $(printf '%s\n' "${rows[@]}" | awk '{s+=$4} END {print s}')"
+}
+
+start_server
+sleep 1
+RSS_IDLE="$(rss_kb)"
+results=()
+results+=("$(scenario healthz "" /healthz)")
+RSS_MAX=0
+( while kill -0 "$server_pid" 2>/dev/null; do rss_kb; sleep 0.5; done ) > "$BENCH_DIR/rss.samples" &
+sampler=$!
+results+=("$(scenario balances bench/balances.lua /)")
+results+=("$(scenario transactions bench/transactions.lua /)")
+results+=("$(scenario introspection bench/introspect.lua /)")
+results+=("$(scenario refresh bench/refresh.lua /)")
+kill "$sampler" 2>/dev/null || true
+RSS_MAX="$(sort -n "$BENCH_DIR/rss.samples" | tail -n 1)"
+
+say "pgbench -S ($RUNS × ${SECS}s, $CONNS clients)"
+pgbench -q -i -s 10 "$BASE_URL/renkei_pgbench" >/dev/null 2>&1
+pg_runs=()
+for _ in $(seq "$RUNS"); do
+  pg_runs+=("$(pgbench -S -c "$CONNS" -j "$THREADS" -T "$SECS" "$BASE_URL/renkei_pgbench" 2>/dev/null | awk '/^tps/ {print $3; exit}')")
+done
+PG_TPS="$(printf '%s\n' "${pg_runs[@]}" | median)"
+
+say "EXPLAIN of the transactions page query"
+read -r tok acct tenant < <(head -n 1 "$BENCH_DIR/access.txt")
+EXPLAIN="$("$BIN" bench explain --tenant "$tenant" --token "$tok" --account "$acct" --from "$BENCH_FROM" --to "$(date +%Y-%m-%d)")"
+
+say "provisioning 1,000 tenant schemas"
+stop_server
+"$BIN" bench tenants --count 998 >&2
+slugs="$(seq -f 'bench-%04g' 1 998 | paste -sd, -)"
+say "seeding the 998 added tenants (5 customers each)"
+"$BIN" bench seed --tenants "$slugs" --customers-per-tenant 5 --transactions-per-account 20 --out "$BENCH_DIR/many" 2>"$BENCH_DIR/many-seed.log"
+# Traffic spread evenly over all 1,000 tenants: five tokens from each.
+{ cat "$BENCH_DIR/many/access.txt"; awk '$3 == "kitami" && k < 5 { print; k++ } $3 == "hokuto" && h < 5 { print; h++ }' "$BENCH_DIR/access.txt"; } > "$BENCH_DIR/access-many.txt"
+start_server
+many=("$(BENCH_ACCESS=access-many.txt scenario balances-1000-tenants bench/balances.lua /)")
+stop_server
+
+say "writing docs/benchmarks.md"
+BENCH_RESULTS="$(printf '%s\n' "${results[@]}" "${many[@]}")" PG_TPS="$PG_TPS" RSS_IDLE="$RSS_IDLE" RSS_MAX="$RSS_MAX" \
+  EXPLAIN="$EXPLAIN" RUNS="$RUNS" SECS="$SECS" CONNS="$CONNS" THREADS="$THREADS" \
+  python3 scripts/bench_report.py > docs/benchmarks.md
+cat docs/benchmarks.md
