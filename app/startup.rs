@@ -135,7 +135,9 @@ fn server(shared: Shared, listener: TcpListener) -> anyhow::Result<Server> {
     let server = HttpServer::new(move || {
         // A pool per worker thread: each connection's socket is driven by the thread whose
         // requests use it, so no query waits on another thread's event loop.
-        let db = web::Data::new(Db::connect(&worker_db).expect("pool settings were validated"));
+        let db = web::Data::new(
+            Db::connect_tenant_affine(&worker_db).expect("pool settings were validated"),
+        );
         App::new()
             .wrap(from_fn(edge::i18n))
             .wrap(from_fn(edge::error_pages))

@@ -6,8 +6,11 @@ mod pool;
 pub mod prepared;
 pub mod schema;
 
+use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, Mutex};
 
+use diesel_async::pooled_connection::PoolableConnection;
 use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
 
 pub use pool::Pool;
@@ -28,33 +31,102 @@ pub enum DbUnavailable {
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
+    /// Idle connections kept by the tenant they are pinned to (per-worker pools only).
+    parked: Option<Arc<Parked>>,
+}
+
+/// Idle connections by pinned schema. A checkout for a tenant takes one already pinned to it,
+/// so switching `search_path` (a round trip, and a re-plan of every cached statement) happens
+/// only when no such connection is idle. A preference, not a partition: when the pool is full,
+/// a connection idle for another tenant is taken and re-pinned.
+#[derive(Default)]
+struct Parked(Mutex<HashMap<SchemaName, Vec<Pooled>>>);
+
+impl Parked {
+    fn take(&self, schema: &SchemaName) -> Option<Pooled> {
+        let mut idle = self.0.lock().expect("parked");
+        let list = idle.get_mut(schema)?;
+        let obj = list.pop();
+        if list.is_empty() {
+            // Keep the map as small as the idle set, however many tenants pass through.
+            idle.remove(schema);
+        }
+        obj
+    }
+
+    fn take_any(&self) -> Option<Pooled> {
+        let busiest = {
+            let idle = self.0.lock().expect("parked");
+            idle.iter()
+                .max_by_key(|(_, v)| v.len())
+                .map(|(k, _)| k.clone())?
+        };
+        self.take(&busiest)
+    }
+
+    fn put(&self, schema: SchemaName, obj: Pooled) {
+        self.0
+            .lock()
+            .expect("parked")
+            .entry(schema)
+            .or_default()
+            .push(obj);
+    }
 }
 
 impl Db {
     pub fn connect(settings: &DatabaseSettings) -> anyhow::Result<Self> {
         Ok(Self {
             pool: pool::build(settings)?,
+            parked: None,
         })
+    }
+
+    /// A pool that prefers, for each tenant, a connection already pinned to it. For a pool used
+    /// by one thread (an HTTP worker's): a connection is parked only while nobody waits.
+    pub fn connect_tenant_affine(settings: &DatabaseSettings) -> anyhow::Result<Self> {
+        Ok(Self {
+            pool: pool::build(settings)?,
+            parked: Some(Arc::default()),
+        })
+    }
+
+    /// A pooled connection without waiting when one is parked and the pool is full.
+    async fn checkout(&self, schema: Option<&SchemaName>) -> Result<Pooled, DbUnavailable> {
+        if let Some(parked) = &self.parked {
+            if let Some(obj) = schema.and_then(|s| parked.take(s)) {
+                return Ok(obj);
+            }
+            let status = self.pool.status();
+            if status.available == 0
+                && status.size >= status.max_size
+                && let Some(obj) = parked.take_any()
+            {
+                return Ok(obj);
+            }
+        }
+        Ok(self.pool.get().await?)
     }
 
     /// A connection whose `search_path` is exactly the tenant's schema. Tenant tables are written
     /// unqualified, so nothing reached through it can belong to another tenant.
     #[tracing::instrument(level = "debug", skip(self), fields(tenant = %slug))]
     pub async fn tenant(&self, slug: &TenantSlug) -> Result<TenantConn, DbUnavailable> {
-        let mut obj = self.pool.get().await?;
         let schema = slug.schema();
+        let mut obj = self.checkout(Some(&schema)).await?;
         if obj.schema.as_ref() != Some(&schema) {
             pin(&mut obj, &schema).await?;
         }
         Ok(TenantConn {
-            obj,
+            obj: Some(obj),
             slug: slug.clone(),
+            parked: self.parked.clone().map(|p| (p, self.pool.clone())),
         })
     }
 
     /// A connection for the platform tables (`public.*`, always written schema-qualified).
     pub async fn platform(&self) -> Result<PlatformConn, DbUnavailable> {
-        Ok(PlatformConn(self.pool.get().await?))
+        Ok(PlatformConn(self.checkout(None).await?))
     }
 
     /// In-use and idle connections, for `/metrics`.
@@ -76,8 +148,10 @@ async fn pin(obj: &mut Pooled, schema: &SchemaName) -> Result<(), diesel::result
 
 /// A pooled connection pinned to one tenant's schema.
 pub struct TenantConn {
-    obj: Pooled,
+    /// Always `Some` until dropped.
+    obj: Option<Pooled>,
     slug: TenantSlug,
+    parked: Option<(Arc<Parked>, Pool)>,
 }
 
 impl TenantConn {
@@ -86,16 +160,33 @@ impl TenantConn {
     }
 }
 
+impl Drop for TenantConn {
+    /// Back to the tenant's idle list when the pool is tenant-affine, healthy and nobody waits;
+    /// otherwise back to the pool.
+    fn drop(&mut self) {
+        let (Some(mut obj), Some((parked, pool))) = (self.obj.take(), self.parked.take()) else {
+            return;
+        };
+        if pool.status().waiting == 0
+            && !obj.conn.is_broken()
+            && !std::thread::panicking()
+            && let Some(schema) = obj.schema.clone()
+        {
+            parked.put(schema, obj);
+        }
+    }
+}
+
 impl Deref for TenantConn {
     type Target = AsyncPgConnection;
     fn deref(&self) -> &AsyncPgConnection {
-        &self.obj.conn
+        &self.obj.as_ref().expect("live connection").conn
     }
 }
 
 impl DerefMut for TenantConn {
     fn deref_mut(&mut self) -> &mut AsyncPgConnection {
-        &mut self.obj.conn
+        &mut self.obj.as_mut().expect("live connection").conn
     }
 }
 

@@ -124,3 +124,66 @@ async fn unknown_tenant_is_a_404_page() {
     let res = app.get("/t/nosuchbank/?lang=en").await;
     assert!(res.text().await.unwrap().contains("Page not found"));
 }
+
+#[derive(QueryableByName)]
+struct Pid {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pid: i32,
+}
+
+async fn backend(db: &renkei::db::Db, tenant: &str) -> (i32, Vec<String>) {
+    let mut conn = db.tenant(&TestApp::slug(tenant)).await.unwrap();
+    let pid: Pid = diesel::sql_query("SELECT pg_backend_pid() AS pid")
+        .get_result(&mut *conn)
+        .await
+        .unwrap();
+    let logins: Vec<String> = customers::table
+        .select(customers::login_id)
+        .load(&mut *conn)
+        .await
+        .unwrap();
+    (pid.pid, logins)
+}
+
+#[tokio::test]
+async fn affine_pool_prefers_the_connection_pinned_to_the_tenant_and_still_isolates() {
+    let app = TestApp::spawn().await;
+    let plain = app.db_pool(1);
+    add(&plain, "kitami", "OnlyInKitami").await;
+    add(&plain, "hokuto", "OnlyInHokuto").await;
+
+    let mut settings = app.settings.database.clone();
+    settings.pool_size = 2;
+    let db = renkei::db::Db::connect_tenant_affine(&settings).unwrap();
+    let (kitami_pid, rows) = backend(&db, "kitami").await;
+    assert_eq!(rows, vec!["OnlyInKitami"]);
+    let (hokuto_pid, rows) = backend(&db, "hokuto").await;
+    assert_eq!(rows, vec!["OnlyInHokuto"]);
+    assert_ne!(
+        kitami_pid, hokuto_pid,
+        "a free slot is used before re-pinning"
+    );
+    for _ in 0..3 {
+        assert_eq!(
+            backend(&db, "kitami").await,
+            (kitami_pid, vec!["OnlyInKitami".to_owned()])
+        );
+        assert_eq!(
+            backend(&db, "hokuto").await,
+            (hokuto_pid, vec!["OnlyInHokuto".to_owned()])
+        );
+    }
+
+    // Full pool, both connections idle for kitami: hokuto takes one and re-pins it.
+    let one = db.tenant(&TestApp::slug("kitami")).await.unwrap();
+    let two = db.tenant(&TestApp::slug("kitami")).await.unwrap();
+    drop((one, two));
+    assert_eq!(backend(&db, "hokuto").await.1, vec!["OnlyInHokuto"]);
+    assert_eq!(backend(&db, "kitami").await.1, vec!["OnlyInKitami"]);
+    // The platform tables stay reachable when every connection is parked.
+    let mut conn = db.platform().await.unwrap();
+    diesel::sql_query("SELECT 1")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+}
