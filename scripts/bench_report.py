@@ -58,22 +58,19 @@ w("- `transactions` reads one page of about 100 rows (200 days of a bench accoun
 w("- `refresh` rotates: every request spends a refresh token and receives the next one, two token rows written per request.")
 w("- `balances-1000-tenants` ran with 1,000 tenant schemas provisioned and requests spread evenly over all of them.")
 w("")
-w("## Why the targets are missed, and what is next")
+w("## What limits these figures, and what is next")
 w("")
-w("- **Re-planning on tenant switches.** A pooled connection is pinned to one tenant at a time. Requests "
-  "alternate between tenants at random, so about half the checkouts change `search_path`. That costs a `SET` "
-  "round trip, and PostgreSQL re-plans the cached statement for the new path. Planning the balances and "
-  "transactions statements takes milliseconds on a cold backend (see `Planning Time` below). The pool does not "
-  "yet prefer a connection that already serves the tenant. DESIGN.md measured that preference at about 1.4 × "
-  "a tenant-blind pool.")
-w("- **1,000 tenants.** With requests spread over 1,000 schemas, nearly every checkout switches schema, "
-  "and every backend loads the catalogue of every schema it touches. This is the same effect, at its worst.")
+w("- **Tenant switches.** A pooled connection is pinned to one tenant at a time, and PostgreSQL re-plans a "
+  "cached statement whenever `search_path` changes. Each HTTP worker has a pool of its own that prefers a "
+  "connection already pinned to the request's tenant. It re-pins one only when none is idle. With requests "
+  "spread over 1,000 schemas, nearly every checkout still switches, and every backend loads the catalogue of "
+  "every schema it touches.")
 w("- **The work per call.** A balances call reads the token, grant, partner, granted account and balance, "
   "plus two index probes for the end-of-day and end-of-month balances, in one statement. A transactions call "
   "returns about 100 rows as JSON. On two cores shared with wrk and PostgreSQL, the CPU of all three "
   "processes is the limit.")
-w("- **Next:** tenant-affine checkout in the per-worker pools, a prepared `/healthz`, and cheaper "
-  "per-request middleware (metrics labels without allocation).")
+w("- **Next:** schema-qualified statements cached per tenant (no re-planning at all), a prepared `/healthz`, "
+  "and cheaper per-request middleware (metrics labels without allocation).")
 w("")
 rss_idle, rss_max = int(env["RSS_IDLE"]) / 1024, int(env["RSS_MAX"]) / 1024
 w("## Memory")
