@@ -410,21 +410,6 @@ pub async fn consent_submit(
         Lang::Ja => &tenant.settings.terms.name.ja,
         Lang::En => &tenant.settings.terms.name.en,
     };
-    if p.get("agree") != Some("yes") {
-        let error = crate::web::i18n::t_args(lang, "consent-error-agree", &[("terms", terms_name)]);
-        return render_consent(
-            &req,
-            &pages,
-            &tenant,
-            lang,
-            &mut c,
-            ConsentView {
-                error: Some(error),
-                chosen: Some(chosen),
-            },
-        )
-        .await;
-    }
     let customer = CustomerId(c.pending.customer_id.ok_or_else(expired)?);
     let owned = Sandbox.accounts(&mut c.conn, customer).await?;
     let accounts: Vec<AccountId> = owned
@@ -432,8 +417,19 @@ pub async fn consent_submit(
         .filter(|a| chosen.iter().any(|x| x == a.account_id.as_str()))
         .map(|a| a.account_id.clone())
         .collect();
-    if accounts.is_empty() {
-        let error = lang.t("consent-error-accounts");
+    // The terms box first, then the accounts: the page comes back with one clear message.
+    let refusal = if p.get("agree") != Some("yes") {
+        Some(crate::web::i18n::t_args(
+            lang,
+            "consent-error-agree",
+            &[("terms", terms_name)],
+        ))
+    } else if accounts.is_empty() {
+        Some(lang.t("consent-error-accounts"))
+    } else {
+        None
+    };
+    if let Some(error) = refusal {
         return render_consent(
             &req,
             &pages,

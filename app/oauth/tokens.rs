@@ -126,6 +126,26 @@ async fn issue_pair(
     })
 }
 
+/// A secret that may be used once came back: whoever holds it stole it, so the grant ends.
+async fn revoke_replayed(
+    conn: &mut TenantConn,
+    grant: Uuid,
+    client_id: &str,
+    event: Event,
+    reason: &'static str,
+) -> QueryResult<()> {
+    grants::revoke(conn, grant, reason).await?;
+    audit::record(
+        conn,
+        event,
+        &format!("partner:{client_id}"),
+        Some(&grant.to_string()),
+        None,
+        serde_json::json!({}),
+    )
+    .await
+}
+
 /// What a transaction decided; errors that must still commit (revocations) travel as values.
 enum Outcome {
     Issued(Issued),
@@ -193,16 +213,7 @@ pub async fn redeem_code(
             }
             if used.is_some() {
                 // A code presented twice was intercepted: end everything it issued.
-                grants::revoke(conn, grant, "code_reused").await?;
-                audit::record(
-                    conn,
-                    Event::CodeReused,
-                    &format!("partner:{client_id}"),
-                    Some(&grant.to_string()),
-                    None,
-                    serde_json::json!({}),
-                )
-                .await?;
+                revoke_replayed(conn, grant, &client_id, Event::CodeReused, "code_reused").await?;
                 return refuse("the authorization code was already used; its grant is revoked");
             }
             diesel::update(auth_codes::table.filter(auth_codes::code_hash.eq(&hash)))
@@ -282,14 +293,12 @@ pub async fn refresh(
                 return refuse("the grant has been revoked");
             }
             if rotated.is_some() {
-                grants::revoke(conn, grant, "refresh_reused").await?;
-                audit::record(
+                revoke_replayed(
                     conn,
+                    grant,
+                    &client_id,
                     Event::RefreshReused,
-                    &format!("partner:{client_id}"),
-                    Some(&grant.to_string()),
-                    None,
-                    serde_json::json!({}),
+                    "refresh_reused",
                 )
                 .await?;
                 return refuse("the refresh token was already used; its grant is revoked");
