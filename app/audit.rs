@@ -21,6 +21,8 @@ pub enum Event {
     RefreshReused,
     GrantRevoked,
     PartnerRegistered,
+    CertificateRefused,
+    CertificateBound,
 }
 
 impl Event {
@@ -38,6 +40,8 @@ impl Event {
             Self::RefreshReused => "refresh.reused",
             Self::GrantRevoked => "grant.revoked",
             Self::PartnerRegistered => "partner.registered",
+            Self::CertificateRefused => "login.certificate_refused",
+            Self::CertificateBound => "certificate.bound",
         }
     }
 }

@@ -17,7 +17,27 @@ pub enum Verification {
     Locked,
 }
 
+/// The answer to a certificate login, once the certificate itself is trusted (it chains to the
+/// institution's CA, is within its validity and is not on the CA's revocation list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertificateBinding {
+    Customer(CustomerId),
+    /// No customer registered this certificate.
+    Unbound,
+    /// The bank withdrew this certificate from the customer.
+    Revoked,
+    /// The bank has locked this customer.
+    Locked,
+}
+
 pub trait CustomerDirectory: Send + Sync {
+    /// The customer a certificate is registered to, by the SHA-256 of its DER encoding.
+    fn verify_certificate(
+        &self,
+        conn: &mut TenantConn,
+        fingerprint: &[u8; 32],
+    ) -> impl Future<Output = anyhow::Result<CertificateBinding>> + Send;
+
     /// Checks a customer ID and password (both case-sensitive), taking as long for an unknown ID.
     fn verify_password(
         &self,

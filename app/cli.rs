@@ -159,6 +159,12 @@ enum TenantsCommand {
 enum DemoCommand {
     /// Demo customers with 18 months of transactions in kitami and hokuto. Idempotent.
     Seed,
+    /// A development CA, the HTTPS certificate, Yamada01's electronic certificate (PKCS#12) and
+    /// a tls_client_auth partner's certificate; the CA becomes the demo tenants' customer CA.
+    Certs {
+        #[arg(long, default_value = ".data/tls")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -183,6 +189,15 @@ enum CustomersCommand {
         #[arg(long)]
         name_kana: Option<String>,
     },
+    /// Register an electronic certificate (PEM or DER) to a customer, by its SHA-256.
+    AddCert {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        login_id: String,
+        #[arg(long)]
+        cert: PathBuf,
+    },
 }
 
 impl Cli {
@@ -196,6 +211,9 @@ impl Cli {
                     public_url = %settings.http.public_url,
                     "serving"
                 );
+                if let Some(port) = app.tls_port() {
+                    tracing::info!(port, "serving HTTPS (client certificates asked for)");
+                }
                 app.run_until_stopped().await?;
             }
             Command::Notices {
@@ -331,6 +349,29 @@ impl Cli {
                 }
             }
             Command::Demo {
+                command: DemoCommand::Certs { dir },
+            } => {
+                let db = Db::connect(&settings.database)?;
+                let https = settings
+                    .tls
+                    .https_base()
+                    .unwrap_or_else(|| "https://127.0.0.1:8443".into());
+                for line in crate::demo::certs::write_all(&db, &dir, &https).await? {
+                    println!("{line}");
+                }
+            }
+            Command::Customers {
+                command:
+                    CustomersCommand::AddCert {
+                        tenant,
+                        login_id,
+                        cert,
+                    },
+            } => {
+                let line = add_cert(&settings, &tenant, &login_id, &cert).await?;
+                println!("{line}");
+            }
+            Command::Demo {
                 command: DemoCommand::Seed,
             } => {
                 let db = Db::connect(&settings.database)?;
@@ -459,4 +500,74 @@ impl Cli {
         }
         Ok(())
     }
+}
+
+/// `customers add-cert`: the certificate must be one the tenant's CA would accept today.
+async fn add_cert(
+    settings: &Settings,
+    tenant: &str,
+    login_id: &str,
+    cert: &std::path::Path,
+) -> anyhow::Result<serde_json::Value> {
+    use crate::certs::{Presented, Refusal};
+    let slug = TenantSlug::parse(tenant).map_err(|e| anyhow::anyhow!("--tenant '{tenant}' {e}"))?;
+    let login_id = LoginId::parse(login_id).map_err(|e| anyhow::anyhow!("--login-id {e}"))?;
+    let bytes =
+        std::fs::read(cert).with_context(|| format!("--cert: cannot read {}", cert.display()))?;
+    let presented =
+        Presented::parse(&bytes).map_err(|e| anyhow::anyhow!("--cert {}: {e}", cert.display()))?;
+    let db = Db::connect(&settings.database)?;
+    let revoked = crate::tenancy::TenantRegistry::new(db.clone(), std::time::Duration::ZERO)
+        .find(slug.as_str())
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no tenant '{slug}'; run `renkei tenants apply`"))?
+        .settings
+        .revoked_serials
+        .clone();
+    let trust = crate::tenancy::customer_ca::load(&db, &slug, &revoked)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "tenant '{slug}' has no customer CA: put customer-ca.pem beside its tenant.toml and run `renkei tenants apply`"
+            )
+        })?;
+    if let Err(refusal) = trust.check(&presented) {
+        anyhow::bail!(
+            "--cert {}: {}",
+            cert.display(),
+            match refusal {
+                Refusal::Untrusted =>
+                    "not issued for client authentication by the tenant's customer CA",
+                Refusal::Expired => "expired",
+                Refusal::NotYetValid => "not valid yet",
+                Refusal::Revoked => "revoked",
+            }
+        );
+    }
+    let mut conn = db.tenant(&slug).await?;
+    let customer = sandbox::find_customer(&mut conn, &login_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no customer '{login_id}' in '{slug}'"))?;
+    let added = sandbox::bind_certificate(&mut conn, customer, &presented).await?;
+    if added {
+        crate::audit::record(
+            &mut conn,
+            crate::audit::Event::CertificateBound,
+            "cli",
+            Some(&format!("customer:{}", customer.0)),
+            None,
+            serde_json::json!({"serial": presented.serial, "subject": presented.subject().to_string()}),
+        )
+        .await?;
+    }
+    Ok(serde_json::json!({
+        "tenant": slug.as_str(),
+        "login_id": login_id.as_str(),
+        "fingerprint_sha256": presented.thumbprint.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":"),
+        "subject": presented.subject().to_string(),
+        "serial": presented.serial,
+        "not_after": presented.not_after().to_rfc3339(),
+        "status": if added { "registered" } else { "already registered" },
+    }))
 }

@@ -2,6 +2,7 @@
 //! file on disk when present, then `RENKEI__SECTION__KEY` environment variables.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use anyhow::Context as _;
 use serde::Deserialize;
@@ -14,6 +15,7 @@ const DEFAULTS: &str = include_str!("../config/default.toml");
 pub struct Settings {
     pub database: DatabaseSettings,
     pub http: HttpSettings,
+    pub tls: TlsSettings,
     pub tenancy: TenancySettings,
     pub oauth: OAuthSettings,
     pub mail: MailSettings,
@@ -92,6 +94,52 @@ pub struct HttpSettings {
     pub shutdown_timeout_secs: u64,
 }
 
+/// HTTPS beside HTTP, for certificate login (電子証明書) and partners' mutual TLS.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    /// Where to serve HTTPS; unset: HTTP only.
+    pub bind: Option<SocketAddr>,
+    /// PEM certificate chain and private key of the HTTPS listener.
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    /// The https address of certificate login and mutual TLS; default `https://<bind>`.
+    pub public_url: Option<Url>,
+    /// PEM CA certificates that partners' `tls_client_auth` certificates must chain to.
+    pub partner_ca: Option<PathBuf>,
+    /// Behind a TLS-terminating proxy: the header carrying the client certificate
+    /// (URL-encoded PEM, like nginx's `$ssl_client_escaped_cert`)...
+    pub client_cert_header: Option<String>,
+    /// ...honoured only from these addresses or networks (`10.0.0.5`, `10.0.0.0/24`).
+    pub trusted_proxies: Vec<String>,
+}
+
+impl TlsSettings {
+    /// `https://…` where certificates are asked for, if anywhere.
+    pub fn https_base(&self) -> Option<String> {
+        self.public_url
+            .as_ref()
+            .map(|u| u.as_str().trim_end_matches('/').to_owned())
+            .or_else(|| self.bind.map(|b| format!("https://{b}")))
+    }
+
+    /// The trusted proxies as networks; a bare address is a network of one.
+    pub fn proxy_networks(&self) -> anyhow::Result<Vec<ipnet::IpNet>> {
+        self.trusted_proxies
+            .iter()
+            .map(|raw| {
+                raw.parse::<ipnet::IpNet>()
+                    .or_else(|_| raw.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        anyhow::anyhow!(
+                            "invalid setting: tls.trusted_proxies: '{raw}' is not an address or network"
+                        )
+                    })
+            })
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TenancySettings {
@@ -123,7 +171,11 @@ impl Settings {
         let settings: Settings = config::Config::builder()
             .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
             .add_source(config::File::with_name("config/default").required(false))
-            .add_source(env.try_parsing(true))
+            .add_source(
+                env.try_parsing(true)
+                    .list_separator(",")
+                    .with_list_parse_key("tls.trusted_proxies"),
+            )
             .build()
             .and_then(|c| c.try_deserialize())
             .map_err(|e| anyhow::anyhow!("invalid setting: {e}"))?;
@@ -160,6 +212,27 @@ impl Settings {
             matches!(self.http.public_url.scheme(), "http" | "https"),
             "invalid setting: http.public_url must be an http(s) URL"
         );
+        let tls = &self.tls;
+        if tls.bind.is_some() {
+            anyhow::ensure!(
+                tls.cert.is_some() && tls.key.is_some(),
+                "invalid setting: tls.bind needs tls.cert and tls.key"
+            );
+        }
+        if let Some(url) = &tls.public_url {
+            anyhow::ensure!(
+                url.scheme() == "https",
+                "invalid setting: tls.public_url must be an https:// URL"
+            );
+        }
+        if let Some(h) = &tls.client_cert_header {
+            actix_web::http::header::HeaderName::try_from(h.as_str()).map_err(|_| {
+                anyhow::anyhow!(
+                    "invalid setting: tls.client_cert_header: '{h}' is not a header name"
+                )
+            })?;
+        }
+        tls.proxy_networks()?;
         Ok(())
     }
 
@@ -232,6 +305,34 @@ mod tests {
     fn non_postgres_url_is_refused() {
         let err = with_env(&[("RENKEI__DATABASE__URL", "mysql://x@y/z")]).unwrap_err();
         assert!(err.to_string().contains("database.url"));
+    }
+
+    #[test]
+    fn tls_settings_from_the_environment() {
+        let s = with_env(&[
+            ("RENKEI__TLS__BIND", "127.0.0.1:8443"),
+            ("RENKEI__TLS__CERT", "server.pem"),
+            ("RENKEI__TLS__KEY", "server-key.pem"),
+            ("RENKEI__TLS__TRUSTED_PROXIES", "10.0.0.5,192.168.0.0/24"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.tls.https_base().as_deref(),
+            Some("https://127.0.0.1:8443")
+        );
+        let nets = s.tls.proxy_networks().unwrap();
+        assert_eq!(nets.len(), 2);
+        assert!(nets[0].contains(&"10.0.0.5".parse::<std::net::IpAddr>().unwrap()));
+        assert!(nets[1].contains(&"192.168.0.77".parse::<std::net::IpAddr>().unwrap()));
+        assert!(with_env(&[]).unwrap().tls.https_base().is_none());
+    }
+
+    #[test]
+    fn bad_tls_settings_name_the_key() {
+        let err = with_env(&[("RENKEI__TLS__BIND", "127.0.0.1:8443")]).unwrap_err();
+        assert!(err.to_string().contains("tls.cert"), "{err}");
+        let err = with_env(&[("RENKEI__TLS__TRUSTED_PROXIES", "example.com")]).unwrap_err();
+        assert!(err.to_string().contains("tls.trusted_proxies"), "{err}");
     }
 
     #[test]

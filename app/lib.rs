@@ -4,6 +4,7 @@ pub mod api;
 pub mod audit;
 pub mod bank;
 pub mod bench;
+pub mod certs;
 pub mod cli;
 pub mod config;
 pub mod consent;

@@ -8,9 +8,11 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use diesel_async::RunQueryDsl;
+use openssl::ssl::SslAcceptorBuilder;
 use tracing_actix_web::TracingLogger;
 
 use crate::api::{CursorKey, Ledger};
+use crate::certs::{CertificateTrust, ClientCertificates};
 use crate::config::Settings;
 use crate::db::{Db, migrate};
 use crate::error::AppError;
@@ -22,6 +24,7 @@ use crate::web::{self as edge, Pages};
 
 pub struct Application {
     port: u16,
+    tls_port: Option<u16>,
     server: Server,
     ledger: tokio::task::JoinHandle<()>,
     scheduler: Option<tokio::task::JoinHandle<()>>,
@@ -34,6 +37,13 @@ struct Shared {
     registry: Arc<TenantRegistry>,
     ledger: Ledger,
     cursor_key: CursorKey,
+    certs: ClientCertificates,
+}
+
+/// Where to listen: HTTP, and HTTPS beside it when configured.
+struct Listeners {
+    http: TcpListener,
+    https: Option<(TcpListener, SslAcceptorBuilder)>,
 }
 
 impl Application {
@@ -55,6 +65,20 @@ impl Application {
         let listener = TcpListener::bind(settings.http.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.http.bind))?;
         let port = listener.local_addr()?.port();
+        let https = match (&settings.tls.bind, &settings.tls.cert, &settings.tls.key) {
+            (Some(bind), Some(cert), Some(key)) => {
+                let acceptor = crate::certs::tls::acceptor(cert, key)?;
+                let l = TcpListener::bind(bind)
+                    .map_err(|e| anyhow::anyhow!("cannot listen on {bind} (tls.bind): {e}"))?;
+                Some((l, acceptor))
+            }
+            _ => None,
+        };
+        let tls_port = match &https {
+            Some((l, _)) => Some(l.local_addr()?.port()),
+            None => None,
+        };
+        let certs = client_certificates(&settings, tls_port)?;
         let pages = Arc::new(Pages::new()?);
         let registry = Arc::new(TenantRegistry::new(
             db.clone(),
@@ -84,11 +108,16 @@ impl Application {
                 registry,
                 ledger,
                 cursor_key,
+                certs,
             },
-            listener,
+            Listeners {
+                http: listener,
+                https,
+            },
         )?;
         Ok(Self {
             port,
+            tls_port,
             server,
             ledger: ledger_task,
             scheduler,
@@ -97,6 +126,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The HTTPS port, when `tls.bind` is set.
+    pub fn tls_port(&self) -> Option<u16> {
+        self.tls_port
     }
 
     pub fn handle(&self) -> ServerHandle {
@@ -121,7 +155,43 @@ impl Application {
     }
 }
 
-fn server(shared: Shared, listener: TcpListener) -> anyhow::Result<Server> {
+/// The partners' CA and the proxy settings, read once at start-up.
+fn client_certificates(
+    settings: &Settings,
+    tls_port: Option<u16>,
+) -> anyhow::Result<ClientCertificates> {
+    let tls = &settings.tls;
+    let partners = tls
+        .partner_ca
+        .as_ref()
+        .map(|path| {
+            let pem = std::fs::read(path).map_err(|e| {
+                anyhow::anyhow!("tls.partner_ca: cannot read {}: {e}", path.display())
+            })?;
+            CertificateTrust::new(&pem, None, &[])
+                .map_err(|e| anyhow::anyhow!("tls.partner_ca: {}: {e}", path.display()))
+        })
+        .transpose()?;
+    let header = tls
+        .client_cert_header
+        .as_deref()
+        .map(actix_web::http::header::HeaderName::try_from)
+        .transpose()?;
+    // With port 0 (tests), the https address is the port actually bound.
+    let https_base = match (&tls.public_url, tls.bind, tls_port) {
+        (None, Some(bind), Some(port)) => Some(format!("https://{}:{port}", bind.ip())),
+        _ => tls.https_base(),
+    };
+    Ok(ClientCertificates::new(
+        header,
+        tls.proxy_networks()?,
+        partners,
+        https_base,
+    ))
+}
+
+fn server(shared: Shared, listeners: Listeners) -> anyhow::Result<Server> {
+    let certs = web::Data::new(shared.certs);
     let ledger = web::Data::new(shared.ledger);
     let cursor_key = web::Data::new(shared.cursor_key);
     let pages = web::Data::from(shared.pages);
@@ -151,6 +221,7 @@ fn server(shared: Shared, listener: TcpListener) -> anyhow::Result<Server> {
             .app_data(settings.clone())
             .app_data(ledger.clone())
             .app_data(cursor_key.clone())
+            .app_data(certs.clone())
             // Forms and OAuth requests are small; anything larger is refused with 413.
             .app_data(web::PayloadConfig::new(16 * 1024))
             .route("/", web::get().to(platform_home))
@@ -167,11 +238,15 @@ fn server(shared: Shared, listener: TcpListener) -> anyhow::Result<Server> {
             )
             .default_service(web::to(edge::not_found))
     })
+    .on_connect(crate::certs::tls::on_connect)
     .workers(workers)
     .shutdown_timeout(shutdown)
-    .listen(listener)?
-    .run();
-    Ok(server)
+    .listen(listeners.http)?;
+    let server = match listeners.https {
+        Some((listener, acceptor)) => server.listen_openssl(listener, acceptor)?,
+        None => server,
+    };
+    Ok(server.run())
 }
 
 /// 200 when the database answers, 503 otherwise.

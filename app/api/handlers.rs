@@ -12,6 +12,7 @@ use super::error::{ApiError, ErrorBody};
 use super::ledger::{Entry, Ledger};
 use super::model::*;
 use super::store::{self, Caller, PageQuery};
+use crate::certs::ClientCertificates;
 use crate::db::Db;
 use crate::oauth::params::Params;
 use crate::oauth::scopes::{Scope, Scopes};
@@ -70,12 +71,25 @@ fn account_param(p: &Params) -> Result<Option<AccountId>, ApiError> {
         .transpose()
 }
 
-/// The checks every endpoint makes, in order: a live token of an active partner (401), then the
-/// scope (403).
-fn admit(caller: Option<&Caller>, scope: Option<Scope>) -> Result<Caller, ApiError> {
+/// The checks every endpoint makes, in order: a live token of an active partner (401), presented
+/// with the certificate it is bound to, if it is (401), then the scope (403).
+fn admit(
+    caller: Option<&Caller>,
+    scope: Option<Scope>,
+    req: &HttpRequest,
+    certs: &ClientCertificates,
+) -> Result<Caller, ApiError> {
     let caller = caller
         .filter(|c| c.partner_active)
         .ok_or_else(ApiError::invalid_token)?;
+    if let Some(bound) = &caller.cnf_x5t_s256 {
+        let presented = certs.thumbprint(req);
+        if presented.is_none_or(|p| !openssl::memcmp::eq(&p, bound)) {
+            return Err(ApiError::invalid_token().with_details(
+                "this token is bound to a client certificate; present the same certificate over mutual TLS",
+            ));
+        }
+    }
     let granted = Scopes::from_stored(&caller.scopes);
     match scope {
         Some(s) if !granted.contains(s) => Err(ApiError::insufficient_scope(s.as_str())),
@@ -138,12 +152,13 @@ pub async fn accounts(
     tenant: CurrentTenant,
     db: web::Data<Db>,
     ledger: web::Data<Ledger>,
+    certs: web::Data<ClientCertificates>,
 ) -> Result<HttpResponse, ApiError> {
     let p = query(&req)?;
     let token = bearer_token(&req, &p)?;
     let mut conn = db.tenant(&tenant.slug).await?;
     let rows = store::accounts(&mut conn, secrets::sha256(&token)).await?;
-    let caller = admit(rows.first().map(|r| &r.caller), None)?;
+    let caller = admit(rows.first().map(|r| &r.caller), None, &req, &certs)?;
     let accounts: Vec<Account> = rows
         .into_iter()
         .filter_map(|r| {
@@ -201,6 +216,7 @@ pub async fn balances(
     tenant: CurrentTenant,
     db: web::Data<Db>,
     ledger: web::Data<Ledger>,
+    certs: web::Data<ClientCertificates>,
 ) -> Result<HttpResponse, ApiError> {
     let p = query(&req)?;
     let token = bearer_token(&req, &p)?;
@@ -216,7 +232,12 @@ pub async fn balances(
         month_start,
     )
     .await?;
-    let caller = admit(rows.first().map(|r| &r.caller), Some(Scope::BalanceRead))?;
+    let caller = admit(
+        rows.first().map(|r| &r.caller),
+        Some(Scope::BalanceRead),
+        &req,
+        &certs,
+    )?;
     let (base_date, base_time) = base();
     let balances: Vec<Balance> = rows
         .into_iter()
@@ -293,6 +314,7 @@ pub async fn transactions(
     tenant: CurrentTenant,
     db: web::Data<Db>,
     ledger: web::Data<Ledger>,
+    certs: web::Data<ClientCertificates>,
     key: web::Data<CursorKey>,
 ) -> Result<HttpResponse, ApiError> {
     let p = query(&req)?;
@@ -330,7 +352,12 @@ pub async fn transactions(
     )
     .await?;
     let first = rows.first();
-    let caller = admit(first.map(|r| &r.caller), Some(Scope::TransactionsRead))?;
+    let caller = admit(
+        first.map(|r| &r.caller),
+        Some(Scope::TransactionsRead),
+        &req,
+        &certs,
+    )?;
     let first = first.expect("admitted callers have a row");
     if first.account_id.is_none() {
         return Err(ApiError::account_not_found());

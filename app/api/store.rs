@@ -22,12 +22,15 @@ pub struct Caller {
     pub scopes: Vec<String>,
     #[diesel(sql_type = Bool)]
     pub partner_active: bool,
+    /// SHA-256 of the certificate a bound token must come with (RFC 8705 §3).
+    #[diesel(sql_type = Nullable<Bytea>)]
+    pub cnf_x5t_s256: Option<Vec<u8>>,
 }
 
 /// The caller's columns, shared by every statement below.
 macro_rules! caller {
     () => {
-        "g.id AS grant_id, g.partner_id, g.scopes, p.status = 'active' AS partner_active"
+        "g.id AS grant_id, g.partner_id, g.scopes, p.status = 'active' AS partner_active, t.cnf_x5t_s256"
     };
 }
 /// A live access token, its live grant and the partner.

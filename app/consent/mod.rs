@@ -1,5 +1,6 @@
 //! The customer's side of the flow: login at the institution's page, then アクセス許可.
 
+mod certificate;
 pub mod flow;
 pub mod grants;
 pub mod lockout;
@@ -13,5 +14,6 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/oauth/login", web::post().to(pages::login_submit))
         .route("/oauth/consent", web::get().to(pages::consent_form))
         .route("/oauth/consent", web::post().to(pages::consent_submit))
-        .route("/oauth/certificate", web::get().to(pages::certificate));
+        .route("/oauth/certificate", web::get().to(certificate::confirm))
+        .route("/oauth/certificate", web::post().to(certificate::submit));
 }

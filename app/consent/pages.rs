@@ -26,17 +26,21 @@ use crate::web::format::{jst_date, long_date};
 use crate::web::{Lang, Pages};
 
 /// The request this browser is in the middle of, with its partner.
-struct Current {
-    conn: TenantConn,
-    pending: Pending,
-    partner: Partner,
+pub(super) struct Current {
+    pub(super) conn: TenantConn,
+    pub(super) pending: Pending,
+    pub(super) partner: Partner,
 }
 
-fn expired() -> AppError {
+pub(super) fn expired() -> AppError {
     AppError::Page(StatusCode::BAD_REQUEST, "flow-expired")
 }
 
-async fn current(req: &HttpRequest, tenant: &CurrentTenant, db: &Db) -> Result<Current, AppError> {
+pub(super) async fn current(
+    req: &HttpRequest,
+    tenant: &CurrentTenant,
+    db: &Db,
+) -> Result<Current, AppError> {
     let handle = req.cookie(FLOW_COOKIE).ok_or_else(expired)?;
     let mut conn = db.tenant(&tenant.slug).await?;
     let pending = flow::load(&mut conn, handle.value())
@@ -56,7 +60,7 @@ async fn current(req: &HttpRequest, tenant: &CurrentTenant, db: &Db) -> Result<C
     })
 }
 
-fn check_csrf(p: &Params, pending: &Pending) -> Result<(), AppError> {
+pub(super) fn check_csrf(p: &Params, pending: &Pending) -> Result<(), AppError> {
     let sent = p.get("csrf").unwrap_or_default();
     if sent.len() == pending.csrf.len()
         && openssl::memcmp::eq(sent.as_bytes(), pending.csrf.as_bytes())
@@ -67,12 +71,12 @@ fn check_csrf(p: &Params, pending: &Pending) -> Result<(), AppError> {
     }
 }
 
-fn form(body: &[u8]) -> Result<Params, AppError> {
+pub(super) fn form(body: &[u8]) -> Result<Params, AppError> {
     Params::parse(body, &["accounts"])
         .map_err(|_| AppError::Page(StatusCode::BAD_REQUEST, "oauth-bad-request"))
 }
 
-fn ip(req: &HttpRequest) -> Option<String> {
+pub(super) fn ip(req: &HttpRequest) -> Option<String> {
     req.peer_addr().map(|a| a.ip().to_string())
 }
 
@@ -86,7 +90,7 @@ fn clear_cookie(res: &mut HttpResponse, tenant: &CurrentTenant) {
 }
 
 /// キャンセル: back to the partner with `access_denied`.
-async fn cancel(
+pub(super) async fn cancel(
     c: &mut Current,
     tenant: &CurrentTenant,
     settings: &Settings,
@@ -520,18 +524,4 @@ pub async fn consent_submit(
     ));
     clear_cookie(&mut res, &tenant);
     Ok(res)
-}
-
-/// 電子証明書認証: this listener has no client certificates; say so clearly.
-pub async fn certificate(
-    req: HttpRequest,
-    tenant: CurrentTenant,
-    lang: Lang,
-    pages: web::Data<Pages>,
-) -> Result<HttpResponse, AppError> {
-    let mut ctx = pages.context(lang, req.path(), req.query_string(), Some(&tenant));
-    ctx.insert("message_key", "certificate-unavailable");
-    ctx.insert("back_url", &format!("/t/{}/oauth/login", tenant.slug));
-    ctx.insert("back_key", "back-to-login");
-    Ok(html(pages.render("message.html", &ctx)?))
 }

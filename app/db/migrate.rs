@@ -4,7 +4,7 @@
 
 use anyhow::Context as _;
 use diesel::prelude::*;
-use diesel::sql_types::{Bytea, Jsonb, Text};
+use diesel::sql_types::{Bytea, Jsonb, Nullable, Text};
 use diesel_async::AsyncPgConnection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -95,19 +95,35 @@ pub async fn apply_tenant(url: &str, manifest: TenantManifest) -> anyhow::Result
             let (schema_created, migrations_applied) =
                 migrate_schema(conn, &manifest.slug.schema())?;
             let settings = serde_json::to_value(&manifest.settings)?;
+            // A folder without customer-ca.pem leaves the stored bundle as it is (an admin's,
+            // or the development CA of `renkei demo certs`).
+            let (ca, crl) = manifest
+                .customer_ca
+                .as_ref()
+                .map_or((None, None), |c| (Some(c.ca_pem.as_str()), c.crl_pem.as_deref()));
             let changed = diesel::sql_query(
-                "INSERT INTO public.tenants (slug, settings, logo, logo_content_type)
-                 VALUES ($1, $2, $3, $4)
+                "INSERT INTO public.tenants
+                        (slug, settings, logo, logo_content_type, customer_ca_pem, customer_crl_pem)
+                 VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT (slug) DO UPDATE
                     SET settings = excluded.settings, logo = excluded.logo,
-                        logo_content_type = excluded.logo_content_type, updated_at = now()
+                        logo_content_type = excluded.logo_content_type,
+                        customer_ca_pem = COALESCE(excluded.customer_ca_pem, tenants.customer_ca_pem),
+                        customer_crl_pem = CASE WHEN excluded.customer_ca_pem IS NULL
+                            THEN tenants.customer_crl_pem ELSE excluded.customer_crl_pem END,
+                        updated_at = now()
                   WHERE tenants.settings IS DISTINCT FROM excluded.settings
-                     OR tenants.logo IS DISTINCT FROM excluded.logo",
+                     OR tenants.logo IS DISTINCT FROM excluded.logo
+                     OR (excluded.customer_ca_pem IS NOT NULL
+                         AND (tenants.customer_ca_pem IS DISTINCT FROM excluded.customer_ca_pem
+                              OR tenants.customer_crl_pem IS DISTINCT FROM excluded.customer_crl_pem))",
             )
             .bind::<Text, _>(manifest.slug.as_str())
             .bind::<Jsonb, _>(settings)
             .bind::<Bytea, _>(&manifest.logo.bytes)
             .bind::<Text, _>(manifest.logo.content_type)
+            .bind::<Nullable<Text>, _>(ca)
+            .bind::<Nullable<Text>, _>(crl)
             .execute(conn)?;
             Ok(TenantReport {
                 slug: manifest.slug.clone(),

@@ -10,6 +10,8 @@ pub mod platform {
             logo_content_type -> Text,
             created_at -> Timestamptz,
             updated_at -> Timestamptz,
+            customer_ca_pem -> Nullable<Text>,
+            customer_crl_pem -> Nullable<Text>,
         }
     }
 
@@ -166,6 +168,21 @@ pub mod tenant {
             created_at -> Timestamptz,
             expires_at -> Timestamptz,
             rotated_at -> Nullable<Timestamptz>,
+            cnf_x5t_s256 -> Nullable<Bytea>,
+        }
+    }
+
+    diesel::table! {
+        customer_certificates (fingerprint) {
+            fingerprint -> Bytea,
+            customer_id -> Uuid,
+            subject -> Text,
+            issuer -> Text,
+            serial -> Text,
+            not_before -> Timestamptz,
+            not_after -> Timestamptz,
+            created_at -> Timestamptz,
+            revoked_at -> Nullable<Timestamptz>,
         }
     }
 
@@ -209,6 +226,7 @@ pub mod tenant {
     diesel::joinable!(grant_accounts -> accounts (account_id));
     diesel::joinable!(auth_codes -> grants (grant_id));
     diesel::joinable!(tokens -> grants (grant_id));
+    diesel::joinable!(customer_certificates -> customers (customer_id));
     diesel::allow_tables_to_appear_in_same_query!(
         customers,
         accounts,
@@ -223,5 +241,6 @@ pub mod tenant {
         tokens,
         access_ledger,
         notices,
+        customer_certificates,
     );
 }

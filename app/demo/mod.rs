@@ -2,6 +2,7 @@
 //! of realistic, consistent movements. Deterministic and idempotent: a customer that exists is
 //! left as it is.
 
+pub mod certs;
 mod history;
 
 use chrono::{Datelike, Months, NaiveDate, Utc};

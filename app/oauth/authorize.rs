@@ -126,8 +126,14 @@ pub async fn par(
     body: web::Bytes,
     tenant: CurrentTenant,
     db: web::Data<Db>,
+    certs: web::Data<crate::certs::ClientCertificates>,
 ) -> Result<HttpResponse, OAuthError> {
-    let (p, mut conn, partner) = super::endpoints::authenticated(&req, &body, &tenant, &db).await?;
+    let super::endpoints::Request {
+        form: p,
+        mut conn,
+        partner,
+        ..
+    } = super::endpoints::authenticated(&req, &body, &tenant, &db, &certs).await?;
     if p.get("request_uri").is_some() {
         return Err(OAuthError::invalid_request(
             "request_uri must not be pushed",

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::error::OAuthError;
 use super::params::Params;
 use super::scopes::Scopes;
+use crate::certs::{ClientCertificates, DistinguishedName};
 use crate::db::TenantConn;
 use crate::db::schema::tenant::partners;
 use crate::secrets;
@@ -52,6 +53,8 @@ pub struct Partner {
     pub redirect_uris: Vec<String>,
     pub scopes: Scopes,
     pub auth_method: AuthMethod,
+    /// RFC 4514 subject DN of a `tls_client_auth` partner's certificate.
+    pub cert_subject: Option<String>,
     pub par_required: bool,
     pub active: bool,
 }
@@ -75,6 +78,7 @@ impl Partner {
             redirect_uris: vec!["https://a.example/cb".into()],
             scopes,
             auth_method,
+            cert_subject: None,
             par_required: false,
             active: true,
         }
@@ -95,6 +99,7 @@ type Row = (
     Vec<String>,
     Vec<String>,
     String,
+    Option<String>,
     bool,
     String,
 );
@@ -108,6 +113,7 @@ fn columns() -> (
     partners::redirect_uris,
     partners::scopes,
     partners::auth_method,
+    partners::cert_subject,
     partners::par_required,
     partners::status,
 ) {
@@ -120,6 +126,7 @@ fn columns() -> (
         partners::redirect_uris,
         partners::scopes,
         partners::auth_method,
+        partners::cert_subject,
         partners::par_required,
         partners::status,
     )
@@ -135,8 +142,9 @@ fn from_row(r: Row) -> Partner {
         redirect_uris: r.5,
         scopes: Scopes::from_stored(&r.6),
         auth_method: AuthMethod::parse(&r.7).unwrap_or(AuthMethod::ClientSecretBasic),
-        par_required: r.8,
-        active: r.9 == "active",
+        cert_subject: r.8,
+        par_required: r.9,
+        active: r.10 == "active",
     }
 }
 
@@ -210,6 +218,16 @@ pub async fn register(
         tls == p.cert_subject.is_some(),
         "--cert-subject goes with --auth tls_client_auth, and only with it"
     );
+    // Stored as RFC 4514 writes it, most specific first: CN=…,O=…,C=JP.
+    let cert_subject = p
+        .cert_subject
+        .as_deref()
+        .map(|dn| {
+            DistinguishedName::parse(dn)
+                .map(|d| d.to_string())
+                .map_err(|e| anyhow::anyhow!("--cert-subject '{dn}': {e} (expected e.g. CN=mirai-budget,O=Mirai Inc.,C=JP)"))
+        })
+        .transpose()?;
     let client_id = p
         .client_id
         .unwrap_or_else(|| format!("rk-{}", &secrets::random_token()[..22]));
@@ -224,7 +242,7 @@ pub async fn register(
             partners::redirect_uris.eq(&p.redirect_uris),
             partners::scopes.eq(p.scopes.to_vec()),
             partners::auth_method.eq(p.auth_method.as_str()),
-            partners::cert_subject.eq(&p.cert_subject),
+            partners::cert_subject.eq(&cert_subject),
             partners::par_required.eq(p.par_required),
         ))
         .execute(conn)
@@ -298,26 +316,79 @@ fn presented(req: &HttpRequest, form: &Params) -> Result<Presented, OAuthError> 
     }
 }
 
+/// A partner that authenticated, and for `tls_client_auth` the thumbprint of the certificate it
+/// used: its access tokens are bound to that certificate (RFC 8705 §3).
+pub struct Authenticated {
+    pub partner: Partner,
+    pub certificate: Option<[u8; 32]>,
+}
+
 /// The partner that authenticated this request, or `invalid_client` (401).
 pub async fn authenticate(
     conn: &mut TenantConn,
     req: &HttpRequest,
     form: &Params,
-) -> Result<Partner, OAuthError> {
+    certs: &ClientCertificates,
+) -> Result<Authenticated, OAuthError> {
     let p = presented(req, form)?;
     let basic = p.method == AuthMethod::ClientSecretBasic;
     let Some(partner) = find(conn, &p.client_id).await? else {
         return Err(OAuthError::invalid_client(basic));
     };
-    let ok = match (&p.secret, &partner.secret_hash) {
-        (Some(secret), Some(hash)) => secrets::matches_hash(secret, hash),
-        // Certificate-bound partners authenticate over mutual TLS, which this listener lacks.
-        _ => false,
-    };
-    if !ok || p.method != partner.auth_method || !partner.active {
+    if p.method != partner.auth_method || !partner.active {
         return Err(OAuthError::invalid_client(basic));
     }
-    Ok(partner)
+    let certificate = match (&p.secret, &partner.secret_hash) {
+        (Some(secret), Some(hash)) if secrets::matches_hash(secret, hash) => None,
+        (None, _) if p.method == AuthMethod::TlsClientAuth => {
+            Some(partner_certificate(&partner, req, certs)?)
+        }
+        _ => return Err(OAuthError::invalid_client(basic)),
+    };
+    Ok(Authenticated {
+        partner,
+        certificate,
+    })
+}
+
+/// RFC 8705 §2.1 (PKI method): the connection's certificate chains to a CA trusted for partners
+/// and its subject is the DN the partner registered.
+fn partner_certificate(
+    partner: &Partner,
+    req: &HttpRequest,
+    certs: &ClientCertificates,
+) -> Result<[u8; 32], OAuthError> {
+    let refuse = |why: &str| {
+        tracing::info!(client_id = %partner.client_id, why, "tls_client_auth refused");
+        OAuthError::new(
+            super::error::OAuthCode::InvalidClient,
+            format!("client authentication failed: {why}"),
+        )
+    };
+    let Some(cert) = certs.presented(req).certificate() else {
+        return Err(refuse(
+            "no client certificate on this connection (use the mutual-TLS endpoint)",
+        ));
+    };
+    let trusted = certs
+        .partners
+        .as_ref()
+        .is_some_and(|t| t.check(&cert).is_ok());
+    if !trusted {
+        return Err(refuse(
+            "the client certificate is not from a trusted CA, or is not valid now",
+        ));
+    }
+    let registered = partner
+        .cert_subject
+        .as_deref()
+        .and_then(|dn| DistinguishedName::parse(dn).ok());
+    if registered.as_ref() != Some(&cert.subject()) {
+        return Err(refuse(
+            "the client certificate's subject is not the registered one",
+        ));
+    }
+    Ok(cert.thumbprint)
 }
 
 #[cfg(test)]

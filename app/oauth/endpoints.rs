@@ -9,6 +9,7 @@ use super::error::{OAuthCode, OAuthError};
 use super::params::Params;
 use super::scopes::{Scope, Scopes};
 use super::tokens::{self, CodeExchange};
+use crate::certs::ClientCertificates;
 use crate::config::Settings;
 use crate::db::{Db, TenantConn};
 use crate::tenancy::CurrentTenant;
@@ -24,18 +25,34 @@ fn form(body: &[u8]) -> Result<Params, OAuthError> {
     Params::parse(body, &[]).map_err(|e| OAuthError::invalid_request(e.to_string()))
 }
 
-/// The form, a connection to the tenant, and the partner that authenticated: what every
-/// client-authenticated endpoint starts with.
+/// What every client-authenticated endpoint starts with: the form, a connection to the tenant,
+/// and the partner that authenticated (with its certificate, for `tls_client_auth`).
+pub(super) struct Request {
+    pub form: Params,
+    pub conn: TenantConn,
+    pub partner: Partner,
+    pub certificate: Option<[u8; 32]>,
+}
+
 pub(super) async fn authenticated(
     req: &HttpRequest,
     body: &[u8],
     tenant: &CurrentTenant,
     db: &Db,
-) -> Result<(Params, TenantConn, Partner), OAuthError> {
-    let p = form(body)?;
+    certs: &ClientCertificates,
+) -> Result<Request, OAuthError> {
+    let form = form(body)?;
     let mut conn = db.tenant(&tenant.slug).await?;
-    let partner = clients::authenticate(&mut conn, req, &p).await?;
-    Ok((p, conn, partner))
+    let clients::Authenticated {
+        partner,
+        certificate,
+    } = clients::authenticate(&mut conn, req, &form, certs).await?;
+    Ok(Request {
+        form,
+        conn,
+        partner,
+        certificate,
+    })
 }
 
 fn required<'a>(p: &'a Params, key: &str) -> Result<&'a str, OAuthError> {
@@ -50,8 +67,14 @@ pub async fn token(
     tenant: CurrentTenant,
     db: web::Data<Db>,
     settings: web::Data<Settings>,
+    certs: web::Data<ClientCertificates>,
 ) -> Result<HttpResponse, OAuthError> {
-    let (p, mut conn, partner) = authenticated(&req, &body, &tenant, &db).await?;
+    let Request {
+        form: p,
+        mut conn,
+        partner,
+        certificate,
+    } = authenticated(&req, &body, &tenant, &db, &certs).await?;
     let ttl = settings.oauth.access_token_ttl_secs;
     let issued = match p.get("grant_type") {
         Some("authorization_code") => {
@@ -63,6 +86,7 @@ pub async fn token(
                     redirect_uri: required(&p, "redirect_uri")?,
                     verifier: required(&p, "code_verifier")?,
                     access_ttl: ttl,
+                    certificate,
                 },
             )
             .await?
@@ -79,6 +103,7 @@ pub async fn token(
                 required(&p, "refresh_token")?,
                 narrower,
                 ttl,
+                certificate,
             )
             .await?
         }
@@ -99,9 +124,10 @@ pub async fn revoke(
     body: web::Bytes,
     tenant: CurrentTenant,
     db: web::Data<Db>,
+    certs: web::Data<ClientCertificates>,
 ) -> Result<HttpResponse, OAuthError> {
-    let (p, mut conn, partner) = authenticated(&req, &body, &tenant, &db).await?;
-    tokens::revoke(&mut conn, &partner, required(&p, "token")?).await?;
+    let mut r = authenticated(&req, &body, &tenant, &db, &certs).await?;
+    tokens::revoke(&mut r.conn, &r.partner, required(&r.form, "token")?).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish())
@@ -114,46 +140,64 @@ pub async fn introspect(
     tenant: CurrentTenant,
     db: web::Data<Db>,
     settings: web::Data<Settings>,
+    certs: web::Data<ClientCertificates>,
 ) -> Result<HttpResponse, OAuthError> {
-    let (p, mut conn, partner) = authenticated(&req, &body, &tenant, &db).await?;
+    let mut r = authenticated(&req, &body, &tenant, &db, &certs).await?;
     let answer = tokens::introspect(
-        &mut conn,
-        &partner,
-        required(&p, "token")?,
+        &mut r.conn,
+        &r.partner,
+        required(&r.form, "token")?,
         &settings.issuer(&tenant.slug),
     )
     .await?;
     Ok(no_store(&answer))
 }
 
-/// RFC 8414 authorization server metadata.
-pub async fn metadata(tenant: CurrentTenant, settings: web::Data<Settings>) -> HttpResponse {
+/// RFC 8414 authorization server metadata, with RFC 8705's mutual-TLS entries when partners'
+/// certificates can be checked.
+pub async fn metadata(
+    tenant: CurrentTenant,
+    settings: web::Data<Settings>,
+    certs: web::Data<ClientCertificates>,
+) -> HttpResponse {
     let iss = settings.issuer(&tenant.slug);
+    let mtls = certs.partners.is_some() && certs.https_base.is_some();
     let methods: Vec<&str> = AuthMethod::ALL
         .iter()
-        .filter(|m| **m != AuthMethod::TlsClientAuth)
+        .filter(|m| mtls || **m != AuthMethod::TlsClientAuth)
         .map(|m| m.as_str())
         .collect();
+    let mut doc = serde_json::json!({
+        "issuer": iss,
+        "authorization_endpoint": format!("{iss}/oauth/authorize"),
+        "token_endpoint": format!("{iss}/oauth/token"),
+        "pushed_authorization_request_endpoint": format!("{iss}/oauth/par"),
+        "revocation_endpoint": format!("{iss}/oauth/revoke"),
+        "introspection_endpoint": format!("{iss}/oauth/introspect"),
+        "scopes_supported": Scope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": methods,
+        "revocation_endpoint_auth_methods_supported": methods,
+        "introspection_endpoint_auth_methods_supported": methods,
+        "authorization_response_iss_parameter_supported": true,
+        "require_pushed_authorization_requests": false,
+        "ui_locales_supported": ["ja", "en"],
+        "service_documentation": format!("{iss}/"),
+    });
+    if let (true, Some(https)) = (mtls, &certs.https_base) {
+        let base = format!("{https}/t/{}", tenant.slug);
+        doc["tls_client_certificate_bound_access_tokens"] = true.into();
+        doc["mtls_endpoint_aliases"] = serde_json::json!({
+            "token_endpoint": format!("{base}/oauth/token"),
+            "pushed_authorization_request_endpoint": format!("{base}/oauth/par"),
+            "revocation_endpoint": format!("{base}/oauth/revoke"),
+            "introspection_endpoint": format!("{base}/oauth/introspect"),
+        });
+    }
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-        .json(serde_json::json!({
-            "issuer": iss,
-            "authorization_endpoint": format!("{iss}/oauth/authorize"),
-            "token_endpoint": format!("{iss}/oauth/token"),
-            "pushed_authorization_request_endpoint": format!("{iss}/oauth/par"),
-            "revocation_endpoint": format!("{iss}/oauth/revoke"),
-            "introspection_endpoint": format!("{iss}/oauth/introspect"),
-            "scopes_supported": Scope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
-            "response_types_supported": ["code"],
-            "response_modes_supported": ["query"],
-            "grant_types_supported": ["authorization_code", "refresh_token"],
-            "code_challenge_methods_supported": ["S256"],
-            "token_endpoint_auth_methods_supported": methods,
-            "revocation_endpoint_auth_methods_supported": methods,
-            "introspection_endpoint_auth_methods_supported": methods,
-            "authorization_response_iss_parameter_supported": true,
-            "require_pushed_authorization_requests": false,
-            "ui_locales_supported": ["ja", "en"],
-            "service_documentation": format!("{iss}/"),
-        }))
+        .json(doc)
 }

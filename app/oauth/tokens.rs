@@ -41,7 +41,8 @@ type RefreshRow = (
     DateTime<Utc>,
     Option<DateTime<Utc>>,
 );
-/// (kind, issued, expiry, rotated at, partner, customer, scopes, grant expiry, revoked at)
+/// (kind, issued, expiry, rotated at, partner, customer, scopes, grant expiry, revoked at,
+/// certificate)
 type TokenRow = (
     String,
     DateTime<Utc>,
@@ -52,6 +53,7 @@ type TokenRow = (
     Vec<String>,
     DateTime<Utc>,
     Option<DateTime<Utc>>,
+    Option<Vec<u8>>,
 );
 
 /// The token response (RFC 6749 §5.1).
@@ -87,12 +89,16 @@ pub async fn issue_code(
 }
 
 /// A new access and refresh token for a live grant. The refresh token lives as long as the grant.
+/// A `tls_client_auth` partner's access token is bound to the certificate it authenticated
+/// with (`certificate`, its SHA-256); the refresh token is not, so the partner can renew its
+/// certificate.
 async fn issue_pair(
     conn: &mut TenantConn,
     grant: Uuid,
     grant_expires: DateTime<Utc>,
     scopes: &Scopes,
     access_ttl: i64,
+    certificate: Option<[u8; 32]>,
 ) -> QueryResult<Issued> {
     let now = Utc::now();
     let access = secrets::random_token();
@@ -106,6 +112,7 @@ async fn issue_pair(
                 tokens::kind.eq("access"),
                 tokens::created_at.eq(now),
                 tokens::expires_at.eq(access_expires),
+                tokens::cnf_x5t_s256.eq(certificate.map(|c| c.to_vec())),
             ),
             (
                 tokens::token_hash.eq(secrets::sha256(&refresh)),
@@ -113,6 +120,7 @@ async fn issue_pair(
                 tokens::kind.eq("refresh"),
                 tokens::created_at.eq(now),
                 tokens::expires_at.eq(grant_expires),
+                tokens::cnf_x5t_s256.eq(None::<Vec<u8>>),
             ),
         ])
         .execute(conn)
@@ -157,6 +165,7 @@ pub struct CodeExchange<'a> {
     pub redirect_uri: &'a str,
     pub verifier: &'a str,
     pub access_ttl: i64,
+    pub certificate: Option<[u8; 32]>,
 }
 
 /// `grant_type=authorization_code`.
@@ -168,10 +177,11 @@ pub async fn redeem_code(
     let hash = secrets::sha256(x.code);
     let partner_id = partner.id;
     let client_id = partner.client_id.clone();
-    let (redirect_uri, verifier, ttl) = (
+    let (redirect_uri, verifier, ttl, certificate) = (
         x.redirect_uri.to_owned(),
         x.verifier.to_owned(),
         x.access_ttl,
+        x.certificate,
     );
     let outcome = conn
         .transaction::<_, OAuthError, _>(async move |conn| {
@@ -234,7 +244,7 @@ pub async fn redeem_code(
                 return refuse("the grant has ended");
             }
             let scopes = Scopes::from_stored(&scopes);
-            let issued = issue_pair(conn, grant, grant_expires, &scopes, ttl).await?;
+            let issued = issue_pair(conn, grant, grant_expires, &scopes, ttl, certificate).await?;
             audit::record(
                 conn,
                 Event::TokensIssued,
@@ -260,6 +270,7 @@ pub async fn refresh(
     token: &str,
     narrower: Option<Scopes>,
     access_ttl: i64,
+    certificate: Option<[u8; 32]>,
 ) -> Result<Issued, OAuthError> {
     let hash = secrets::sha256(token);
     let partner_id = partner.id;
@@ -321,7 +332,8 @@ pub async fn refresh(
                 .set(tokens::rotated_at.eq(Utc::now()))
                 .execute(conn)
                 .await?;
-            let issued = issue_pair(conn, grant, grant_expires, &scopes, access_ttl).await?;
+            let issued =
+                issue_pair(conn, grant, grant_expires, &scopes, access_ttl, certificate).await?;
             audit::record(
                 conn,
                 Event::TokensRefreshed,
@@ -392,6 +404,15 @@ pub struct Introspection {
     /// When the customer's consent ends (seconds since the epoch).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub grant_expires_at: Option<i64>,
+    /// RFC 8705 §3.2: the certificate a bound access token must be presented with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Confirmation {
+    #[serde(rename = "x5t#S256")]
+    pub x5t_s256: String,
 }
 
 impl Introspection {
@@ -406,6 +427,7 @@ impl Introspection {
             sub: None,
             iss: None,
             grant_expires_at: None,
+            cnf: None,
         }
     }
 }
@@ -436,12 +458,14 @@ pub async fn introspect(
             g::scopes,
             g::expires_at,
             g::revoked_at,
+            tokens::cnf_x5t_s256,
         ))
         .first(conn)
         .await
         .optional()?;
     let now = Utc::now();
-    let Some((kind, iat, exp, rotated, owner, customer, scopes, grant_expires, revoked)) = row
+    let Some((kind, iat, exp, rotated, owner, customer, scopes, grant_expires, revoked, bound)) =
+        row
     else {
         return Ok(Introspection::inactive());
     };
@@ -467,6 +491,9 @@ pub async fn introspect(
         sub: Some(pairwise_sub(conn.slug().as_str(), partner.id, customer)),
         iss: Some(issuer.to_owned()),
         grant_expires_at: Some(grant_expires.timestamp()),
+        cnf: bound.map(|b| Confirmation {
+            x5t_s256: base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, b),
+        }),
     })
 }
 

@@ -13,7 +13,7 @@ use uuid::Uuid;
 pub use ids::{AccountId, CustomerId, Email, LoginId};
 
 use crate::db::TenantConn;
-use crate::db::schema::tenant::{accounts, customers, transactions};
+use crate::db::schema::tenant::{accounts, customer_certificates, customers, transactions};
 use crate::web::Lang;
 
 pub struct NewCustomer {
@@ -233,7 +233,67 @@ type AccountRow = (
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Sandbox;
 
+/// Registers a certificate to a customer; `false` when it already was. A certificate registered
+/// to someone else is refused.
+pub async fn bind_certificate(
+    conn: &mut TenantConn,
+    customer: CustomerId,
+    cert: &crate::certs::Presented,
+) -> anyhow::Result<bool> {
+    let existing: Option<Uuid> = customer_certificates::table
+        .find(cert.thumbprint.as_slice())
+        .select(customer_certificates::customer_id)
+        .first(&mut **conn)
+        .await
+        .optional()?;
+    match existing {
+        Some(owner) if owner == customer.0 => return Ok(false),
+        Some(_) => anyhow::bail!("this certificate is already registered to another customer"),
+        None => {}
+    }
+    diesel::insert_into(customer_certificates::table)
+        .values((
+            customer_certificates::fingerprint.eq(cert.thumbprint.as_slice()),
+            customer_certificates::customer_id.eq(customer.0),
+            customer_certificates::subject.eq(cert.subject().to_string()),
+            customer_certificates::issuer.eq(cert.issuer().to_string()),
+            customer_certificates::serial.eq(&cert.serial),
+            customer_certificates::not_before.eq(cert.not_before()),
+            customer_certificates::not_after.eq(cert.not_after()),
+        ))
+        .execute(&mut **conn)
+        .await?;
+    Ok(true)
+}
+
 impl crate::bank::CustomerDirectory for Sandbox {
+    async fn verify_certificate(
+        &self,
+        conn: &mut TenantConn,
+        fingerprint: &[u8; 32],
+    ) -> anyhow::Result<crate::bank::CertificateBinding> {
+        use crate::bank::CertificateBinding;
+        type Stamp = Option<chrono::DateTime<chrono::Utc>>;
+        // (customer, certificate revoked at, customer locked at)
+        let found: Option<(Uuid, Stamp, Stamp)> = customer_certificates::table
+            .inner_join(customers::table)
+            .filter(customer_certificates::fingerprint.eq(fingerprint.as_slice()))
+            .select((
+                customers::id,
+                customer_certificates::revoked_at,
+                customers::locked_at,
+            ))
+            .first(conn)
+            .await
+            .optional()?;
+        Ok(match found {
+            None => CertificateBinding::Unbound,
+            Some((_, Some(_), _)) => CertificateBinding::Revoked,
+            Some((_, None, Some(_))) => CertificateBinding::Locked,
+            Some((id, None, None)) => CertificateBinding::Customer(CustomerId(id)),
+        })
+    }
+
     async fn verify_password(
         &self,
         conn: &mut TenantConn,

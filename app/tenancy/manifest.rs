@@ -24,6 +24,10 @@ pub struct TenantSettings {
     pub grant_days: u16,
     pub lockout_threshold: u16,
     pub contact: Names,
+    /// Serial numbers (upper-case hex) of customers' certificates the institution has revoked,
+    /// besides its CRL.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revoked_serials: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -79,6 +83,15 @@ struct RawManifest {
     grants: RawGrants,
     #[serde(default)]
     security: RawSecurity,
+    #[serde(default)]
+    certificates: RawCertificates,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCertificates {
+    #[serde(default)]
+    revoked_serials: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -100,7 +113,19 @@ pub struct TenantManifest {
     pub slug: TenantSlug,
     pub settings: TenantSettings,
     pub logo: Logo,
+    /// `customer-ca.pem` and `customer-crl.pem` beside `tenant.toml`, when present.
+    pub customer_ca: Option<CustomerCa>,
 }
+
+/// The CA bundle of the tenant's customers' certificates, and its revocation list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerCa {
+    pub ca_pem: String,
+    pub crl_pem: Option<String>,
+}
+
+pub const CUSTOMER_CA_FILE: &str = "customer-ca.pem";
+pub const CUSTOMER_CRL_FILE: &str = "customer-crl.pem";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Logo {
@@ -182,7 +207,60 @@ pub fn load_file(file: &Path) -> Result<TenantManifest, Vec<FieldError>> {
         }]
     })?;
     let folder = file.parent().unwrap_or(Path::new("."));
-    parse(file, &text, |name| read_logo(folder, name))
+    let mut manifest = parse(file, &text, |name| read_logo(folder, name))?;
+    manifest.customer_ca = read_customer_ca(folder, &manifest.settings.revoked_serials)?;
+    Ok(manifest)
+}
+
+/// `customer-ca.pem` (and `customer-crl.pem`, which needs it), checked before anything is applied.
+fn read_customer_ca(
+    folder: &Path,
+    revoked_serials: &[String],
+) -> Result<Option<CustomerCa>, Vec<FieldError>> {
+    let read = |name: &str| -> Result<Option<String>, FieldError> {
+        let path = folder.join(name);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(FieldError {
+                file: path,
+                key: "-".into(),
+                message: format!("cannot read: {e}"),
+            }),
+        }
+    };
+    let ca = read(CUSTOMER_CA_FILE).map_err(|e| vec![e])?;
+    let crl = read(CUSTOMER_CRL_FILE).map_err(|e| vec![e])?;
+    let problem = |name: &str, message: String| {
+        vec![FieldError {
+            file: folder.join(name),
+            key: "-".into(),
+            message,
+        }]
+    };
+    match (ca, crl) {
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err(problem(
+            CUSTOMER_CRL_FILE,
+            format!("a CRL needs the CA bundle {CUSTOMER_CA_FILE} beside it"),
+        )),
+        (Some(ca_pem), crl_pem) => {
+            crate::certs::CertificateTrust::new(
+                ca_pem.as_bytes(),
+                crl_pem.as_deref().map(str::as_bytes),
+                revoked_serials,
+            )
+            .map_err(|why| {
+                let file = if why.contains("CRL") {
+                    CUSTOMER_CRL_FILE
+                } else {
+                    CUSTOMER_CA_FILE
+                };
+                problem(file, why)
+            })?;
+            Ok(Some(CustomerCa { ca_pem, crl_pem }))
+        }
+    }
 }
 
 fn read_logo(folder: &Path, name: &str) -> Result<Vec<u8>, String> {
@@ -322,6 +400,14 @@ pub fn parse(
             5
         }
     };
+    for serial in &raw.certificates.revoked_serials {
+        if !crate::certs::trust::is_serial(serial) {
+            errors.push(err(
+                "certificates.revoked_serials",
+                format!("'{serial}' is not a hexadecimal serial number such as 0A:1B:2C"),
+            ));
+        }
+    }
     let logo = match logo(&raw.logo).and_then(Logo::sniff) {
         Ok(logo) => Some(logo),
         Err(why) => {
@@ -334,6 +420,7 @@ pub fn parse(
         (Some(slug), Some(logo)) if errors.is_empty() => Ok(TenantManifest {
             slug,
             logo,
+            customer_ca: None,
             settings: TenantSettings {
                 name: raw.name,
                 colors: Colors {
@@ -347,6 +434,12 @@ pub fn parse(
                 grant_days,
                 lockout_threshold,
                 contact: raw.contact,
+                revoked_serials: raw
+                    .certificates
+                    .revoked_serials
+                    .iter()
+                    .map(|s| crate::certs::trust::normalize_serial(s))
+                    .collect(),
             },
         }),
         _ => Err(errors),

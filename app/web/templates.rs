@@ -13,6 +13,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("home.html", include_str!("../../templates/home.html")),
     ("login.html", include_str!("../../templates/login.html")),
     ("consent.html", include_str!("../../templates/consent.html")),
+    (
+        "certificate.html",
+        include_str!("../../templates/certificate.html"),
+    ),
     ("message.html", include_str!("../../templates/message.html")),
     (
         "developers.html",

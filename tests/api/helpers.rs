@@ -103,11 +103,16 @@ pub fn settings(db_url: &str) -> Settings {
 
 /// Applies `tenants/<slug>/tenant.toml` from the repository.
 pub async fn apply_tenant(db_url: &str, slug: &str) {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tenants")
-        .join(slug)
-        .join("tenant.toml");
-    let m = manifest::load_file(&file).unwrap_or_else(|e| panic!("{slug}: {e:?}"));
+        .join(slug);
+    apply_tenant_folder(db_url, &folder).await;
+}
+
+/// Applies `<folder>/tenant.toml`, with what lies beside it (logo, customer CA).
+pub async fn apply_tenant_folder(db_url: &str, folder: &Path) {
+    let file = folder.join("tenant.toml");
+    let m = manifest::load_file(&file).unwrap_or_else(|e| panic!("{}: {e:?}", file.display()));
     migrate::public(db_url).await.expect("public migrations");
     migrate::apply_tenant(db_url, m)
         .await
@@ -116,19 +121,30 @@ pub async fn apply_tenant(db_url: &str, slug: &str) {
 
 pub struct TestApp {
     pub address: String,
+    /// `https://127.0.0.1:<port>` when built `with_settings` that set `tls.bind`.
+    pub https_address: Option<String>,
     pub db: TestDb,
     pub settings: Settings,
     pub client: reqwest::Client,
     handle: actix_web::dev::ServerHandle,
 }
 
+/// A change to the settings before the app starts.
+type SettingsTweak = Box<dyn FnOnce(&mut Settings)>;
+
 pub struct TestAppBuilder {
     tenants: Vec<&'static str>,
+    folders: Vec<std::path::PathBuf>,
+    tweak: Option<SettingsTweak>,
 }
 
 impl TestApp {
     pub fn builder() -> TestAppBuilder {
-        TestAppBuilder { tenants: vec![] }
+        TestAppBuilder {
+            tenants: vec![],
+            folders: vec![],
+            tweak: None,
+        }
     }
 
     /// Both demo tenants, kitami and hokuto.
@@ -177,16 +193,35 @@ impl TestAppBuilder {
         self
     }
 
+    /// A tenant from a folder of the test's own (e.g. with a customer CA beside it).
+    pub fn with_tenant_folder(mut self, folder: &Path) -> Self {
+        self.folders.push(folder.to_owned());
+        self
+    }
+
+    /// Changes the settings before the app starts.
+    pub fn with_settings(mut self, tweak: impl FnOnce(&mut Settings) + 'static) -> Self {
+        self.tweak = Some(Box::new(tweak));
+        self
+    }
+
     pub async fn spawn(self) -> TestApp {
         let db = TestDb::create().await;
         for slug in &self.tenants {
             apply_tenant(&db.url, slug).await;
         }
-        let settings = settings(&db.url);
+        for folder in &self.folders {
+            apply_tenant_folder(&db.url, folder).await;
+        }
+        let mut settings = settings(&db.url);
+        if let Some(tweak) = self.tweak {
+            tweak(&mut settings);
+        }
         let app = Application::build(settings.clone())
             .await
             .expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
+        let https_address = app.tls_port().map(|p| format!("https://127.0.0.1:{p}"));
         let handle = app.handle();
         tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder()
@@ -196,6 +231,7 @@ impl TestAppBuilder {
             .unwrap();
         TestApp {
             address,
+            https_address,
             db,
             settings,
             client,

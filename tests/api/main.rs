@@ -1,5 +1,7 @@
 //! One integration-test binary: a real PostgreSQL database per test, the real app on a free port.
 
+mod cert_helpers;
+mod certificates;
 mod foundation;
 mod helpers;
 mod mail_helpers;

@@ -110,6 +110,8 @@ pub struct Flow<'a> {
     pub app: &'a TestApp,
     pub browser: reqwest::Client,
     pub tenant: &'a str,
+    /// Where the browser goes: the app's HTTP address unless [`Flow::over`] says otherwise.
+    pub base: String,
 }
 
 impl<'a> Flow<'a> {
@@ -118,16 +120,31 @@ impl<'a> Flow<'a> {
             app,
             browser: app.browser(),
             tenant,
+            base: app.address.clone(),
         }
     }
 
+    /// A browser of the caller's making (e.g. with a client certificate) at `base`.
+    pub fn over(app: &'a TestApp, tenant: &'a str, browser: reqwest::Client, base: &str) -> Self {
+        Self {
+            app,
+            browser,
+            tenant,
+            base: base.to_owned(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.browser.get(self.app.url(path)).send().await.unwrap()
+        self.browser.get(self.url(path)).send().await.unwrap()
     }
 
     pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.browser
-            .post(self.app.url(path))
+            .post(self.url(path))
             .form(form)
             .send()
             .await
@@ -187,7 +204,7 @@ impl<'a> Flow<'a> {
             form.push(("accounts".into(), a));
         }
         self.browser
-            .post(self.app.url(&format!("/t/{}/oauth/consent", self.tenant)))
+            .post(self.url(&format!("/t/{}/oauth/consent", self.tenant)))
             .form(&form)
             .send()
             .await

@@ -1,0 +1,249 @@
+//! Electronic certificates (電子証明書): the client certificate a request presents, over our own
+//! TLS listener or from a trusted TLS-terminating proxy, and whether we trust it.
+
+pub mod dev;
+pub mod dn;
+pub mod tls;
+pub mod trust;
+
+use std::net::IpAddr;
+
+use actix_web::HttpRequest;
+use actix_web::http::header::HeaderName;
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use ipnet::IpNet;
+use openssl::hash::MessageDigest;
+use openssl::x509::X509;
+
+pub use dn::DistinguishedName;
+pub use trust::{CertificateTrust, Refusal};
+
+/// A client certificate as a request presented it.
+#[derive(Clone)]
+pub struct Presented {
+    pub cert: X509,
+    /// SHA-256 of the DER encoding: the binding key of customers' certificates and of
+    /// certificate-bound tokens (`x5t#S256`, RFC 8705 §3.1).
+    pub thumbprint: [u8; 32],
+    /// Upper-case hex, no leading zeros.
+    pub serial: String,
+}
+
+impl std::fmt::Debug for Presented {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Presented")
+            .field("subject", &self.subject().to_string())
+            .field("serial", &self.serial)
+            .finish()
+    }
+}
+
+impl Presented {
+    pub fn new(cert: X509) -> Result<Self, openssl::error::ErrorStack> {
+        let digest = cert.digest(MessageDigest::sha256())?;
+        let mut thumbprint = [0u8; 32];
+        thumbprint.copy_from_slice(&digest);
+        let serial = trust::normalize_serial(&cert.serial_number().to_bn()?.to_hex_str()?);
+        Ok(Self {
+            cert,
+            thumbprint,
+            serial,
+        })
+    }
+
+    /// PEM, or DER.
+    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+        let cert = X509::from_pem(bytes)
+            .or_else(|_| X509::from_der(bytes))
+            .map_err(|_| "not a PEM or DER certificate".to_owned())?;
+        Self::new(cert).map_err(|e| e.to_string())
+    }
+
+    pub fn subject(&self) -> DistinguishedName {
+        DistinguishedName::of(self.cert.subject_name())
+    }
+
+    pub fn issuer(&self) -> DistinguishedName {
+        DistinguishedName::of(self.cert.issuer_name())
+    }
+
+    /// The certificate's end of validity.
+    pub fn not_after(&self) -> chrono::DateTime<chrono::Utc> {
+        asn1_to_chrono(self.cert.not_after())
+    }
+
+    pub fn not_before(&self) -> chrono::DateTime<chrono::Utc> {
+        asn1_to_chrono(self.cert.not_before())
+    }
+
+    /// `x5t#S256`: base64url of the thumbprint.
+    pub fn x5t_s256(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.thumbprint)
+    }
+}
+
+fn asn1_to_chrono(t: &openssl::asn1::Asn1TimeRef) -> chrono::DateTime<chrono::Utc> {
+    let epoch = openssl::asn1::Asn1Time::from_unix(0).expect("the epoch");
+    let diff = epoch.diff(t).expect("times compare");
+    chrono::DateTime::UNIX_EPOCH
+        + chrono::Duration::days(i64::from(diff.days))
+        + chrono::Duration::seconds(i64::from(diff.secs))
+}
+
+/// The certificate this TLS connection's client sent, if any: put on each connection of the
+/// HTTPS listener by [`tls::on_connect`].
+#[derive(Clone)]
+pub struct PeerCertificate(pub Option<X509>);
+
+/// How requests reach us with client certificates, and which partners' CAs we trust.
+pub struct ClientCertificates {
+    /// Header a TLS-terminating proxy puts the client certificate in (URL-encoded PEM).
+    header: Option<HeaderName>,
+    trusted_proxies: Vec<IpNet>,
+    /// CAs that `tls_client_auth` partners' certificates must chain to.
+    pub partners: Option<CertificateTrust>,
+    /// `https://…` of our TLS listener, where certificate login and mutual TLS happen; `None`
+    /// when neither this process nor a proxy in front of it does TLS with client certificates.
+    pub https_base: Option<String>,
+}
+
+/// What a request carries.
+#[derive(Debug)]
+pub enum Presentation {
+    /// Over TLS (ours or a trusted proxy's), with a certificate.
+    Certificate(Box<Presented>),
+    /// Over TLS, without a certificate.
+    None,
+    /// Plain HTTP from an untrusted peer: a certificate cannot be asked for here.
+    PlainHttp,
+}
+
+impl Presentation {
+    pub fn certificate(self) -> Option<Presented> {
+        match self {
+            Self::Certificate(p) => Some(*p),
+            _ => None,
+        }
+    }
+}
+
+impl ClientCertificates {
+    pub fn new(
+        header: Option<HeaderName>,
+        trusted_proxies: Vec<IpNet>,
+        partners: Option<CertificateTrust>,
+        https_base: Option<String>,
+    ) -> Self {
+        Self {
+            header,
+            trusted_proxies,
+            partners,
+            https_base,
+        }
+    }
+
+    fn is_trusted_proxy(&self, peer: Option<IpAddr>) -> bool {
+        self.header.is_some()
+            && peer.is_some_and(|ip| self.trusted_proxies.iter().any(|n| n.contains(&ip)))
+    }
+
+    /// The client certificate of this request. The proxy header counts only when the peer is a
+    /// trusted proxy; from anyone else it is ignored. A header that does not parse counts as no
+    /// certificate.
+    pub fn presented(&self, req: &HttpRequest) -> Presentation {
+        if let Some(PeerCertificate(peer)) = req.conn_data::<PeerCertificate>() {
+            return match peer.clone().map(Presented::new) {
+                Some(Ok(p)) => Presentation::Certificate(Box::new(p)),
+                _ => Presentation::None,
+            };
+        }
+        let peer = req.peer_addr().map(|a| a.ip());
+        if !self.is_trusted_proxy(peer) {
+            return Presentation::PlainHttp;
+        }
+        let header = self.header.as_ref().expect("checked above");
+        let value = req
+            .headers()
+            .get(header)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.trim().is_empty());
+        match value.and_then(parse_header_certificate) {
+            Some(p) => Presentation::Certificate(Box::new(p)),
+            None => {
+                if value.is_some() {
+                    tracing::warn!(header = %header, "the proxy's client certificate header does not parse");
+                }
+                Presentation::None
+            }
+        }
+    }
+
+    /// The thumbprint of the presented certificate, for certificate-bound tokens.
+    pub fn thumbprint(&self, req: &HttpRequest) -> Option<[u8; 32]> {
+        self.presented(req).certificate().map(|p| p.thumbprint)
+    }
+}
+
+/// nginx's `$ssl_client_escaped_cert` (URL-encoded PEM), PEM with its line breaks folded into
+/// spaces, or bare base64 DER.
+fn parse_header_certificate(raw: &str) -> Option<Presented> {
+    // Percent-decoding only: a '+' is base64, never a space.
+    let decoded = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .ok()?;
+    let text = decoded.trim();
+    if let Some(body) = text
+        .strip_prefix("-----BEGIN CERTIFICATE-----")
+        .and_then(|rest| rest.strip_suffix("-----END CERTIFICATE-----"))
+    {
+        let b64: String = body.split_whitespace().collect();
+        return STANDARD
+            .decode(b64)
+            .ok()
+            .and_then(|der| Presented::parse(&der).ok());
+    }
+    STANDARD
+        .decode(text)
+        .ok()
+        .and_then(|der| Presented::parse(&der).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dev::{DevCa, Leaf};
+
+    #[test]
+    fn header_forms_parse() {
+        let ca = DevCa::generate("CA").unwrap();
+        let leaf = ca.issue(&Leaf::client("山田商店")).unwrap();
+        let pem = leaf.cert_pem();
+        let expected = Presented::new(leaf.cert.clone()).unwrap().thumbprint;
+        let nginx = percent_encoding::utf8_percent_encode(&pem, percent_encoding::NON_ALPHANUMERIC)
+            .to_string();
+        let folded = pem.replace('\n', " ");
+        let der = STANDARD.encode(leaf.cert.to_der().unwrap());
+        for form in [&nginx, &folded, &der] {
+            let p = parse_header_certificate(form).unwrap_or_else(|| panic!("{form}"));
+            assert_eq!(p.thumbprint, expected);
+        }
+        assert!(parse_header_certificate("garbage").is_none());
+        assert!(
+            parse_header_certificate("-----BEGIN CERTIFICATE-----x-----END CERTIFICATE-----")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn presented_reads_the_certificate() {
+        let ca = DevCa::generate("CA").unwrap();
+        let leaf = ca.issue(&Leaf::client("山田商店")).unwrap();
+        let p = Presented::parse(leaf.cert_pem().as_bytes()).unwrap();
+        assert_eq!(p.subject().get("CN"), Some("山田商店"));
+        assert_eq!(p.issuer().get("CN"), Some("CA"));
+        assert_eq!(p.x5t_s256().len(), 43);
+        assert!((p.not_after() - chrono::Utc::now()).num_days() >= 364);
+        assert!(Presented::parse(b"nope").is_err());
+    }
+}

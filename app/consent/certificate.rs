@@ -1,0 +1,196 @@
+//! 電子証明書認証: the customer logs in with the electronic certificate the institution issued.
+//! GET shows which certificate the browser sent (or, in the customer's language, why it cannot
+//! be used and what to do); POST, with the CSRF token, logs in. Never a silent fallback to the
+//! password, never a 500 for a bad certificate.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::flow;
+use super::pages::{Current, cancel, check_csrf, current, form, ip};
+use crate::audit::{self, Event};
+use crate::bank::{CertificateBinding, CustomerDirectory};
+use crate::certs::{ClientCertificates, Presentation, Presented, Refusal};
+use crate::config::Settings;
+use crate::db::Db;
+use crate::error::AppError;
+use crate::oauth::authorize::see_other;
+use crate::sandbox::{CustomerId, Sandbox};
+use crate::tenancy::pages::html;
+use crate::tenancy::{CurrentTenant, customer_ca};
+use crate::web::format::{jst_date, long_date};
+use crate::web::{Lang, Pages};
+
+/// What the certificate on this request amounts to.
+enum Outcome {
+    /// Plain HTTP: go to the HTTPS listener, where certificates are asked for.
+    ToHttps(String),
+    /// A page that says why not (status, locale key prefix).
+    Refused(StatusCode, &'static str),
+    Customer(CustomerId, Box<Presented>),
+}
+
+/// Checks the request's certificate against the tenant's CA and the customer directory, and
+/// audits every refusal of a certificate.
+async fn identify(
+    req: &HttpRequest,
+    c: &mut Current,
+    tenant: &CurrentTenant,
+    db: &Db,
+    certs: &ClientCertificates,
+) -> Result<Outcome, AppError> {
+    let presented = match certs.presented(req) {
+        Presentation::PlainHttp => {
+            return Ok(match &certs.https_base {
+                Some(base) => Outcome::ToHttps(format!("{base}{}", req.path())),
+                None => Outcome::Refused(StatusCode::OK, "certificate-unavailable"),
+            });
+        }
+        Presentation::None => {
+            return Ok(Outcome::Refused(
+                StatusCode::UNAUTHORIZED,
+                "certificate-none",
+            ));
+        }
+        Presentation::Certificate(p) => p,
+    };
+    let Some(trust) = customer_ca::load(db, &tenant.slug, &tenant.settings.revoked_serials).await?
+    else {
+        return Ok(Outcome::Refused(StatusCode::OK, "certificate-unavailable"));
+    };
+    let refusal = match trust.check(&presented) {
+        Err(refusal) => Some((
+            refusal.as_str(),
+            match refusal {
+                Refusal::Untrusted => "certificate-untrusted",
+                Refusal::Expired => "certificate-expired",
+                Refusal::NotYetValid => "certificate-not-yet-valid",
+                Refusal::Revoked => "certificate-revoked",
+            },
+        )),
+        Ok(()) => match Sandbox
+            .verify_certificate(&mut c.conn, &presented.thumbprint)
+            .await?
+        {
+            CertificateBinding::Customer(customer) => {
+                return Ok(Outcome::Customer(customer, presented));
+            }
+            CertificateBinding::Unbound => Some(("unbound", "certificate-unbound")),
+            CertificateBinding::Revoked => Some(("revoked", "certificate-revoked")),
+            CertificateBinding::Locked => Some(("locked", "certificate-locked")),
+        },
+    };
+    let (reason, page) = refusal.expect("every other case returned");
+    audit::record(
+        &mut c.conn,
+        Event::CertificateRefused,
+        &format!("certificate:{}", presented.x5t_s256()),
+        None,
+        ip(req).as_deref(),
+        serde_json::json!({
+            "reason": reason,
+            "subject": presented.subject().to_string(),
+            "issuer": presented.issuer().to_string(),
+            "serial": presented.serial,
+            "partner": c.partner.client_id,
+        }),
+    )
+    .await?;
+    Ok(Outcome::Refused(StatusCode::FORBIDDEN, page))
+}
+
+/// A refusal page with the way back to the password login.
+fn refused(
+    req: &HttpRequest,
+    pages: &Pages,
+    tenant: &CurrentTenant,
+    lang: Lang,
+    status: StatusCode,
+    key: &str,
+) -> Result<HttpResponse, AppError> {
+    let mut ctx = pages.context(lang, req.path(), req.query_string(), Some(tenant));
+    ctx.insert("message_key", key);
+    ctx.insert("back_url", &format!("/t/{}/oauth/login", tenant.slug));
+    ctx.insert("back_key", "back-to-login");
+    let mut res = html(pages.render("message.html", &ctx)?);
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+pub async fn confirm(
+    req: HttpRequest,
+    tenant: CurrentTenant,
+    lang: Lang,
+    db: web::Data<Db>,
+    pages: web::Data<Pages>,
+    certs: web::Data<ClientCertificates>,
+) -> Result<HttpResponse, AppError> {
+    let mut c = current(&req, &tenant, &db).await?;
+    match identify(&req, &mut c, &tenant, &db, &certs).await? {
+        Outcome::ToHttps(url) => Ok(see_other(&url)),
+        Outcome::Refused(status, key) => refused(&req, &pages, &tenant, lang, status, key),
+        Outcome::Customer(_, presented) => {
+            let mut ctx = pages.context(lang, req.path(), req.query_string(), Some(&tenant));
+            let subject = presented.subject();
+            let issuer = presented.issuer();
+            ctx.insert("holder", subject.get("CN").unwrap_or("-"));
+            ctx.insert(
+                "issuer",
+                issuer.get("CN").or_else(|| issuer.get("O")).unwrap_or("-"),
+            );
+            ctx.insert(
+                "valid_until",
+                &long_date(jst_date(presented.not_after()), lang),
+            );
+            ctx.insert("serial", &presented.serial);
+            ctx.insert("partner_name", c.partner.name(lang));
+            ctx.insert("csrf", &c.pending.csrf);
+            ctx.insert("action", &format!("/t/{}/oauth/certificate", tenant.slug));
+            ctx.insert("login_url", &format!("/t/{}/oauth/login", tenant.slug));
+            Ok(html(pages.render("certificate.html", &ctx)?))
+        }
+    }
+}
+
+#[tracing::instrument(skip_all, fields(tenant = %tenant.slug))]
+#[allow(clippy::too_many_arguments)]
+pub async fn submit(
+    req: HttpRequest,
+    body: web::Bytes,
+    tenant: CurrentTenant,
+    lang: Lang,
+    db: web::Data<Db>,
+    pages: web::Data<Pages>,
+    settings: web::Data<Settings>,
+    certs: web::Data<ClientCertificates>,
+) -> Result<HttpResponse, AppError> {
+    let p = form(&body)?;
+    let mut c = current(&req, &tenant, &db).await?;
+    check_csrf(&p, &c.pending)?;
+    if p.get("action") == Some("cancel") {
+        return cancel(&mut c, &tenant, &settings, &req).await;
+    }
+    match identify(&req, &mut c, &tenant, &db, &certs).await? {
+        // A form posted over plain HTTP carries no certificate: show the confirmation again
+        // where one can be asked for.
+        Outcome::ToHttps(url) => Ok(see_other(&url)),
+        Outcome::Refused(status, key) => refused(&req, &pages, &tenant, lang, status, key),
+        Outcome::Customer(customer, presented) => {
+            flow::logged_in(&mut c.conn, &c.pending.handle_hash, customer.0).await?;
+            audit::record(
+                &mut c.conn,
+                Event::LoginOk,
+                &format!("customer:{}", customer.0),
+                None,
+                ip(&req).as_deref(),
+                serde_json::json!({
+                    "method": "certificate",
+                    "partner": c.partner.client_id,
+                    "serial": presented.serial,
+                }),
+            )
+            .await?;
+            Ok(see_other(&format!("/t/{}/oauth/consent", tenant.slug)))
+        }
+    }
+}
