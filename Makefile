@@ -1,6 +1,7 @@
 # Renkei developer tasks (GNU make).
 #
 #   make run         local PostgreSQL + release build + migrate/tenants/demo, then serve
+#                    http://127.0.0.1:8080 and https://127.0.0.1:8443 (development CA)
 #   make test        local PostgreSQL + cargo test (+ browser tests when present)
 #   make lint        rustfmt check + clippy with warnings denied
 #
@@ -15,8 +16,8 @@ SHELL := bash
 
 PG := scripts/pg-local.sh
 BIN := target/release/renkei
-# Debian packages needed to build (openssl-sys).
-BUILD_PKGS := pkg-config libssl-dev
+# Debian packages needed to build (openssl-sys), and the openssl tool the CRL test uses.
+BUILD_PKGS := pkg-config libssl-dev openssl
 
 .PHONY: help deps db db-stop build run test e2e bench fmt lint clean-data
 
@@ -53,14 +54,22 @@ db-stop:
 build:
 	cargo build --release --locked
 
+# HTTPS beside HTTP, with the development CA and certificates of `renkei demo certs`.
+TLS_DIR := .data/tls
+
 run: deps db build
 	@if [[ -z "$${RENKEI__DATABASE__URL:-}" ]]; then \
 	  export RENKEI__DATABASE__URL="$$($(PG) url)"; \
 	fi; \
+	export RENKEI__TLS__BIND="$${RENKEI__TLS__BIND:-127.0.0.1:8443}"; \
+	export RENKEI__TLS__CERT="$${RENKEI__TLS__CERT:-$(TLS_DIR)/server.pem}"; \
+	export RENKEI__TLS__KEY="$${RENKEI__TLS__KEY:-$(TLS_DIR)/server-key.pem}"; \
+	export RENKEI__TLS__PARTNER_CA="$${RENKEI__TLS__PARTNER_CA:-$(TLS_DIR)/ca.pem}"; \
 	set -x; \
 	$(BIN) migrate; \
 	$(BIN) tenants apply tenants; \
 	$(BIN) demo seed; \
+	$(BIN) demo certs --dir $(TLS_DIR); \
 	exec $(BIN) serve
 
 test: deps db

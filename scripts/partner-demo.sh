@@ -2,10 +2,19 @@
 # What a partner's integration does, with curl only, against `make run`:
 # the customer's consent (driven here through the same forms a browser submits), then the
 # token exchange and the partner API. Usage: scripts/partner-demo.sh [base-url] [tenant]
+# With RENKEI_DEMO_TLS=.data/tls the partner is demo-kakeibo-mtls: it authenticates with its
+# certificate (tls_client_auth) at https://127.0.0.1:8443 and its tokens are bound to it.
 set -euo pipefail
 BASE="${1:-http://127.0.0.1:8080}"
 TENANT="${2:-kitami}"
 CLIENT=demo-kakeibo SECRET=demo-kakeibo-secret REDIRECT=http://127.0.0.1:8765/callback
+PARTNER_BASE="$BASE" client_auth=(-u "$CLIENT:$SECRET") partner=()
+if [[ -n "${RENKEI_DEMO_TLS:-}" ]]; then
+  CLIENT=demo-kakeibo-mtls PARTNER_BASE="${RENKEI_DEMO_HTTPS:-https://127.0.0.1:8443}"
+  partner=(--cert "$RENKEI_DEMO_TLS/partner.pem" --key "$RENKEI_DEMO_TLS/partner-key.pem"
+           --cacert "$RENKEI_DEMO_TLS/ca.pem")
+  client_auth=(-d client_id=$CLIENT)
+fi
 LOGIN="${RENKEI_DEMO_LOGIN:-Yamada01}" PASSWORD="${RENKEI_DEMO_PASSWORD:-Shinkin-2026!}"
 jar="$(mktemp)"; trap 'rm -f "$jar"' EXIT
 say() { printf '\n==> %s\n' "$*"; }
@@ -35,17 +44,22 @@ location="$(curl -s -o /dev/null -w '%{redirect_url}' -c "$jar" -b "$jar" "$BASE
 echo "redirected to: $location"
 code="$(printf '%s' "$location" | sed -n 's/.*[?&]code=\([^&]*\).*/\1/p')"
 
-say "POST /oauth/token (authorization_code)"
-tokens="$(curl -s -u "$CLIENT:$SECRET" "$BASE/t/$TENANT/oauth/token" -d grant_type=authorization_code \
-  -d code="$code" --data-urlencode redirect_uri=$REDIRECT -d code_verifier="$verifier")"
+say "POST $PARTNER_BASE/t/$TENANT/oauth/token (authorization_code, as $CLIENT)"
+tokens="$(curl -s "${partner[@]}" "${client_auth[@]}" "$PARTNER_BASE/t/$TENANT/oauth/token" \
+  -d grant_type=authorization_code -d code="$code" --data-urlencode redirect_uri=$REDIRECT \
+  -d code_verifier="$verifier")"
 echo "$tokens"
 access="$(printf '%s' "$tokens" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')"
 
 say "GET /api/v1/accounts"
-curl -s -H "Authorization: Bearer $access" "$BASE/t/$TENANT/api/v1/accounts"; echo
+api() { curl -s "${partner[@]}" -H "Authorization: Bearer $access" "$PARTNER_BASE/t/$TENANT/api/v1/$1"; }
+api accounts; echo
 say "GET /api/v1/accounts/balances"
-curl -s -H "Authorization: Bearer $access" "$BASE/t/$TENANT/api/v1/accounts/balances"; echo
-first="$(curl -s -H "Authorization: Bearer $access" "$BASE/t/$TENANT/api/v1/accounts" | sed -n 's/.*"accountId":"\([0-9]*\)".*/\1/p' | head -n1)"
+api accounts/balances; echo
+first="$(api accounts | sed -n 's/.*"accountId":"\([0-9]*\)".*/\1/p' | head -n1)"
 say "GET /api/v1/accounts/transactions?accountId=$first (this month)"
-curl -s -H "Authorization: Bearer $access" \
-  "$BASE/t/$TENANT/api/v1/accounts/transactions?accountId=$first&dateFrom=$(date +%Y-%m-01)"; echo
+api "accounts/transactions?accountId=$first&dateFrom=$(date +%Y-%m-01)"; echo
+if (( ${#partner[@]} )); then
+  say "the same token without the certificate is refused (RFC 8705 certificate-bound token)"
+  curl -s -H "Authorization: Bearer $access" "$BASE/t/$TENANT/api/v1/accounts/balances"; echo
+fi

@@ -234,6 +234,81 @@ mod tests {
         assert!(CertificateTrust::new(ca.cert_pem().as_bytes(), Some(b"junk"), &[]).is_err());
     }
 
+    /// A CRL as a CA publishes it, made by the `openssl ca` tool from an index that lists the
+    /// revoked certificate.
+    fn crl_revoking(ca: &DevCa, revoked: &Presented) -> String {
+        let dir =
+            std::env::temp_dir().join(format!("renkei-crl-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("ca.pem"), ca.cert_pem()).unwrap();
+        std::fs::write(dir.join("ca-key.pem"), ca.key_pem()).unwrap();
+        let serial = if revoked.serial.len() % 2 == 1 {
+            format!("0{}", revoked.serial)
+        } else {
+            revoked.serial.clone()
+        };
+        let stamp = |t: chrono::DateTime<Utc>| t.format("%y%m%d%H%M%SZ").to_string();
+        std::fs::write(
+            dir.join("index.txt"),
+            format!(
+                "R\t{}\t{}\t{serial}\tunknown\t/C=JP/CN=revoked\n",
+                stamp(Utc::now() + Duration::days(300)),
+                stamp(Utc::now() - Duration::hours(1)),
+            ),
+        )
+        .unwrap();
+        std::fs::write(dir.join("crlnumber"), "01\n").unwrap();
+        std::fs::write(
+            dir.join("ca.cnf"),
+            "[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\ncrlnumber = crlnumber\n\
+             default_md = sha256\ndefault_crl_days = 30\n",
+        )
+        .unwrap();
+        let out = std::process::Command::new("openssl")
+            .current_dir(&dir)
+            .args([
+                "ca",
+                "-gencrl",
+                "-config",
+                "ca.cnf",
+                "-cert",
+                "ca.pem",
+                "-keyfile",
+                "ca-key.pem",
+                "-out",
+                "crl.pem",
+            ])
+            .output()
+            .expect("the openssl tool (Debian package openssl)");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let crl = std::fs::read_to_string(dir.join("crl.pem")).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        crl
+    }
+
+    #[test]
+    fn a_crl_revokes_what_it_lists_and_must_come_from_the_ca() {
+        let ca = DevCa::generate("Kitami Customer CA").unwrap();
+        let listed = ca.issue(&Leaf::client("山田商店")).unwrap();
+        let other = ca.issue(&Leaf::client("鈴木")).unwrap();
+        let crl = crl_revoking(&ca, &presented(&listed.cert));
+        let trust =
+            CertificateTrust::new(ca.cert_pem().as_bytes(), Some(crl.as_bytes()), &[]).unwrap();
+        assert_eq!(trust.check(&presented(&listed.cert)), Err(Refusal::Revoked));
+        assert_eq!(trust.check(&presented(&other.cert)), Ok(()));
+        // A CRL signed by someone else is refused when the bundle is loaded.
+        let stranger = DevCa::generate("Kitami Customer CA").unwrap();
+        let forged = crl_revoking(&stranger, &presented(&other.cert));
+        let err = CertificateTrust::new(ca.cert_pem().as_bytes(), Some(forged.as_bytes()), &[])
+            .err()
+            .unwrap();
+        assert!(err.contains("CRL"), "{err}");
+    }
+
     #[test]
     fn serials_normalize() {
         assert_eq!(normalize_serial("0x00:1a:2B"), "1A2B");

@@ -107,9 +107,12 @@ pub async fn write_all(db: &Db, dir: &Path, https_base: &str) -> anyhow::Result<
     let mut lines = Vec::new();
     for slug in ["kitami", "hokuto"] {
         let slug = TenantSlug::parse(slug).expect("valid");
-        if customer_ca::store(db, &slug, &ca.cert_pem(), None).await? {
-            lines.push(format!("{slug}: customer CA is the development CA"));
-        }
+        let what = if customer_ca::store(db, &slug, &ca.cert_pem(), None).await? {
+            "set to"
+        } else {
+            "already"
+        };
+        lines.push(format!("{slug}: customer CA {what} the development CA"));
     }
     let kitami = TenantSlug::parse("kitami").expect("valid");
     let mut conn = db.tenant(&kitami).await?;

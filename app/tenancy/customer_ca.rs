@@ -1,6 +1,7 @@
 //! The CA bundle and CRL a tenant's customers' certificates are checked against, kept in
 //! `public.tenants` so every replica sees the same, and read only when a certificate is.
 
+use diesel::PgExpressionMethods as _;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
@@ -54,7 +55,8 @@ impl From<LoadError> for crate::error::AppError {
     }
 }
 
-/// Replaces the tenant's CA bundle (and CRL); `false` when there is no such tenant.
+/// Replaces the tenant's CA bundle (and CRL); `false` when nothing changed (or there is no such
+/// tenant).
 pub async fn store(
     db: &Db,
     slug: &TenantSlug,
@@ -64,13 +66,19 @@ pub async fn store(
     CertificateTrust::new(ca_pem.as_bytes(), crl_pem.map(str::as_bytes), &[])
         .map_err(anyhow::Error::msg)?;
     let mut conn = db.platform().await?;
-    let n = diesel::update(tenants::table.find(slug.as_str()))
-        .set((
-            tenants::customer_ca_pem.eq(ca_pem),
-            tenants::customer_crl_pem.eq(crl_pem),
-            tenants::updated_at.eq(chrono::Utc::now()),
-        ))
-        .execute(&mut *conn)
-        .await?;
+    let n = diesel::update(
+        tenants::table.find(slug.as_str()).filter(
+            tenants::customer_ca_pem
+                .is_distinct_from(ca_pem)
+                .or(tenants::customer_crl_pem.is_distinct_from(crl_pem)),
+        ),
+    )
+    .set((
+        tenants::customer_ca_pem.eq(ca_pem),
+        tenants::customer_crl_pem.eq(crl_pem),
+        tenants::updated_at.eq(chrono::Utc::now()),
+    ))
+    .execute(&mut *conn)
+    .await?;
     Ok(n > 0)
 }

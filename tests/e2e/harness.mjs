@@ -4,7 +4,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -29,12 +29,22 @@ function psql(sql) {
   execFileSync('psql', [ADMIN_URL, '-v', 'ON_ERROR_STOP=1', '-qc', sql], { stdio: 'pipe' });
 }
 
-export async function startServer() {
+/// `tls: true` also serves HTTPS with the development certificates of `renkei demo certs`
+/// (written to `tlsDir`), as `make run` does.
+export async function startServer({ tls = false } = {}) {
   const dbName = `renkei_e2e_${randomUUID().replaceAll('-', '')}`;
   psql(`CREATE DATABASE ${dbName}`);
   const url = new URL(ADMIN_URL);
   url.pathname = `/${dbName}`;
   const port = await freePort();
+  const tlsPort = tls ? await freePort() : null;
+  const tlsDir = tls ? join(tmpdir(), `renkei-e2e-tls-${dbName}`) : null;
+  const tlsEnv = tls ? {
+    RENKEI__TLS__BIND: `127.0.0.1:${tlsPort}`,
+    RENKEI__TLS__CERT: join(tlsDir, 'server.pem'),
+    RENKEI__TLS__KEY: join(tlsDir, 'server-key.pem'),
+    RENKEI__TLS__PARTNER_CA: join(tlsDir, 'ca.pem'),
+  } : {};
   const env = {
     ...process.env,
     RENKEI__DATABASE__URL: url.toString(),
@@ -42,10 +52,12 @@ export async function startServer() {
     RENKEI__HTTP__PUBLIC_URL: `http://127.0.0.1:${port}`,
     RENKEI__HTTP__SHUTDOWN_TIMEOUT_SECS: '0',
     RENKEI__MAIL__SPOOL_DIR: join(tmpdir(), `renkei-e2e-mail-${dbName}`),
+    ...tlsEnv,
   };
   const run = (...args) => execFileSync(BIN, args, { cwd: ROOT, env, stdio: 'pipe' }).toString();
   run('tenants', 'apply', 'tenants');
   run('demo', 'seed');
+  if (tls) run('demo', 'certs', '--dir', tlsDir);
   const child = spawn(BIN, ['serve'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
@@ -60,11 +72,14 @@ export async function startServer() {
   }
   return {
     base,
+    httpsBase: tls ? `https://127.0.0.1:${tlsPort}` : null,
+    tlsDir,
     run,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r)));
       psql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+      if (tlsDir) rmSync(tlsDir, { recursive: true, force: true });
     },
   };
 }
@@ -80,8 +95,9 @@ export async function launchBrowser() {
   });
 }
 
-/// A phone-sized page: the 360-px-wide screen of the customer the portal is built for.
-export async function phonePage(browser) {
-  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, deviceScaleFactor: 2 });
+/// A phone-sized page: the 360-px-wide screen of the customer the portal is built for. `options`
+/// go to the browser context (e.g. `clientCertificates`).
+export async function phonePage(browser, options = {}) {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, ...options });
   return context.newPage();
 }
