@@ -105,6 +105,7 @@ dev-flow-2 = お客さまが当金庫の画面で認証し、アクセスを許�
 dev-flow-3 = サーバーから code と code_verifier をトークンエンドポイントに送り、アクセストークン（15分）とリフレッシュトークンを受け取ります。リフレッシュトークンは使うたびに新しくなります。
 dev-flow-4 = 許可の有効期間は90日です。期間が過ぎたら、お客さまに改めて登録していただきます。
 dev-metadata = 認可サーバーのメタデータ:
+dev-mtls = クライアント認証は client_secret_basic、client_secret_post のほか、証明書による tls_client_auth（RFC 8705）も選べます。その場合はメタデータの mtls_endpoint_aliases に相互TLSで接続し、登録したサブジェクトDNの証明書で client_id だけを送ります。発行されるアクセストークンはその証明書に結び付けられ（cnf.x5t#S256）、同じ証明書での接続でなければ API は 401 を返します。
 dev-endpoints-title = API
 dev-ep-accounts = 許可された口座の一覧（どちらかのスコープが必要）。
 dev-ep-balances = 残高照会（balance:read）。accountId を省略すると、許可されたすべての口座。
