@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::flow;
-use super::pages::{Current, cancel, check_csrf, current, form, ip};
+use super::pages::{Current, Posted, current, ip, posted};
 use crate::audit::{self, Event};
 use crate::bank::{CertificateBinding, CustomerDirectory};
 use crate::certs::{ClientCertificates, Presentation, Presented, Refusal};
@@ -164,12 +164,10 @@ pub async fn submit(
     settings: web::Data<Settings>,
     certs: web::Data<ClientCertificates>,
 ) -> Result<HttpResponse, AppError> {
-    let p = form(&body)?;
-    let mut c = current(&req, &tenant, &db).await?;
-    check_csrf(&p, &c.pending)?;
-    if p.get("action") == Some("cancel") {
-        return cancel(&mut c, &tenant, &settings, &req).await;
-    }
+    let mut c = match posted(&req, &body, &tenant, &db, &settings).await? {
+        Posted::Cancelled(res) => return Ok(res),
+        Posted::Go(_, c) => *c,
+    };
     match identify(&req, &mut c, &tenant, &db, &certs).await? {
         // A form posted over plain HTTP carries no certificate: show the confirmation again
         // where one can be asked for.

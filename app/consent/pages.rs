@@ -32,7 +32,7 @@ pub(super) struct Current {
     pub(super) partner: Partner,
 }
 
-pub(super) fn expired() -> AppError {
+fn expired() -> AppError {
     AppError::Page(StatusCode::BAD_REQUEST, "flow-expired")
 }
 
@@ -60,7 +60,7 @@ pub(super) async fn current(
     })
 }
 
-pub(super) fn check_csrf(p: &Params, pending: &Pending) -> Result<(), AppError> {
+fn check_csrf(p: &Params, pending: &Pending) -> Result<(), AppError> {
     let sent = p.get("csrf").unwrap_or_default();
     if sent.len() == pending.csrf.len()
         && openssl::memcmp::eq(sent.as_bytes(), pending.csrf.as_bytes())
@@ -71,7 +71,7 @@ pub(super) fn check_csrf(p: &Params, pending: &Pending) -> Result<(), AppError> 
     }
 }
 
-pub(super) fn form(body: &[u8]) -> Result<Params, AppError> {
+fn form(body: &[u8]) -> Result<Params, AppError> {
     Params::parse(body, &["accounts"])
         .map_err(|_| AppError::Page(StatusCode::BAD_REQUEST, "oauth-bad-request"))
 }
@@ -90,7 +90,7 @@ fn clear_cookie(res: &mut HttpResponse, tenant: &CurrentTenant) {
 }
 
 /// キャンセル: back to the partner with `access_denied`.
-pub(super) async fn cancel(
+async fn cancel(
     c: &mut Current,
     tenant: &CurrentTenant,
     settings: &Settings,
@@ -171,6 +171,32 @@ pub async fn login_form(
     )
 }
 
+/// A login form as it arrives: cancelled (the answer is ready), or to go on with.
+pub(super) enum Posted {
+    Cancelled(HttpResponse),
+    Go(Params, Box<Current>),
+}
+
+/// What every login form starts with: the form, the browser's request, the CSRF check, and
+/// キャンセル.
+pub(super) async fn posted(
+    req: &HttpRequest,
+    body: &[u8],
+    tenant: &CurrentTenant,
+    db: &Db,
+    settings: &Settings,
+) -> Result<Posted, AppError> {
+    let p = form(body)?;
+    let mut c = current(req, tenant, db).await?;
+    check_csrf(&p, &c.pending)?;
+    if p.get("action") == Some("cancel") {
+        return Ok(Posted::Cancelled(
+            cancel(&mut c, tenant, settings, req).await?,
+        ));
+    }
+    Ok(Posted::Go(p, Box::new(c)))
+}
+
 #[tracing::instrument(skip_all, fields(tenant = %tenant.slug))]
 pub async fn login_submit(
     req: HttpRequest,
@@ -181,12 +207,10 @@ pub async fn login_submit(
     pages: web::Data<Pages>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
-    let p = form(&body)?;
-    let mut c = current(&req, &tenant, &db).await?;
-    check_csrf(&p, &c.pending)?;
-    if p.get("action") == Some("cancel") {
-        return cancel(&mut c, &tenant, &settings, &req).await;
-    }
+    let (p, mut c) = match posted(&req, &body, &tenant, &db, &settings).await? {
+        Posted::Cancelled(res) => return Ok(res),
+        Posted::Go(p, c) => (p, *c),
+    };
     let login_id = p.get("login_id").unwrap_or_default().trim().to_owned();
     let password = p.get("password").unwrap_or_default().to_owned();
     let again = |c: &Current, error, status| {

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { SHOTS, launchBrowser, phonePage, startServer } from './harness.mjs';
-import { basic, callbackServer, pkcePair, post } from './partner.mjs';
+import { authorizeUrl as authorizeUrlOf, basic, kitamiPartner, pkcePair, post } from './partner.mjs';
 
 let server;
 let browser;
@@ -15,11 +15,7 @@ let client;
 before(async () => {
   server = await startServer({ tls: true });
   browser = await launchBrowser();
-  partner = await callbackServer();
-  client = JSON.parse(server.run(
-    'partners', 'add', '--tenant', 'kitami', '--name-ja', 'みらい家計簿', '--name-en', 'Mirai Budget',
-    '--redirect-uri', partner.redirectUri, '--scopes', 'balance:read,transactions:read',
-  ));
+  ({ partner, client } = await kitamiPartner(server));
 });
 
 after(async () => {
@@ -28,13 +24,7 @@ after(async () => {
   await server?.stop();
 });
 
-function authorizeUrl(challenge, state) {
-  const q = new URLSearchParams({
-    response_type: 'code', client_id: client.client_id, redirect_uri: partner.redirectUri,
-    scope: 'balance:read transactions:read', state, code_challenge: challenge, code_challenge_method: 'S256',
-  });
-  return `${server.httpsBase}/t/kitami/oauth/authorize?${q}`;
-}
+const authorizeUrl = (challenge, state) => authorizeUrlOf(server.httpsBase, { partner, client }, challenge, state);
 
 test('the demo certificate logs Yamada01 in and the partner gets its tokens', async () => {
   const page = await phonePage(browser, {

@@ -33,6 +33,25 @@ export async function callbackServer() {
   };
 }
 
+/// A partner of kitami registered through the command line, with its callback server here.
+export async function kitamiPartner(server) {
+  const partner = await callbackServer();
+  const client = JSON.parse(server.run(
+    'partners', 'add', '--tenant', 'kitami', '--name-ja', 'みらい家計簿', '--name-en', 'Mirai Budget',
+    '--redirect-uri', partner.redirectUri, '--scopes', 'balance:read,transactions:read',
+  ));
+  return { partner, client };
+}
+
+/// The authorization request that partner sends the customer's browser to, at `base`.
+export function authorizeUrl(base, { partner, client }, challenge, state) {
+  const q = new URLSearchParams({
+    response_type: 'code', client_id: client.client_id, redirect_uri: partner.redirectUri,
+    scope: 'balance:read transactions:read', state, code_challenge: challenge, code_challenge_method: 'S256',
+  });
+  return `${base}/t/kitami/oauth/authorize?${q}`;
+}
+
 export function basic(clientId, secret) {
   return 'Basic ' + Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64');
 }

@@ -4,16 +4,17 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { launchBrowser, phonePage, startServer } from './harness.mjs';
-import { basic, callbackServer, pkcePair, post } from './partner.mjs';
+import { authorizeUrl, basic, kitamiPartner, pkcePair, post } from './partner.mjs';
 
 let server;
 let browser;
 let partner;
+let client;
 
 before(async () => {
   server = await startServer();
   browser = await launchBrowser();
-  partner = await callbackServer();
+  ({ partner, client } = await kitamiPartner(server));
 });
 
 after(async () => {
@@ -24,17 +25,9 @@ after(async () => {
 
 /// The whole consent flow in the browser; returns an access token.
 async function accessToken() {
-  const client = JSON.parse(server.run(
-    'partners', 'add', '--tenant', 'kitami', '--name-ja', '検査アプリ', '--name-en', 'Checker',
-    '--redirect-uri', partner.redirectUri, '--scopes', 'balance:read,transactions:read',
-  ));
   const { verifier, challenge } = pkcePair();
-  const q = new URLSearchParams({
-    response_type: 'code', client_id: client.client_id, redirect_uri: partner.redirectUri,
-    scope: 'balance:read transactions:read', state: 's', code_challenge: challenge, code_challenge_method: 'S256',
-  });
   const page = await phonePage(browser);
-  await page.goto(`${server.base}/t/kitami/oauth/authorize?${q}`);
+  await page.goto(authorizeUrl(server.base, { partner, client }, challenge, 's'));
   await page.getByLabel('お客様ID').fill('Yamada01');
   await page.getByLabel('ログインパスワード').fill('Shinkin-2026!');
   await page.getByRole('button', { name: '認証' }).click();
