@@ -23,6 +23,11 @@ pub enum Event {
     PartnerRegistered,
     CertificateRefused,
     CertificateBound,
+    AdminLogin,
+    AdminLoginFailed,
+    AdminChange,
+    CustomerUnlocked,
+    CertificateRevoked,
 }
 
 impl Event {
@@ -42,6 +47,11 @@ impl Event {
             Self::PartnerRegistered => "partner.registered",
             Self::CertificateRefused => "login.certificate_refused",
             Self::CertificateBound => "certificate.bound",
+            Self::AdminLogin => "admin.login",
+            Self::AdminLoginFailed => "admin.login_failed",
+            Self::AdminChange => "admin.change",
+            Self::CustomerUnlocked => "customer.unlocked",
+            Self::CertificateRevoked => "certificate.revoked",
         }
     }
 }

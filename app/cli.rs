@@ -64,6 +64,27 @@ enum Command {
         #[command(subcommand)]
         command: PartnersCommand,
     },
+    /// The institution's admins (the console at /t/<slug>/admin).
+    Admins {
+        #[command(subcommand)]
+        command: AdminsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminsCommand {
+    /// Add an admin; they set up their TOTP second factor at the first sign-in.
+    Add {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+        /// Also read from RENKEI_ADMIN_PASSWORD, which keeps it out of shell history.
+        #[arg(long, env = "RENKEI_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[arg(long, default_value = "admin", value_parser = ["admin", "viewer"])]
+        role: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -347,6 +368,35 @@ impl Cli {
                     };
                     println!("{}: {what}", report.slug);
                 }
+            }
+            Command::Admins {
+                command:
+                    AdminsCommand::Add {
+                        tenant,
+                        email,
+                        password,
+                        role,
+                    },
+            } => {
+                let slug = TenantSlug::parse(&tenant)
+                    .map_err(|e| anyhow::anyhow!("--tenant '{tenant}' {e}"))?;
+                let role = crate::admin::Role::parse(&role).unwrap_or(crate::admin::Role::Viewer);
+                let db = Db::connect(&settings.database)?;
+                let mut conn = db.tenant(&slug).await?;
+                let id = crate::admin::accounts::add(&mut conn, &email, password, role).await?;
+                crate::audit::record(
+                    &mut conn,
+                    crate::audit::Event::AdminChange,
+                    "cli",
+                    Some(&format!("admin:{}", email.trim().to_ascii_lowercase())),
+                    None,
+                    serde_json::json!({"what": "admin.added", "role": role.as_str()}),
+                )
+                .await?;
+                println!(
+                    "{}",
+                    serde_json::json!({"tenant": slug.as_str(), "admin_id": id, "email": email.trim().to_ascii_lowercase(), "role": role.as_str(), "sign_in": format!("{}/t/{slug}/admin", settings.public_base())})
+                );
             }
             Command::Demo {
                 command: DemoCommand::Certs { dir },

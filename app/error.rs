@@ -23,6 +23,9 @@ pub enum AppError {
     /// A refusal with its own page: the status and the locale key prefix of its title and message.
     #[error("refused: {1}")]
     Page(StatusCode, &'static str),
+    /// Not signed in (or the session ended): 303 to the sign-in page.
+    #[error("sign in first")]
+    SignIn(String),
 }
 
 /// Which page an error response should become (the locale key prefix of its title and
@@ -63,6 +66,7 @@ impl AppError {
             Self::Unavailable(_) => "error-unavailable",
             Self::Internal(_) => "error-internal",
             Self::Page(_, key) => key,
+            Self::SignIn(_) => "error-not-found",
         })
     }
 }
@@ -74,6 +78,7 @@ impl ResponseError for AppError {
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Page(status, _) => *status,
+            Self::SignIn(_) => StatusCode::SEE_OTHER,
         }
     }
 
@@ -84,6 +89,12 @@ impl ResponseError for AppError {
                 tracing::error!(error = format!("{cause:#}"), "internal error")
             }
             Self::NotFound | Self::Page(..) => {}
+            Self::SignIn(to) => {
+                return HttpResponse::SeeOther()
+                    .insert_header((actix_web::http::header::LOCATION, to.as_str()))
+                    .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+                    .finish();
+            }
         }
         let mut res = HttpResponse::build(self.status_code());
         if matches!(self, Self::Unavailable(_)) {

@@ -1,5 +1,6 @@
 //! Renkei: a branded API service consent portal for Japanese credit unions.
 
+pub mod admin;
 pub mod api;
 pub mod audit;
 pub mod bank;
@@ -11,10 +12,12 @@ pub mod consent;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod my;
 pub mod notices;
 pub mod oauth;
 pub mod sandbox;
 pub mod secrets;
+pub mod sessions;
 pub mod startup;
 pub mod telemetry;
 pub mod tenancy;

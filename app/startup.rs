@@ -234,6 +234,8 @@ fn server(shared: Shared, listeners: Listeners) -> anyhow::Result<Server> {
                     .configure(pages::config)
                     .configure(crate::oauth::config)
                     .configure(crate::consent::config)
+                    .configure(crate::admin::config)
+                    .configure(crate::my::config)
                     .configure(crate::api::config),
             )
             .default_service(web::to(edge::not_found))

@@ -115,7 +115,7 @@ impl From<AppError> for ApiError {
                     "Internal error.",
                 )
             },
-            AppError::NotFound | AppError::Page(..) => {
+            AppError::NotFound | AppError::Page(..) | AppError::SignIn(_) => {
                 Self::new(StatusCode::NOT_FOUND, "not_found", "Not found.")
             }
         }

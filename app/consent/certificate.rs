@@ -7,12 +7,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::flow;
-use super::pages::{Current, Posted, current, ip, posted};
+use super::pages::{Posted, current, ip, posted};
 use crate::audit::{self, Event};
 use crate::bank::{CertificateBinding, CustomerDirectory};
 use crate::certs::{ClientCertificates, Presentation, Presented, Refusal};
 use crate::config::Settings;
-use crate::db::Db;
+use crate::db::{Db, TenantConn};
 use crate::error::AppError;
 use crate::oauth::authorize::see_other;
 use crate::sandbox::{CustomerId, Sandbox};
@@ -22,7 +22,7 @@ use crate::web::format::{jst_date, long_date};
 use crate::web::{Lang, Pages};
 
 /// What the certificate on this request amounts to.
-enum Outcome {
+pub(crate) enum Outcome {
     /// Plain HTTP: go to the HTTPS listener, where certificates are asked for.
     ToHttps(String),
     /// A page that says why not (status, locale key prefix).
@@ -31,13 +31,14 @@ enum Outcome {
 }
 
 /// Checks the request's certificate against the tenant's CA and the customer directory, and
-/// audits every refusal of a certificate.
-async fn identify(
+/// audits every refusal of a certificate (`context` says where: the partner, or "my").
+pub(crate) async fn identify(
     req: &HttpRequest,
-    c: &mut Current,
+    conn: &mut TenantConn,
     tenant: &CurrentTenant,
     db: &Db,
     certs: &ClientCertificates,
+    context: &str,
 ) -> Result<Outcome, AppError> {
     let presented = match certs.presented(req) {
         Presentation::PlainHttp => {
@@ -69,7 +70,7 @@ async fn identify(
             },
         )),
         Ok(()) => match Sandbox
-            .verify_certificate(&mut c.conn, &presented.thumbprint)
+            .verify_certificate(conn, &presented.thumbprint)
             .await?
         {
             CertificateBinding::Customer(customer) => {
@@ -82,7 +83,7 @@ async fn identify(
     };
     let (reason, page) = refusal.expect("every other case returned");
     audit::record(
-        &mut c.conn,
+        conn,
         Event::CertificateRefused,
         &format!("certificate:{}", presented.x5t_s256()),
         None,
@@ -92,25 +93,26 @@ async fn identify(
             "subject": presented.subject().to_string(),
             "issuer": presented.issuer().to_string(),
             "serial": presented.serial,
-            "partner": c.partner.client_id,
+            "context": context,
         }),
     )
     .await?;
     Ok(Outcome::Refused(StatusCode::FORBIDDEN, page))
 }
 
-/// A refusal page with the way back to the password login.
-fn refused(
+/// A refusal page with the way back to the password login at `login_url`.
+pub(crate) fn refused(
     req: &HttpRequest,
     pages: &Pages,
     tenant: &CurrentTenant,
     lang: Lang,
     status: StatusCode,
     key: &str,
+    login_url: &str,
 ) -> Result<HttpResponse, AppError> {
     let mut ctx = pages.context(lang, req.path(), req.query_string(), Some(tenant));
     ctx.insert("message_key", key);
-    ctx.insert("back_url", &format!("/t/{}/oauth/login", tenant.slug));
+    ctx.insert("back_url", login_url);
     ctx.insert("back_key", "back-to-login");
     let mut res = html(pages.render("message.html", &ctx)?);
     *res.status_mut() = status;
@@ -126,30 +128,44 @@ pub async fn confirm(
     certs: web::Data<ClientCertificates>,
 ) -> Result<HttpResponse, AppError> {
     let mut c = current(&req, &tenant, &db).await?;
-    match identify(&req, &mut c, &tenant, &db, &certs).await? {
+    let login = format!("/t/{}/oauth/login", tenant.slug);
+    let context = format!("partner:{}", c.partner.client_id);
+    match identify(&req, &mut c.conn, &tenant, &db, &certs, &context).await? {
         Outcome::ToHttps(url) => Ok(see_other(&url)),
-        Outcome::Refused(status, key) => refused(&req, &pages, &tenant, lang, status, key),
+        Outcome::Refused(status, key) => refused(&req, &pages, &tenant, lang, status, key, &login),
         Outcome::Customer(_, presented) => {
-            let mut ctx = pages.context(lang, req.path(), req.query_string(), Some(&tenant));
-            let subject = presented.subject();
-            let issuer = presented.issuer();
-            ctx.insert("holder", subject.get("CN").unwrap_or("-"));
-            ctx.insert(
-                "issuer",
-                issuer.get("CN").or_else(|| issuer.get("O")).unwrap_or("-"),
-            );
-            ctx.insert(
-                "valid_until",
-                &long_date(jst_date(presented.not_after()), lang),
-            );
-            ctx.insert("serial", &presented.serial);
+            let mut ctx = confirmation(&req, &pages, &tenant, lang, &presented);
             ctx.insert("partner_name", c.partner.name(lang));
             ctx.insert("csrf", &c.pending.csrf);
             ctx.insert("action", &format!("/t/{}/oauth/certificate", tenant.slug));
-            ctx.insert("login_url", &format!("/t/{}/oauth/login", tenant.slug));
+            ctx.insert("login_url", &login);
             Ok(html(pages.render("certificate.html", &ctx)?))
         }
     }
+}
+
+/// The confirmation page's context: whose certificate this is, who issued it, until when.
+pub(crate) fn confirmation(
+    req: &HttpRequest,
+    pages: &Pages,
+    tenant: &CurrentTenant,
+    lang: Lang,
+    presented: &Presented,
+) -> tera::Context {
+    let mut ctx = pages.context(lang, req.path(), req.query_string(), Some(tenant));
+    let subject = presented.subject();
+    let issuer = presented.issuer();
+    ctx.insert("holder", subject.get("CN").unwrap_or("-"));
+    ctx.insert(
+        "issuer",
+        issuer.get("CN").or_else(|| issuer.get("O")).unwrap_or("-"),
+    );
+    ctx.insert(
+        "valid_until",
+        &long_date(jst_date(presented.not_after()), lang),
+    );
+    ctx.insert("serial", &presented.serial);
+    ctx
 }
 
 #[tracing::instrument(skip_all, fields(tenant = %tenant.slug))]
@@ -168,11 +184,13 @@ pub async fn submit(
         Posted::Cancelled(res) => return Ok(res),
         Posted::Go(_, c) => *c,
     };
-    match identify(&req, &mut c, &tenant, &db, &certs).await? {
+    let login = format!("/t/{}/oauth/login", tenant.slug);
+    let context = format!("partner:{}", c.partner.client_id);
+    match identify(&req, &mut c.conn, &tenant, &db, &certs, &context).await? {
         // A form posted over plain HTTP carries no certificate: show the confirmation again
         // where one can be asked for.
         Outcome::ToHttps(url) => Ok(see_other(&url)),
-        Outcome::Refused(status, key) => refused(&req, &pages, &tenant, lang, status, key),
+        Outcome::Refused(status, key) => refused(&req, &pages, &tenant, lang, status, key, &login),
         Outcome::Customer(customer, presented) => {
             flow::logged_in(&mut c.conn, &c.pending.handle_hash, customer.0).await?;
             audit::record(

@@ -27,6 +27,35 @@ pub struct NewGrant<'a> {
     pub notice_days: &'a [u16],
     /// Whether to e-mail the customer that a new service is linked.
     pub link_notice: bool,
+    /// The consent receipt: SHA-256 of what the consent page showed (see [`receipt`]).
+    pub consent_text_hash: Option<Vec<u8>>,
+}
+
+/// What the customer was shown when they allowed, as one canonical text, for the receipt.
+pub struct Shown<'a> {
+    pub lang: &'a str,
+    pub partner: &'a str,
+    pub operations: &'a [String],
+    pub accounts: &'a [AccountId],
+    pub expiry_date: &'a str,
+    pub terms_name: &'a str,
+    pub terms_url: &'a str,
+    pub terms_version: &'a str,
+}
+
+/// SHA-256 of the consent as shown: the same page gives the same hash, and any change of
+/// partner, operations, accounts, expiry or terms (name, URL, version) gives another.
+pub fn receipt(s: &Shown<'_>) -> Vec<u8> {
+    let text = serde_json::json!({
+        "lang": s.lang,
+        "partner": s.partner,
+        "operations": s.operations,
+        "accounts": s.accounts.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+        "expiry": s.expiry_date,
+        "terms": {"name": s.terms_name, "url": s.terms_url, "version": s.terms_version},
+    })
+    .to_string();
+    crate::secrets::sha256(&text)
 }
 
 pub struct Created {
@@ -66,6 +95,7 @@ pub async fn create(conn: &mut TenantConn, g: NewGrant<'_>) -> QueryResult<Creat
             grants::created_at.eq(now),
             grants::expires_at.eq(expires_at),
             grants::terms_version.eq(g.terms_version),
+            grants::consent_text_hash.eq(&g.consent_text_hash),
         ))
         .execute(conn)
         .await?;
@@ -108,6 +138,32 @@ pub async fn revoke(conn: &mut TenantConn, id: Uuid, reason: &str) -> QueryResul
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn receipts_change_with_what_was_shown() {
+        let ops = vec!["残高照会".to_owned()];
+        let accounts = vec![AccountId::parse("001010123456").unwrap()];
+        let shown = Shown {
+            lang: "ja",
+            partner: "デモ家計簿",
+            operations: &ops,
+            accounts: &accounts,
+            expiry_date: "2027年2月23日",
+            terms_name: "しんきんAPIサービス利用規約",
+            terms_url: "https://kitami.example.jp/api/terms.html",
+            terms_version: "2026-04-01",
+        };
+        let a = receipt(&shown);
+        assert_eq!(a, receipt(&shown));
+        assert_eq!(a.len(), 32);
+        assert_ne!(
+            a,
+            receipt(&Shown {
+                terms_version: "2026-10-01",
+                ..shown
+            })
+        );
+    }
 
     #[test]
     fn expiry_is_consent_plus_days_capped_at_90() {

@@ -57,3 +57,11 @@ pub async fn reset(conn: &mut TenantConn, login_id: &str) -> QueryResult<()> {
         .await
         .map(|_| ())
 }
+
+/// An admin unlocked the ID: the count and the lock go.
+pub async fn clear(conn: &mut TenantConn, login_id: &str) -> QueryResult<()> {
+    diesel::delete(lg::table.find(login_id))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}

@@ -1,10 +1,10 @@
 //! The customer's side of the flow: login at the institution's page, then アクセス許可.
 
-mod certificate;
+pub(crate) mod certificate;
 pub mod flow;
 pub mod grants;
 pub mod lockout;
-mod pages;
+pub(crate) mod pages;
 
 use actix_web::web;
 

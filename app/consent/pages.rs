@@ -474,6 +474,29 @@ pub async fn consent_submit(
 
     let pending = c.pending.clone();
     let partner = c.partner.clone();
+    let terms = &tenant.settings.terms;
+    let operations: Vec<String> = pending
+        .request
+        .scopes
+        .iter()
+        .map(|s| lang.t(s.label_key()))
+        .collect();
+    let receipt = grants::receipt(&grants::Shown {
+        lang: lang.code(),
+        partner: partner.name(lang),
+        operations: &operations,
+        accounts: &accounts,
+        expiry_date: &long_date(
+            jst_date(grants::expiry(
+                chrono::Utc::now(),
+                tenant.settings.grant_days,
+            )),
+            lang,
+        ),
+        terms_name,
+        terms_url: &terms.url,
+        terms_version: &terms.version,
+    });
     let terms_version = tenant.settings.terms.version.clone();
     let grant_days = tenant.settings.grant_days;
     let notice_days = tenant.settings.notice_days.clone();
@@ -497,6 +520,7 @@ pub async fn consent_submit(
                     grant_days,
                     notice_days: &notice_days,
                     link_notice,
+                    consent_text_hash: Some(receipt),
                 },
             )
             .await?;

@@ -138,6 +138,35 @@ pub mod tenant {
             revoked_at -> Nullable<Timestamptz>,
             revoked_reason -> Nullable<Text>,
             terms_version -> Text,
+            consent_text_hash -> Nullable<Bytea>,
+        }
+    }
+
+    diesel::table! {
+        admins (id) {
+            id -> Uuid,
+            email -> Text,
+            password_hash -> Text,
+            role -> Text,
+            totp_secret -> Nullable<Bytea>,
+            totp_last_step -> Nullable<Int8>,
+            failed_logins -> Int4,
+            locked_at -> Nullable<Timestamptz>,
+            created_at -> Timestamptz,
+            last_login_at -> Nullable<Timestamptz>,
+        }
+    }
+
+    diesel::table! {
+        web_sessions (token_hash) {
+            token_hash -> Bytea,
+            kind -> Text,
+            principal -> Uuid,
+            stage -> Text,
+            csrf_token -> Text,
+            created_at -> Timestamptz,
+            last_seen_at -> Timestamptz,
+            revoked_at -> Nullable<Timestamptz>,
         }
     }
 
@@ -242,5 +271,7 @@ pub mod tenant {
         access_ledger,
         notices,
         customer_certificates,
+        admins,
+        web_sessions,
     );
 }

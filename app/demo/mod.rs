@@ -220,6 +220,7 @@ async fn seed_grant(db: &Db) -> anyhow::Result<String> {
                             grant_days: settings.grant_days,
                             notice_days: &settings.notice_days,
                             link_notice: false,
+                            consent_text_hash: None,
                         },
                     )
                     .await?;

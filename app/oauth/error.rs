@@ -85,7 +85,9 @@ impl From<AppError> for OAuthError {
                     "the service is temporarily unavailable; retry shortly",
                 )
             },
-            AppError::NotFound | AppError::Page(..) => Self::invalid_request("not found"),
+            AppError::NotFound | AppError::Page(..) | AppError::SignIn(_) => {
+                Self::invalid_request("not found")
+            }
             AppError::Internal(cause) => Self {
                 cause: Some(cause),
                 ..Self::new(OAuthCode::ServerError, "internal error")

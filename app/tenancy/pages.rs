@@ -90,6 +90,46 @@ pub async fn theme(tenant: CurrentTenant) -> HttpResponse {
         ))
 }
 
+/// ご利用いただける外部企業: the partners this institution works with, from the registry.
+pub async fn partners(
+    req: actix_web::HttpRequest,
+    tenant: CurrentTenant,
+    lang: Lang,
+    db: web::Data<crate::db::Db>,
+    pages: web::Data<Pages>,
+) -> Result<HttpResponse, AppError> {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+
+    use crate::db::schema::tenant::partners as p;
+    #[derive(serde::Serialize)]
+    struct Listed {
+        name: String,
+        operations: Vec<String>,
+    }
+    let mut conn = db.tenant(&tenant.slug).await?;
+    let rows: Vec<(String, String, Vec<String>)> = p::table
+        .filter(p::status.eq("active"))
+        .order(p::name_ja)
+        .select((p::name_ja, p::name_en, p::scopes))
+        .load(&mut conn)
+        .await?;
+    let listed: Vec<Listed> = rows
+        .into_iter()
+        .map(|(ja, en, scopes)| Listed {
+            name: if lang == Lang::Ja { ja } else { en },
+            operations: scopes
+                .iter()
+                .filter_map(|s| crate::oauth::scopes::Scope::parse(s))
+                .map(|s| lang.t(s.label_key()))
+                .collect(),
+        })
+        .collect();
+    let mut ctx = pages.context(lang, req.path(), req.query_string(), Some(&tenant));
+    ctx.insert("partners", &listed);
+    Ok(html(pages.render("partners.html", &ctx)?))
+}
+
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home))
         .route("/logo", web::get().to(logo))

@@ -14,6 +14,63 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("../../templates/login.html")),
     ("consent.html", include_str!("../../templates/consent.html")),
     (
+        "admin/layout.html",
+        include_str!("../../templates/admin/layout.html"),
+    ),
+    (
+        "admin/login.html",
+        include_str!("../../templates/admin/login.html"),
+    ),
+    (
+        "admin/totp.html",
+        include_str!("../../templates/admin/totp.html"),
+    ),
+    (
+        "admin/dashboard.html",
+        include_str!("../../templates/admin/dashboard.html"),
+    ),
+    (
+        "admin/partners.html",
+        include_str!("../../templates/admin/partners.html"),
+    ),
+    (
+        "admin/partner.html",
+        include_str!("../../templates/admin/partner.html"),
+    ),
+    (
+        "admin/grants.html",
+        include_str!("../../templates/admin/grants.html"),
+    ),
+    (
+        "admin/grant.html",
+        include_str!("../../templates/admin/grant.html"),
+    ),
+    (
+        "admin/customers.html",
+        include_str!("../../templates/admin/customers.html"),
+    ),
+    (
+        "admin/settings.html",
+        include_str!("../../templates/admin/settings.html"),
+    ),
+    (
+        "admin/audit.html",
+        include_str!("../../templates/admin/audit.html"),
+    ),
+    (
+        "my/login.html",
+        include_str!("../../templates/my/login.html"),
+    ),
+    ("my/home.html", include_str!("../../templates/my/home.html")),
+    (
+        "my/revoke.html",
+        include_str!("../../templates/my/revoke.html"),
+    ),
+    (
+        "partners.html",
+        include_str!("../../templates/partners.html"),
+    ),
+    (
         "certificate.html",
         include_str!("../../templates/certificate.html"),
     ),

@@ -1,5 +1,7 @@
 //! One integration-test binary: a real PostgreSQL database per test, the real app on a free port.
 
+mod admin;
+mod admin_helpers;
 mod cert_helpers;
 mod certificates;
 mod foundation;

@@ -1,0 +1,317 @@
+//! Grants in the console: search by customer ID, partner and status; a grant's history (its
+//! audit trail) and access ledger (what the partner read, when, how many rows); revocation with
+//! a reason, after which the partner's tokens stop working at once.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::RunQueryDsl;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{console, context, form, query, render, see_other};
+use crate::audit::{self, Event};
+use crate::consent::grants;
+use crate::db::Db;
+use crate::error::AppError;
+use crate::tenancy::CurrentTenant;
+use crate::web::format::jst;
+use crate::web::{Lang, Pages};
+
+#[derive(diesel::QueryableByName)]
+struct GrantRow {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+    #[diesel(sql_type = Text)]
+    login_id: String,
+    #[diesel(sql_type = Text)]
+    customer_name: String,
+    #[diesel(sql_type = Text)]
+    partner_ja: String,
+    #[diesel(sql_type = Text)]
+    partner_en: String,
+    #[diesel(sql_type = Array<Text>)]
+    scopes: Vec<String>,
+    #[diesel(sql_type = Timestamptz)]
+    created_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    expires_at: DateTime<Utc>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    revoked_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Text>)]
+    revoked_reason: Option<String>,
+    #[diesel(sql_type = Text)]
+    terms_version: String,
+    #[diesel(sql_type = Array<Text>)]
+    accounts: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct GrantView {
+    id: String,
+    login_id: String,
+    customer_name: String,
+    partner: String,
+    scopes: Vec<String>,
+    accounts: Vec<String>,
+    created: String,
+    expires: String,
+    status: &'static str,
+    revoked: Option<String>,
+    revoked_reason: Option<String>,
+    terms_version: String,
+}
+
+pub fn when(t: DateTime<Utc>) -> String {
+    t.with_timezone(&jst()).format("%Y-%m-%d %H:%M").to_string()
+}
+
+fn view(r: GrantRow, lang: Lang) -> GrantView {
+    let status = if r.revoked_at.is_some() {
+        "revoked"
+    } else if r.expires_at <= Utc::now() {
+        "expired"
+    } else {
+        "active"
+    };
+    GrantView {
+        id: r.id.to_string(),
+        login_id: r.login_id,
+        customer_name: r.customer_name,
+        partner: match lang {
+            Lang::Ja => r.partner_ja,
+            Lang::En => r.partner_en,
+        },
+        scopes: r
+            .scopes
+            .iter()
+            .filter_map(|s| crate::oauth::scopes::Scope::parse(s))
+            .map(|s| lang.t(s.label_key()))
+            .collect(),
+        accounts: r.accounts,
+        created: when(r.created_at),
+        expires: when(r.expires_at),
+        status,
+        revoked: r.revoked_at.map(when),
+        revoked_reason: r.revoked_reason,
+        terms_version: r.terms_version,
+    }
+}
+
+const SELECT: &str = "SELECT g.id, c.login_id, c.name AS customer_name, p.name_ja AS partner_ja,
+        p.name_en AS partner_en, g.scopes, g.created_at, g.expires_at, g.revoked_at, g.revoked_reason,
+        g.terms_version,
+        ARRAY(SELECT ga.account_id FROM grant_accounts ga WHERE ga.grant_id = g.id ORDER BY 1) AS accounts
+   FROM grants g JOIN customers c ON c.id = g.customer_id JOIN partners p ON p.id = g.partner_id";
+
+#[derive(diesel::QueryableByName, Serialize)]
+struct PartnerOption {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+pub async fn search(
+    req: HttpRequest,
+    tenant: CurrentTenant,
+    lang: Lang,
+    db: web::Data<Db>,
+    pages: web::Data<Pages>,
+) -> Result<HttpResponse, AppError> {
+    let q = query(&req)?;
+    let mut c = console(&req, &tenant, &db).await?;
+    let customer = q
+        .get("customer")
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_owned();
+    let partner = q.get("partner").and_then(|p| Uuid::parse_str(p).ok());
+    let status = q
+        .get("status")
+        .filter(|s| matches!(*s, "active" | "revoked" | "expired" | "all"))
+        .unwrap_or("active");
+    let rows: Vec<GrantRow> = diesel::sql_query(format!(
+        "{SELECT}
+          WHERE ($1 = '' OR c.login_id = $1)
+            AND ($2::uuid IS NULL OR g.partner_id = $2)
+            AND CASE $3 WHEN 'active' THEN g.revoked_at IS NULL AND g.expires_at > now()
+                        WHEN 'revoked' THEN g.revoked_at IS NOT NULL
+                        WHEN 'expired' THEN g.revoked_at IS NULL AND g.expires_at <= now()
+                        ELSE true END
+          ORDER BY g.created_at DESC LIMIT 200"
+    ))
+    .bind::<Text, _>(&customer)
+    .bind::<Nullable<SqlUuid>, _>(partner)
+    .bind::<Text, _>(status)
+    .load(&mut c.conn)
+    .await?;
+    let partners: Vec<PartnerOption> = diesel::sql_query(format!(
+        "SELECT id::text AS id, {} AS name FROM partners ORDER BY name_en",
+        if lang == Lang::Ja {
+            "name_ja"
+        } else {
+            "name_en"
+        }
+    ))
+    .load(&mut c.conn)
+    .await?;
+    let mut ctx = context(&req, &pages, &tenant, lang, &c, "grants");
+    ctx.insert(
+        "grants",
+        &rows.into_iter().map(|r| view(r, lang)).collect::<Vec<_>>(),
+    );
+    ctx.insert("partners", &partners);
+    ctx.insert("customer", &customer);
+    ctx.insert(
+        "partner",
+        &partner.map(|p| p.to_string()).unwrap_or_default(),
+    );
+    ctx.insert("status", status);
+    render(&pages, "admin/grants.html", &ctx)
+}
+
+#[derive(diesel::QueryableByName)]
+struct HistoryRow {
+    #[diesel(sql_type = Timestamptz)]
+    at: DateTime<Utc>,
+    #[diesel(sql_type = Text)]
+    event: String,
+    #[diesel(sql_type = Text)]
+    actor: String,
+    #[diesel(sql_type = Text)]
+    detail: String,
+}
+
+#[derive(diesel::QueryableByName)]
+struct LedgerRow {
+    #[diesel(sql_type = Timestamptz)]
+    at: DateTime<Utc>,
+    #[diesel(sql_type = Text)]
+    endpoint: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    account_id: Option<String>,
+    #[diesel(sql_type = Integer)]
+    rows_returned: i32,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Total {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(Serialize)]
+struct Line {
+    at: String,
+    what: String,
+    who: String,
+    detail: String,
+}
+
+pub async fn show(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    tenant: CurrentTenant,
+    lang: Lang,
+    db: web::Data<Db>,
+    pages: web::Data<Pages>,
+) -> Result<HttpResponse, AppError> {
+    let id = Uuid::parse_str(&path.1).map_err(|_| AppError::NotFound)?;
+    let mut c = console(&req, &tenant, &db).await?;
+    let grant: GrantRow = diesel::sql_query(format!("{SELECT} WHERE g.id = $1"))
+        .bind::<SqlUuid, _>(id)
+        .get_result(&mut c.conn)
+        .await?;
+    let history: Vec<HistoryRow> = diesel::sql_query(
+        "SELECT at, event, actor, detail::text AS detail FROM audit_log WHERE subject = $1 ORDER BY id",
+    )
+    .bind::<Text, _>(id.to_string())
+    .load(&mut c.conn)
+    .await?;
+    let ledger: Vec<LedgerRow> = diesel::sql_query(
+        "SELECT at, endpoint, account_id, rows_returned FROM access_ledger WHERE grant_id = $1
+          ORDER BY at DESC LIMIT 100",
+    )
+    .bind::<SqlUuid, _>(id)
+    .load(&mut c.conn)
+    .await?;
+    let reads: Total =
+        diesel::sql_query("SELECT count(*) AS n FROM access_ledger WHERE grant_id = $1")
+            .bind::<SqlUuid, _>(id)
+            .get_result(&mut c.conn)
+            .await?;
+    let mut ctx = context(&req, &pages, &tenant, lang, &c, "grants");
+    ctx.insert("grant", &view(grant, lang));
+    ctx.insert(
+        "history",
+        &history
+            .into_iter()
+            .map(|h| Line {
+                at: when(h.at),
+                what: h.event,
+                who: h.actor,
+                detail: h.detail,
+            })
+            .collect::<Vec<_>>(),
+    );
+    ctx.insert(
+        "ledger",
+        &ledger
+            .into_iter()
+            .map(|l| Line {
+                at: when(l.at),
+                what: l.endpoint,
+                who: l.account_id.unwrap_or_default(),
+                detail: l.rows_returned.to_string(),
+            })
+            .collect::<Vec<_>>(),
+    );
+    ctx.insert("reads", &reads.n);
+    if query(&req)?.get("error") == Some("reason") {
+        ctx.insert("error", &lang.t("admin-revoke-reason-error"));
+    }
+    render(&pages, "admin/grant.html", &ctx)
+}
+
+pub async fn revoke(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+    tenant: CurrentTenant,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
+    let id = Uuid::parse_str(&path.1).map_err(|_| AppError::NotFound)?;
+    let f = form(&body, &[])?;
+    let mut c = console(&req, &tenant, &db).await?;
+    c.may_change(&f)?;
+    let page = format!("/t/{}/admin/grants/{id}", tenant.slug);
+    let reason = f.get("reason").map(str::trim).unwrap_or_default();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Ok(see_other(&format!("{page}?error=reason")));
+    }
+    if grants::revoke(&mut c.conn, id, "admin_revoked").await? {
+        let actor = c.actor();
+        audit::record(
+            &mut c.conn,
+            Event::GrantRevoked,
+            &actor,
+            Some(&id.to_string()),
+            None,
+            serde_json::json!({"via": "admin_console", "reason": reason}),
+        )
+        .await?;
+    } else if !grant_exists(&mut c, id).await? {
+        return Err(AppError::Page(StatusCode::NOT_FOUND, "error-not-found"));
+    }
+    Ok(see_other(&page))
+}
+
+async fn grant_exists(c: &mut super::Console, id: Uuid) -> Result<bool, AppError> {
+    let n: Total = diesel::sql_query("SELECT count(*) AS n FROM grants WHERE id = $1")
+        .bind::<SqlUuid, _>(id)
+        .get_result(&mut c.conn)
+        .await?;
+    Ok(n.n > 0)
+}

@@ -1,0 +1,381 @@
+//! Partners in the console: register (the secret is shown once), edit names, redirect URIs and
+//! scopes, rotate the secret, suspend and resume. A suspended partner gets no tokens and no API
+//! data (both check `partners.status`), at once.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{Console, console, context, form, render, see_other};
+use crate::audit::{self, Event};
+use crate::db::Db;
+use crate::db::schema::tenant::partners as p;
+use crate::error::AppError;
+use crate::oauth::clients::{self, AuthMethod, NewPartner, Partner};
+use crate::oauth::params::Params;
+use crate::oauth::scopes::Scopes;
+use crate::secrets;
+use crate::tenancy::CurrentTenant;
+use crate::web::{Lang, Pages};
+
+#[derive(Serialize)]
+struct Row {
+    id: String,
+    client_id: String,
+    name: String,
+    auth_method: &'static str,
+    scopes: String,
+    redirect_uris: Vec<String>,
+    active: bool,
+}
+
+fn row(partner: &Partner, lang: Lang) -> Row {
+    Row {
+        id: partner.id.to_string(),
+        client_id: partner.client_id.clone(),
+        name: partner.name(lang).to_owned(),
+        auth_method: partner.auth_method.as_str(),
+        scopes: partner.scopes.to_string(),
+        redirect_uris: partner.redirect_uris.clone(),
+        active: partner.active,
+    }
+}
+
+async fn all(c: &mut Console) -> Result<Vec<Partner>, AppError> {
+    let ids: Vec<Uuid> = p::table
+        .order(p::created_at)
+        .select(p::id)
+        .load(&mut c.conn)
+        .await?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.push(clients::find_by_id(&mut c.conn, id).await?);
+    }
+    Ok(out)
+}
+
+async fn list_page(
+    req: &HttpRequest,
+    pages: &Pages,
+    tenant: &CurrentTenant,
+    lang: Lang,
+    mut c: Console,
+    error: Option<String>,
+    shown_secret: Option<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let partners: Vec<Row> = all(&mut c).await?.iter().map(|x| row(x, lang)).collect();
+    let mut ctx = context(req, pages, tenant, lang, &c, "partners");
+    ctx.insert("partners", &partners);
+    let status = if let Some(e) = &error {
+        ctx.insert("error", e);
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    if let Some((client_id, secret)) = shown_secret {
+        ctx.insert("new_client_id", &client_id);
+        ctx.insert("new_secret", &secret);
+    }
+    let mut res = render(pages, "admin/partners.html", &ctx)?;
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+pub async fn list(
+    req: HttpRequest,
+    tenant: CurrentTenant,
+    lang: Lang,
+    db: web::Data<Db>,
+    pages: web::Data<Pages>,
+) -> Result<HttpResponse, AppError> {
+    let c = console(&req, &tenant, &db).await?;
+    list_page(&req, &pages, &tenant, lang, c, None, None).await
+}
+
+/// Names, redirect URIs (one a line) and scopes from a form.
+fn fields(f: &Params) -> Result<(String, String, Vec<String>, Scopes), String> {
+    let name_ja = f.get("name_ja").unwrap_or_default().trim().to_owned();
+    let name_en = f.get("name_en").unwrap_or_default().trim().to_owned();
+    if name_ja.is_empty()
+        || name_en.is_empty()
+        || name_ja.chars().count() > 100
+        || name_en.chars().count() > 100
+    {
+        return Err("names in Japanese and English are required (at most 100 characters)".into());
+    }
+    let uris: Vec<String> = f
+        .get("redirect_uris")
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if uris.is_empty() {
+        return Err("at least one redirect URI is required".into());
+    }
+    for u in &uris {
+        clients::check_redirect_uri(u)?;
+    }
+    let scopes = Scopes::parse(&f.all("scopes").join(" "))
+        .map_err(|_| "choose at least one scope".to_owned())?;
+    Ok((name_ja, name_en, uris, scopes))
+}
+
+pub async fn create(
+    req: HttpRequest,
+    body: web::Bytes,
+    tenant: CurrentTenant,
+    lang: Lang,
+    db: web::Data<Db>,
+    pages: web::Data<Pages>,
+) -> Result<HttpResponse, AppError> {
+    let f = form(&body, &["scopes"])?;
+    let mut c = console(&req, &tenant, &db).await?;
+    c.may_change(&f)?;
+    let (name_ja, name_en, redirect_uris, scopes) = match fields(&f) {
+        Ok(x) => x,
+        Err(e) => return list_page(&req, &pages, &tenant, lang, c, Some(e), None).await,
+    };
+    let auth_method = AuthMethod::parse(f.get("auth_method").unwrap_or("client_secret_basic"))
+        .unwrap_or(AuthMethod::ClientSecretBasic);
+    let cert_subject = f
+        .get("cert_subject")
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && auth_method == AuthMethod::TlsClientAuth)
+        .map(str::to_owned);
+    let registered = clients::register(
+        &mut c.conn,
+        NewPartner {
+            client_id: None,
+            secret: None,
+            name_ja,
+            name_en,
+            redirect_uris,
+            scopes,
+            auth_method,
+            cert_subject,
+            par_required: f.get("par_required") == Some("yes"),
+        },
+    )
+    .await;
+    let (client_id, secret) = match registered {
+        Ok(x) => x,
+        Err(e) => {
+            return list_page(&req, &pages, &tenant, lang, c, Some(format!("{e:#}")), None).await;
+        }
+    };
+    let actor = c.actor();
+    audit::record(
+        &mut c.conn,
+        Event::PartnerRegistered,
+        &actor,
+        Some(&client_id),
+        None,
+        serde_json::json!({"auth_method": auth_method.as_str()}),
+    )
+    .await?;
+    let shown = secret.map(|s| (client_id.clone(), s));
+    list_page(&req, &pages, &tenant, lang, c, None, shown).await
+}
+
+async fn one(c: &mut Console, id: &str) -> Result<Partner, AppError> {
+    let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound)?;
+    Ok(clients::find_by_id(&mut c.conn, id).await?)
+}
+
+/// What the partner page says above its form.
+enum Note {
+    Nothing,
+    Error(String),
+    /// A new secret, shown this once.
+    Secret(String),
+}
+
+async fn edit_page(
+    req: &HttpRequest,
+    pages: &Pages,
+    tenant: &CurrentTenant,
+    lang: Lang,
+    c: &Console,
+    partner: &Partner,
+    note: Note,
+) -> Result<HttpResponse, AppError> {
+    let mut ctx = context(req, pages, tenant, lang, c, "partners");
+    ctx.insert("partner", &row(partner, lang));
+    ctx.insert("name_ja", &partner.name_ja);
+    ctx.insert("name_en", &partner.name_en);
+    ctx.insert("redirect_text", &partner.redirect_uris.join("\n"));
+    ctx.insert(
+        "has_balance",
+        &partner
+            .scopes
+            .contains(crate::oauth::scopes::Scope::BalanceRead),
+    );
+    ctx.insert(
+        "has_transactions",
+        &partner
+            .scopes
+            .contains(crate::oauth::scopes::Scope::TransactionsRead),
+    );
+    ctx.insert("cert_subject", &partner.cert_subject);
+    let status = match note {
+        Note::Error(e) => {
+            ctx.insert("error", &e);
+            StatusCode::BAD_REQUEST
+        }
+        Note::Secret(s) => {
+            ctx.insert("new_secret", &s);
+            StatusCode::OK
+        }
+        Note::Nothing => StatusCode::OK,
+    };
+    let mut res = render(pages, "admin/partner.html", &ctx)?;
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+pub async fn show(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    tenant: CurrentTenant,
+    lang: Lang,
+    db: web::Data<Db>,
+    pages: web::Data<Pages>,
+) -> Result<HttpResponse, AppError> {
+    let mut c = console(&req, &tenant, &db).await?;
+    let partner = one(&mut c, &path.1).await?;
+    edit_page(&req, &pages, &tenant, lang, &c, &partner, Note::Nothing).await
+}
+
+pub async fn update(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+    tenant: CurrentTenant,
+    lang: Lang,
+    db: web::Data<Db>,
+    pages: web::Data<Pages>,
+) -> Result<HttpResponse, AppError> {
+    let f = form(&body, &["scopes"])?;
+    let mut c = console(&req, &tenant, &db).await?;
+    c.may_change(&f)?;
+    let partner = one(&mut c, &path.1).await?;
+    let (name_ja, name_en, uris, scopes) = match fields(&f) {
+        Ok(x) => x,
+        Err(e) => {
+            return edit_page(&req, &pages, &tenant, lang, &c, &partner, Note::Error(e)).await;
+        }
+    };
+    diesel::update(p::table.find(partner.id))
+        .set((
+            p::name_ja.eq(&name_ja),
+            p::name_en.eq(&name_en),
+            p::redirect_uris.eq(&uris),
+            p::scopes.eq(scopes.to_vec()),
+            p::updated_at.eq(Utc::now()),
+        ))
+        .execute(&mut c.conn)
+        .await?;
+    let actor = c.actor();
+    audit::record(&mut c.conn, Event::AdminChange, &actor, Some(&partner.client_id), None, serde_json::json!({"what": "partner.updated", "redirect_uris": uris, "scopes": scopes.to_vec()})).await?;
+    Ok(see_other(&format!(
+        "/t/{}/admin/partners/{}",
+        tenant.slug, partner.id
+    )))
+}
+
+pub async fn rotate(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+    tenant: CurrentTenant,
+    lang: Lang,
+    db: web::Data<Db>,
+    pages: web::Data<Pages>,
+) -> Result<HttpResponse, AppError> {
+    let f = form(&body, &[])?;
+    let mut c = console(&req, &tenant, &db).await?;
+    c.may_change(&f)?;
+    let partner = one(&mut c, &path.1).await?;
+    if partner.auth_method == AuthMethod::TlsClientAuth {
+        return edit_page(
+            &req,
+            &pages,
+            &tenant,
+            lang,
+            &c,
+            &partner,
+            Note::Error("tls_client_auth partners have no secret".into()),
+        )
+        .await;
+    }
+    let secret = secrets::random_token();
+    diesel::update(p::table.find(partner.id))
+        .set((
+            p::client_secret_hash.eq(secrets::sha256(&secret)),
+            p::updated_at.eq(Utc::now()),
+        ))
+        .execute(&mut c.conn)
+        .await?;
+    let actor = c.actor();
+    audit::record(
+        &mut c.conn,
+        Event::AdminChange,
+        &actor,
+        Some(&partner.client_id),
+        None,
+        serde_json::json!({"what": "partner.secret_rotated"}),
+    )
+    .await?;
+    edit_page(
+        &req,
+        &pages,
+        &tenant,
+        lang,
+        &c,
+        &partner,
+        Note::Secret(secret),
+    )
+    .await
+}
+
+pub async fn set_status(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+    tenant: CurrentTenant,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
+    let f = form(&body, &[])?;
+    let mut c = console(&req, &tenant, &db).await?;
+    c.may_change(&f)?;
+    let partner = one(&mut c, &path.1).await?;
+    let status = match f.get("status") {
+        Some("active") => "active",
+        Some("suspended") => "suspended",
+        _ => return Err(AppError::Page(StatusCode::BAD_REQUEST, "oauth-bad-request")),
+    };
+    diesel::update(p::table.find(partner.id))
+        .set((p::status.eq(status), p::updated_at.eq(Utc::now())))
+        .execute(&mut c.conn)
+        .await?;
+    let actor = c.actor();
+    audit::record(
+        &mut c.conn,
+        Event::AdminChange,
+        &actor,
+        Some(&partner.client_id),
+        None,
+        serde_json::json!({"what": format!("partner.{status}")}),
+    )
+    .await?;
+    Ok(see_other(&format!(
+        "/t/{}/admin/partners/{}",
+        tenant.slug, partner.id
+    )))
+}

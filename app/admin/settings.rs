@@ -1,0 +1,266 @@
+//! The tenant's settings in the console: names, colours, terms (name, URL, version), the
+//! password-help URL, notice days and grant days. Checked by the same rules as `tenant.toml`
+//! (the form is read as one), stored in `public.tenants`, and in effect on every replica within
+//! `tenancy.cache_ttl_secs`, without a restart.
+
+use std::path::Path;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde::Serialize;
+
+use super::{console, context, form, render, see_other};
+use crate::audit::{self, Event};
+use crate::db::Db;
+use crate::db::schema::platform::tenants;
+use crate::error::AppError;
+use crate::oauth::params::Params;
+use crate::tenancy::CurrentTenant;
+use crate::tenancy::manifest::{self, TenantSettings};
+use crate::web::{Lang, Pages};
+
+#[derive(Serialize)]
+struct Fields {
+    name_ja: String,
+    name_en: String,
+    primary: String,
+    accent: String,
+    terms_name_ja: String,
+    terms_name_en: String,
+    terms_url: String,
+    terms_version: String,
+    password_help_url: String,
+    notice_days: String,
+    grant_days: String,
+}
+
+fn fields_of(s: &TenantSettings) -> Fields {
+    Fields {
+        name_ja: s.name.ja.clone(),
+        name_en: s.name.en.clone(),
+        primary: s.colors.primary.clone(),
+        accent: s.colors.accent.clone(),
+        terms_name_ja: s.terms.name.ja.clone(),
+        terms_name_en: s.terms.name.en.clone(),
+        terms_url: s.terms.url.clone(),
+        terms_version: s.terms.version.clone(),
+        password_help_url: s.password_help_url.clone(),
+        notice_days: s
+            .notice_days
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+        grant_days: s.grant_days.to_string(),
+    }
+}
+
+fn fields_from(f: &Params) -> Fields {
+    let g = |k: &str| f.get(k).unwrap_or_default().trim().to_owned();
+    Fields {
+        name_ja: g("name_ja"),
+        name_en: g("name_en"),
+        primary: g("primary"),
+        accent: g("accent"),
+        terms_name_ja: g("terms_name_ja"),
+        terms_name_en: g("terms_name_en"),
+        terms_url: g("terms_url"),
+        terms_version: g("terms_version"),
+        password_help_url: g("password_help_url"),
+        notice_days: g("notice_days"),
+        grant_days: g("grant_days"),
+    }
+}
+
+/// The form as a `tenant.toml` (what the form does not edit is kept), so one set of rules
+/// checks both. Numbers that do not parse are reported by key.
+fn as_manifest(
+    slug: &str,
+    f: &Fields,
+    current: &TenantSettings,
+) -> Result<String, Vec<(String, String)>> {
+    let mut errors = Vec::new();
+    let grant_days = f.grant_days.parse::<i64>().map_err(|_| {
+        errors.push((
+            "grants.days".to_owned(),
+            format!("'{}' is not a number", f.grant_days),
+        ));
+    });
+    let notice_days: Result<Vec<i64>, _> = f
+        .notice_days
+        .split([',', ' ', '、'])
+        .filter(|s| !s.is_empty())
+        .map(str::parse::<i64>)
+        .collect();
+    let notice_days = notice_days.map_err(|_| {
+        errors.push((
+            "grants.notice_days".to_owned(),
+            format!(
+                "'{}' is not a list of numbers such as 30, 7, 1",
+                f.notice_days
+            ),
+        ));
+    });
+    let (Ok(grant_days), Ok(notice_days)) = (grant_days, notice_days) else {
+        return Err(errors);
+    };
+    let value = serde_json::json!({
+        "slug": slug,
+        "logo": "logo",
+        "password_help_url": f.password_help_url,
+        "name": {"ja": f.name_ja, "en": f.name_en},
+        "colors": {"primary": f.primary, "accent": f.accent},
+        "terms": {"url": f.terms_url, "version": f.terms_version,
+                  "name": {"ja": f.terms_name_ja, "en": f.terms_name_en}},
+        "mail": {"from": current.mail.from, "link_notice": current.mail.link_notice},
+        "contact": {"ja": current.contact.ja, "en": current.contact.en},
+        "grants": {"days": grant_days, "notice_days": notice_days},
+        "security": {"lockout_threshold": current.lockout_threshold},
+        "certificates": {"revoked_serials": current.revoked_serials},
+    });
+    toml::to_string(&value).map_err(|e| vec![("-".to_owned(), e.to_string())])
+}
+
+async fn page(
+    req: &HttpRequest,
+    pages: &Pages,
+    tenant: &CurrentTenant,
+    lang: Lang,
+    c: &super::Console,
+    fields: &Fields,
+    errors: &[(String, String)],
+) -> Result<HttpResponse, AppError> {
+    let mut ctx = context(req, pages, tenant, lang, c, "settings");
+    ctx.insert("f", fields);
+    ctx.insert(
+        "errors",
+        &errors
+            .iter()
+            .map(|(k, m)| format!("{k}: {m}"))
+            .collect::<Vec<_>>(),
+    );
+    ctx.insert("saved", &req.query_string().contains("saved=1"));
+    let mut res = render(pages, "admin/settings.html", &ctx)?;
+    if !errors.is_empty() {
+        *res.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
+    }
+    Ok(res)
+}
+
+pub async fn show(
+    req: HttpRequest,
+    tenant: CurrentTenant,
+    lang: Lang,
+    db: web::Data<Db>,
+    pages: web::Data<Pages>,
+) -> Result<HttpResponse, AppError> {
+    let c = console(&req, &tenant, &db).await?;
+    page(
+        &req,
+        &pages,
+        &tenant,
+        lang,
+        &c,
+        &fields_of(&tenant.settings),
+        &[],
+    )
+    .await
+}
+
+pub async fn update(
+    req: HttpRequest,
+    body: web::Bytes,
+    tenant: CurrentTenant,
+    lang: Lang,
+    db: web::Data<Db>,
+    pages: web::Data<Pages>,
+) -> Result<HttpResponse, AppError> {
+    let f = form(&body, &[])?;
+    let mut c = console(&req, &tenant, &db).await?;
+    c.may_change(&f)?;
+    let fields = fields_from(&f);
+    let checked = as_manifest(tenant.slug.as_str(), &fields, &tenant.settings).and_then(|text| {
+        let folder = Path::new("settings")
+            .join(tenant.slug.as_str())
+            .join("tenant.toml");
+        manifest::parse(&folder, &text, |_| Ok(tenant.logo.bytes.clone()))
+            .map_err(|errors| errors.into_iter().map(|e| (e.key, e.message)).collect())
+    });
+    let m = match checked {
+        Ok(m) => m,
+        Err(errors) => return page(&req, &pages, &tenant, lang, &c, &fields, &errors).await,
+    };
+    let settings = serde_json::to_value(&m.settings).map_err(|e| AppError::Internal(e.into()))?;
+    let mut platform = db.platform().await?;
+    diesel::update(tenants::table.find(tenant.slug.as_str()))
+        .set((
+            tenants::settings.eq(&settings),
+            tenants::updated_at.eq(chrono::Utc::now()),
+        ))
+        .execute(&mut *platform)
+        .await?;
+    drop(platform);
+    let actor = c.actor();
+    audit::record(
+        &mut c.conn,
+        Event::AdminChange,
+        &actor,
+        Some("settings"),
+        None,
+        serde_json::json!({"what": "settings.updated", "settings": settings}),
+    )
+    .await?;
+    Ok(see_other(&format!(
+        "/t/{}/admin/settings?saved=1",
+        tenant.slug
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_is_checked_by_the_tenant_toml_rules() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tenants/kitami/tenant.toml"
+        ))
+        .unwrap();
+        let current = manifest::parse(Path::new("tenants/kitami/tenant.toml"), &text, |_| {
+            Ok(b"<svg/>".to_vec())
+        })
+        .unwrap()
+        .settings;
+        let mut f = fields_of(&current);
+        let ok = as_manifest("kitami", &f, &current).unwrap();
+        let parsed = manifest::parse(Path::new("settings/kitami/tenant.toml"), &ok, |_| {
+            Ok(b"<svg/>".to_vec())
+        })
+        .unwrap();
+        assert_eq!(
+            parsed.settings, current,
+            "an unchanged form changes nothing"
+        );
+
+        f.primary = "green".into();
+        f.grant_days = "120".into();
+        let text = as_manifest("kitami", &f, &current).unwrap();
+        let keys: Vec<String> = manifest::parse(Path::new("s/kitami/tenant.toml"), &text, |_| {
+            Ok(b"<svg/>".to_vec())
+        })
+        .unwrap_err()
+        .into_iter()
+        .map(|e| e.key)
+        .collect();
+        assert!(
+            keys.contains(&"colors.primary".to_owned()) && keys.contains(&"grants.days".to_owned()),
+            "{keys:?}"
+        );
+
+        f.notice_days = "30, x".into();
+        let errors = as_manifest("kitami", &f, &current).unwrap_err();
+        assert_eq!(errors[0].0, "grants.notice_days");
+    }
+}

@@ -1,0 +1,494 @@
+//! お客さまの連携サービス (`/t/<slug>/my`): the customer signs in the same ways as on the
+//! consent page, sees every service they linked (operations, accounts, consent date, expiry,
+//! and when the partner last read what), and ends a link after confirming.
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use diesel::sql_types::{Array, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::RunQueryDsl;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::audit::{self, Event};
+use crate::bank::{CustomerDirectory, Verification};
+use crate::certs::ClientCertificates;
+use crate::consent::certificate::{self, Outcome};
+use crate::consent::{grants, lockout};
+use crate::db::{Db, TenantConn};
+use crate::error::AppError;
+use crate::oauth::params::Params;
+use crate::oauth::scopes::Scope;
+use crate::sandbox::{CustomerId, Sandbox};
+use crate::sessions::{self, Kind, Session, Stage};
+use crate::tenancy::CurrentTenant;
+use crate::tenancy::pages::html;
+use crate::web::format::{jst, jst_date, long_date};
+use crate::web::{Lang, Pages};
+
+const LOGIN_CSRF: &str = "renkei_my_login";
+
+fn base(tenant: &CurrentTenant) -> String {
+    format!("/t/{}/my", tenant.slug)
+}
+
+fn https(req: &HttpRequest) -> bool {
+    req.connection_info().scheme() == "https"
+}
+
+fn ip(req: &HttpRequest) -> Option<String> {
+    req.peer_addr().map(|a| a.ip().to_string())
+}
+
+fn form(body: &[u8]) -> Result<Params, AppError> {
+    Params::parse(body, &[])
+        .map_err(|_| AppError::Page(StatusCode::BAD_REQUEST, "oauth-bad-request"))
+}
+
+fn see_other(to: &str) -> HttpResponse {
+    crate::oauth::authorize::see_other(to)
+}
+
+/// The signed-in customer, if any.
+async fn signed_in(req: &HttpRequest, conn: &mut TenantConn) -> Result<Option<Session>, AppError> {
+    let Some(token) = req.cookie(Kind::Customer.cookie_name()) else {
+        return Ok(None);
+    };
+    Ok(sessions::load(conn, Kind::Customer, token.value())
+        .await?
+        .filter(|s| s.stage == Stage::Active))
+}
+
+fn login_page(
+    req: &HttpRequest,
+    pages: &Pages,
+    tenant: &CurrentTenant,
+    lang: Lang,
+    error: Option<&str>,
+    login_id: &str,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let csrf = crate::secrets::random_token();
+    let mut ctx = pages.context(lang, req.path(), req.query_string(), Some(tenant));
+    ctx.insert("csrf", &csrf);
+    ctx.insert("action", &format!("{}/login", base(tenant)));
+    ctx.insert("login_id", login_id);
+    ctx.insert("password_help_url", &tenant.settings.password_help_url);
+    ctx.insert("certificate_url", &format!("{}/certificate", base(tenant)));
+    if let Some(e) = error {
+        ctx.insert("error", e);
+    }
+    let mut res = html(pages.render("my/login.html", &ctx)?);
+    *res.status_mut() = status;
+    let cookie = Cookie::build(LOGIN_CSRF, csrf)
+        .path(base(tenant))
+        .http_only(true)
+        .secure(https(req))
+        .same_site(SameSite::Strict)
+        .finish();
+    res.add_cookie(&cookie)
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(res)
+}
+
+/// Signs the customer in: a fresh session token, whatever cookie they had before.
+async fn start(
+    req: &HttpRequest,
+    conn: &mut TenantConn,
+    tenant: &CurrentTenant,
+    customer: CustomerId,
+    method: &str,
+) -> Result<HttpResponse, AppError> {
+    let token = sessions::create(conn, Kind::Customer, customer.0, Stage::Active).await?;
+    audit::record(
+        conn,
+        Event::LoginOk,
+        &format!("customer:{}", customer.0),
+        None,
+        ip(req).as_deref(),
+        serde_json::json!({"method": method, "at": "my"}),
+    )
+    .await?;
+    let mut res = see_other(&base(tenant));
+    res.add_cookie(&sessions::cookie(
+        Kind::Customer,
+        &tenant.slug,
+        Some(&token),
+        https(req),
+    ))
+    .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(res)
+}
+
+#[derive(diesel::QueryableByName)]
+struct Row {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+    #[diesel(sql_type = Text)]
+    partner_ja: String,
+    #[diesel(sql_type = Text)]
+    partner_en: String,
+    #[diesel(sql_type = Array<Text>)]
+    scopes: Vec<String>,
+    #[diesel(sql_type = Array<Text>)]
+    accounts: Vec<String>,
+    #[diesel(sql_type = Timestamptz)]
+    created_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    expires_at: DateTime<Utc>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    revoked_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    last_balance: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    last_transactions: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize)]
+struct Link {
+    id: String,
+    partner: String,
+    operations: Vec<String>,
+    accounts: Vec<String>,
+    consented: String,
+    expires: String,
+    active: bool,
+    ended: Option<String>,
+    last_balance: Option<String>,
+    last_transactions: Option<String>,
+}
+
+fn at(t: DateTime<Utc>, lang: Lang) -> String {
+    format!(
+        "{} {}",
+        long_date(jst_date(t), lang),
+        t.with_timezone(&jst()).format("%H:%M")
+    )
+}
+
+/// The customer's links: live ones first, then those that ended in the last 90 days.
+async fn links(
+    conn: &mut TenantConn,
+    customer: Uuid,
+    lang: Lang,
+    only: Option<Uuid>,
+) -> Result<Vec<Link>, AppError> {
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT g.id, p.name_ja AS partner_ja, p.name_en AS partner_en, g.scopes,
+                ARRAY(SELECT a.branch_name || ' ' || a.account_type_name || ' ' || a.account_number
+                        FROM grant_accounts ga JOIN accounts a ON a.account_id = ga.account_id
+                       WHERE ga.grant_id = g.id ORDER BY a.account_id) AS accounts,
+                g.created_at, g.expires_at, g.revoked_at,
+                (SELECT max(l.at) FROM access_ledger l WHERE l.grant_id = g.id AND l.endpoint LIKE '%balances%') AS last_balance,
+                (SELECT max(l.at) FROM access_ledger l WHERE l.grant_id = g.id AND l.endpoint LIKE '%transactions%') AS last_transactions
+           FROM grants g JOIN partners p ON p.id = g.partner_id
+          WHERE g.customer_id = $1 AND ($2::uuid IS NULL OR g.id = $2)
+            AND (g.revoked_at IS NULL OR g.revoked_at > now() - interval '90 days')
+            AND (g.revoked_reason IS DISTINCT FROM 'replaced')
+          ORDER BY (g.revoked_at IS NULL AND g.expires_at > now()) DESC, g.created_at DESC",
+    )
+    .bind::<SqlUuid, _>(customer)
+    .bind::<Nullable<SqlUuid>, _>(only)
+    .load(conn)
+    .await?;
+    let now = Utc::now();
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let active = r.revoked_at.is_none() && r.expires_at > now;
+            Link {
+                id: r.id.to_string(),
+                partner: if lang == Lang::Ja {
+                    r.partner_ja
+                } else {
+                    r.partner_en
+                },
+                operations: r
+                    .scopes
+                    .iter()
+                    .filter_map(|s| Scope::parse(s))
+                    .map(|s| lang.t(s.label_key()))
+                    .collect(),
+                accounts: r.accounts,
+                consented: at(r.created_at, lang),
+                expires: long_date(jst_date(r.expires_at), lang),
+                active,
+                ended: r
+                    .revoked_at
+                    .or((!active).then_some(r.expires_at))
+                    .map(|t| at(t, lang)),
+                last_balance: r.last_balance.map(|t| at(t, lang)),
+                last_transactions: r.last_transactions.map(|t| at(t, lang)),
+            }
+        })
+        .collect())
+}
+
+pub async fn home(
+    req: HttpRequest,
+    tenant: CurrentTenant,
+    lang: Lang,
+    db: web::Data<Db>,
+    pages: web::Data<Pages>,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = db.tenant(&tenant.slug).await?;
+    let Some(session) = signed_in(&req, &mut conn).await? else {
+        return login_page(&req, &pages, &tenant, lang, None, "", StatusCode::OK);
+    };
+    let links = links(&mut conn, session.principal, lang, None).await?;
+    let mut ctx = pages.context(lang, req.path(), req.query_string(), Some(&tenant));
+    ctx.insert("links", &links);
+    ctx.insert("csrf", &session.csrf);
+    ctx.insert("base", &base(&tenant));
+    ctx.insert("revoked", &req.query_string().contains("revoked=1"));
+    Ok(html(pages.render("my/home.html", &ctx)?))
+}
+
+fn login_csrf_ok(req: &HttpRequest, p: &Params) -> bool {
+    let sent = p.get("csrf").unwrap_or_default();
+    req.cookie(LOGIN_CSRF).is_some_and(|c| {
+        !c.value().is_empty()
+            && c.value().len() == sent.len()
+            && openssl::memcmp::eq(c.value().as_bytes(), sent.as_bytes())
+    })
+}
+
+#[tracing::instrument(skip_all, fields(tenant = %tenant.slug))]
+pub async fn login(
+    req: HttpRequest,
+    body: web::Bytes,
+    tenant: CurrentTenant,
+    lang: Lang,
+    db: web::Data<Db>,
+    pages: web::Data<Pages>,
+) -> Result<HttpResponse, AppError> {
+    let p = form(&body)?;
+    if !login_csrf_ok(&req, &p) {
+        return Err(AppError::Page(StatusCode::FORBIDDEN, "csrf"));
+    }
+    let login_id = p.get("login_id").unwrap_or_default().trim().to_owned();
+    let password = p.get("password").unwrap_or_default().to_owned();
+    let again =
+        |error, status| login_page(&req, &pages, &tenant, lang, Some(error), &login_id, status);
+    if login_id.is_empty() || password.is_empty() {
+        return again("login-error-empty", StatusCode::BAD_REQUEST);
+    }
+    let mut conn = db.tenant(&tenant.slug).await?;
+    let who = format!("customer:{login_id}");
+    if lockout::is_locked(&mut conn, &login_id).await? {
+        audit::record(
+            &mut conn,
+            Event::LoginLocked,
+            &who,
+            None,
+            ip(&req).as_deref(),
+            serde_json::json!({"at": "my"}),
+        )
+        .await?;
+        return again("login-error-locked", StatusCode::FORBIDDEN);
+    }
+    match Sandbox
+        .verify_password(&mut conn, &login_id, &password)
+        .await?
+    {
+        Verification::Verified(customer) => {
+            lockout::reset(&mut conn, &login_id).await?;
+            start(&req, &mut conn, &tenant, customer, "password").await
+        }
+        Verification::Locked => again("login-error-locked", StatusCode::FORBIDDEN),
+        Verification::Refused { customer } => {
+            if lockout::record_failure(&mut conn, &login_id, tenant.settings.lockout_threshold)
+                .await?
+            {
+                if let Some(customer) = customer {
+                    Sandbox.lock(&mut conn, customer).await?;
+                }
+                audit::record(
+                    &mut conn,
+                    Event::LoginLocked,
+                    &who,
+                    None,
+                    ip(&req).as_deref(),
+                    serde_json::json!({"at": "my"}),
+                )
+                .await?;
+                return again("login-error-locked", StatusCode::FORBIDDEN);
+            }
+            audit::record(
+                &mut conn,
+                Event::LoginFailed,
+                &who,
+                None,
+                ip(&req).as_deref(),
+                serde_json::json!({"at": "my"}),
+            )
+            .await?;
+            again("login-error-wrong", StatusCode::UNAUTHORIZED)
+        }
+    }
+}
+
+pub async fn certificate_confirm(
+    req: HttpRequest,
+    tenant: CurrentTenant,
+    lang: Lang,
+    db: web::Data<Db>,
+    pages: web::Data<Pages>,
+    certs: web::Data<ClientCertificates>,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = db.tenant(&tenant.slug).await?;
+    match certificate::identify(&req, &mut conn, &tenant, &db, &certs, "my").await? {
+        Outcome::ToHttps(url) => Ok(see_other(&url)),
+        Outcome::Refused(status, key) => {
+            certificate::refused(&req, &pages, &tenant, lang, status, key, &base(&tenant))
+        }
+        Outcome::Customer(_, presented) => {
+            let csrf = crate::secrets::random_token();
+            let mut ctx = certificate::confirmation(&req, &pages, &tenant, lang, &presented);
+            ctx.insert("csrf", &csrf);
+            ctx.insert("action", &format!("{}/certificate", base(&tenant)));
+            ctx.insert("login_url", &base(&tenant));
+            let mut res = html(pages.render("certificate.html", &ctx)?);
+            let cookie = Cookie::build(LOGIN_CSRF, csrf)
+                .path(base(&tenant))
+                .http_only(true)
+                .secure(https(&req))
+                .same_site(SameSite::Strict)
+                .finish();
+            res.add_cookie(&cookie)
+                .map_err(|e| AppError::Internal(e.into()))?;
+            Ok(res)
+        }
+    }
+}
+
+pub async fn certificate_login(
+    req: HttpRequest,
+    body: web::Bytes,
+    tenant: CurrentTenant,
+    lang: Lang,
+    db: web::Data<Db>,
+    pages: web::Data<Pages>,
+    certs: web::Data<ClientCertificates>,
+) -> Result<HttpResponse, AppError> {
+    let p = form(&body)?;
+    if !login_csrf_ok(&req, &p) {
+        return Err(AppError::Page(StatusCode::FORBIDDEN, "csrf"));
+    }
+    if p.get("action") == Some("cancel") {
+        return Ok(see_other(&base(&tenant)));
+    }
+    let mut conn = db.tenant(&tenant.slug).await?;
+    match certificate::identify(&req, &mut conn, &tenant, &db, &certs, "my").await? {
+        Outcome::ToHttps(url) => Ok(see_other(&url)),
+        Outcome::Refused(status, key) => {
+            certificate::refused(&req, &pages, &tenant, lang, status, key, &base(&tenant))
+        }
+        Outcome::Customer(customer, _) => {
+            start(&req, &mut conn, &tenant, customer, "certificate").await
+        }
+    }
+}
+
+/// A session and the one grant of this customer named in the path.
+async fn own_grant(
+    req: &HttpRequest,
+    conn: &mut TenantConn,
+    tenant: &CurrentTenant,
+    id: &str,
+    lang: Lang,
+) -> Result<(Session, Link), AppError> {
+    let session = signed_in(req, conn)
+        .await?
+        .ok_or_else(|| AppError::SignIn(base(tenant)))?;
+    let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound)?;
+    let link = links(conn, session.principal, lang, Some(id))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(AppError::NotFound)?;
+    Ok((session, link))
+}
+
+pub async fn revoke_confirm(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    tenant: CurrentTenant,
+    lang: Lang,
+    db: web::Data<Db>,
+    pages: web::Data<Pages>,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = db.tenant(&tenant.slug).await?;
+    let (session, link) = own_grant(&req, &mut conn, &tenant, &path.1, lang).await?;
+    let mut ctx = pages.context(lang, req.path(), req.query_string(), Some(&tenant));
+    ctx.insert("link", &link);
+    ctx.insert("csrf", &session.csrf);
+    ctx.insert("base", &base(&tenant));
+    Ok(html(pages.render("my/revoke.html", &ctx)?))
+}
+
+pub async fn revoke(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+    tenant: CurrentTenant,
+    lang: Lang,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
+    let p = form(&body)?;
+    let mut conn = db.tenant(&tenant.slug).await?;
+    let (session, link) = own_grant(&req, &mut conn, &tenant, &path.1, lang).await?;
+    if !sessions::csrf_ok(&session, p.get("csrf")) {
+        return Err(AppError::Page(StatusCode::FORBIDDEN, "csrf"));
+    }
+    let id = Uuid::parse_str(&link.id).map_err(|_| AppError::NotFound)?;
+    if grants::revoke(&mut conn, id, "customer_revoked").await? {
+        audit::record(
+            &mut conn,
+            Event::GrantRevoked,
+            &format!("customer:{}", session.principal),
+            Some(&link.id),
+            ip(&req).as_deref(),
+            serde_json::json!({"via": "my"}),
+        )
+        .await?;
+    }
+    Ok(see_other(&format!("{}?revoked=1", base(&tenant))))
+}
+
+pub async fn logout(
+    req: HttpRequest,
+    body: web::Bytes,
+    tenant: CurrentTenant,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
+    let p = form(&body)?;
+    let mut conn = db.tenant(&tenant.slug).await?;
+    if let Some(session) = signed_in(&req, &mut conn).await?
+        && sessions::csrf_ok(&session, p.get("csrf"))
+    {
+        sessions::end(&mut conn, &session.token_hash).await?;
+    }
+    let mut res = see_other(&base(&tenant));
+    res.add_cookie(&sessions::cookie(
+        Kind::Customer,
+        &tenant.slug,
+        None,
+        https(&req),
+    ))
+    .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(res)
+}
+
+/// Routes under `/t/{tenant}`.
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/my", web::get().to(home))
+        .route("/my/login", web::post().to(login))
+        .route("/my/certificate", web::get().to(certificate_confirm))
+        .route("/my/certificate", web::post().to(certificate_login))
+        .route("/my/links/{id}/revoke", web::get().to(revoke_confirm))
+        .route("/my/links/{id}/revoke", web::post().to(revoke))
+        .route("/my/logout", web::post().to(logout))
+        .route("/partners", web::get().to(crate::tenancy::pages::partners));
+}

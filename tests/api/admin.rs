@@ -1,0 +1,646 @@
+//! The admin console, the customer's /my page and the public partner list, over real HTTP.
+
+use renkei::admin::Role;
+use reqwest::StatusCode;
+
+use crate::admin_helpers::{AdminBrowser, PASSWORD, add_admin, code_from_setup};
+use crate::helpers::TestApp;
+use crate::oauth_helpers::{Flow, REDIRECT, VERIFIER, csrf_of, location, query_of};
+
+const ADMIN: &str = "admin@kitami.example.jp";
+const VIEWER: &str = "viewer@kitami.example.jp";
+
+/// Yamada01 allows demo-kakeibo; returns (grant id, access token, refresh token).
+async fn linked(app: &TestApp) -> (String, String, String) {
+    let code = Flow::new(app, "kitami")
+        .code_for("Yamada01", "Shinkin-2026!")
+        .await;
+    let tokens: serde_json::Value = app.exchange("kitami", &code).await.json().await.unwrap();
+    let db = app.db_pool(1);
+    let mut conn = db.tenant(&TestApp::slug("kitami")).await.unwrap();
+    #[derive(diesel::QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        id: String,
+    }
+    let id: Id = diesel_async::RunQueryDsl::get_result(
+        diesel::sql_query(
+            "SELECT g.id::text AS id FROM grants g JOIN customers c ON c.id = g.customer_id
+              WHERE c.login_id = 'Yamada01' AND g.revoked_at IS NULL",
+        ),
+        &mut conn,
+    )
+    .await
+    .unwrap();
+    (
+        id.id,
+        tokens["access_token"].as_str().unwrap().to_owned(),
+        tokens["refresh_token"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn balances(app: &TestApp, access: &str) -> StatusCode {
+    app.client
+        .get(app.url("/t/kitami/api/v1/accounts/balances"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn an_admin_signs_in_with_password_then_totp_and_a_code_works_once() {
+    let app = TestApp::spawn_seeded().await;
+    add_admin(&app, "kitami", ADMIN, Role::Admin).await;
+    let b = AdminBrowser::new(&app, "kitami");
+    // Not signed in: the console sends the browser to sign in.
+    let res = b.get("/grants").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/t/kitami/admin/login");
+    // A wrong password says so and keeps nothing.
+    let res = b.password(ADMIN, "wrong password!").await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("メールアドレスまたはパスワードが正しくありません。")
+    );
+    // Password right, code not yet given: still no console.
+    assert_eq!(
+        b.password(ADMIN, PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let res = b.get("").await;
+    assert_eq!(location(&res), "/t/kitami/admin/totp");
+    let page = b.get("/totp").await.text().await.unwrap();
+    assert!(
+        page.contains("data:image/svg+xml;base64,"),
+        "a QR code to scan"
+    );
+    let res = b
+        .client
+        .post(b.url("/totp"))
+        .form(&[("csrf", csrf_of(&page).as_str()), ("code", "000000")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let code = code_from_setup(&page, ADMIN, "Renkei Kitami Shinkin Bank");
+    let ok = b
+        .client
+        .post(b.url("/totp"))
+        .form(&[("csrf", csrf_of(&page).as_str()), ("code", code.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    let dashboard = b.get("").await;
+    assert_eq!(dashboard.status(), StatusCode::OK);
+    let html = dashboard.text().await.unwrap();
+    assert!(html.contains("誰がお客さまのデータを見られるか"));
+    assert!(html.contains("<svg"), "the chart is drawn on the server");
+    assert!(html.contains("id=\"stat-active\">1<"), "the demo grant");
+
+    // Logged out, the same code cannot sign in again.
+    let res = b
+        .client
+        .post(b.url("/logout"))
+        .form(&[("csrf", csrf_of(&html).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), "/t/kitami/admin/login");
+    assert_eq!(b.get("").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        b.password(ADMIN, PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let page = b.get("/totp").await.text().await.unwrap();
+    assert!(!page.contains("totp-secret"), "set up once");
+    let res = b
+        .client
+        .post(b.url("/totp"))
+        .form(&[("csrf", csrf_of(&page).as_str()), ("code", code.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "a code is good once"
+    );
+}
+
+#[tokio::test]
+async fn a_viewer_reads_everything_and_gets_403_on_every_change() {
+    let app = TestApp::spawn_seeded().await;
+    let (grant, access, _) = linked(&app).await;
+    add_admin(&app, "kitami", VIEWER, Role::Viewer).await;
+    let v = AdminBrowser::new(&app, "kitami").sign_in(VIEWER).await;
+    for page in [
+        "",
+        "/grants",
+        "/partners",
+        "/customers?login_id=Yamada01",
+        "/settings",
+        "/audit",
+        &format!("/grants/{grant}"),
+    ] {
+        assert_eq!(v.get(page).await.status(), StatusCode::OK, "{page}");
+    }
+    let partners = v.get("/partners").await.text().await.unwrap();
+    let partner = partners.split("/admin/partners/").nth(1).unwrap()[..36].to_owned();
+    let customer = v
+        .get("/customers?login_id=Yamada01")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !customer.contains("/unlock"),
+        "no change buttons for a viewer"
+    );
+    let changes: Vec<(String, Vec<(&str, &str)>)> = vec![
+        (
+            "/partners".into(),
+            vec![
+                ("name_ja", "x"),
+                ("name_en", "x"),
+                ("redirect_uris", "https://x.example/cb"),
+                ("scopes", "balance:read"),
+            ],
+        ),
+        (
+            format!("/partners/{partner}"),
+            vec![
+                ("name_ja", "x"),
+                ("name_en", "x"),
+                ("redirect_uris", "https://x.example/cb"),
+                ("scopes", "balance:read"),
+            ],
+        ),
+        (format!("/partners/{partner}/secret"), vec![]),
+        (
+            format!("/partners/{partner}/status"),
+            vec![("status", "suspended")],
+        ),
+        (format!("/grants/{grant}/revoke"), vec![("reason", "test")]),
+        (
+            format!("/customers/{}/unlock", uuid::Uuid::now_v7()),
+            vec![],
+        ),
+        (format!("/certificates/{}/revoke", "ab".repeat(32)), vec![]),
+        ("/settings".into(), vec![("name_ja", "x")]),
+    ];
+    for (path, form) in changes {
+        let res = v.post(&path, &form).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path}");
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("この操作の権限がありません"),
+            "{path}"
+        );
+    }
+    // Nothing changed: the grant and its token still work.
+    assert_eq!(balances(&app, &access).await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_admin_of_kitami_cannot_open_hokuto() {
+    let app = TestApp::spawn_seeded().await;
+    add_admin(&app, "kitami", ADMIN, Role::Admin).await;
+    add_admin(&app, "hokuto", "admin@hokuto.example.jp", Role::Admin).await;
+    let k = AdminBrowser::new(&app, "kitami").sign_in(ADMIN).await;
+    for path in [
+        "/t/hokuto/admin",
+        "/t/hokuto/admin/grants?status=all",
+        "/t/hokuto/admin/audit.csv",
+    ] {
+        let res = k.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(location(&res), "/t/hokuto/admin/login");
+    }
+    // Even with a kitami session token sent to hokuto's paths by hand.
+    let token = kitami_session_token(&k).await;
+    let res = app
+        .client
+        .get(app.url("/t/hokuto/admin/grants?status=all"))
+        .header("cookie", format!("renkei_admin={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/t/hokuto/admin/login");
+}
+
+/// A kitami session token (past the password step), from a sign-in made by hand so that the
+/// Set-Cookie header can be read.
+async fn kitami_session_token(k: &AdminBrowser<'_>) -> String {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = client.get(k.url("/login")).send().await.unwrap();
+    let login_cookie = page.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let html = page.text().await.unwrap();
+    let res = client
+        .post(k.url("/login"))
+        .header("cookie", login_cookie)
+        .form(&[
+            ("csrf", csrf_of(&html).as_str()),
+            ("email", ADMIN),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let set = res.headers()["set-cookie"].to_str().unwrap();
+    set.split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("renkei_admin=")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn revoking_in_the_console_ends_the_partners_access_at_once() {
+    let app = TestApp::spawn_seeded().await;
+    let (grant, access, refresh) = linked(&app).await;
+    assert_eq!(balances(&app, &access).await, StatusCode::OK);
+    add_admin(&app, "kitami", ADMIN, Role::Admin).await;
+    let a = AdminBrowser::new(&app, "kitami").sign_in(ADMIN).await;
+    let found = a
+        .get("/grants?customer=Yamada01&status=active")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(found.contains(&grant));
+    // A reason is required.
+    let res = a
+        .post(&format!("/grants/{grant}/revoke"), &[("reason", "  ")])
+        .await;
+    assert_eq!(
+        location(&res),
+        format!("/t/kitami/admin/grants/{grant}?error=reason")
+    );
+    assert_eq!(balances(&app, &access).await, StatusCode::OK);
+    let res = a
+        .post(
+            &format!("/grants/{grant}/revoke"),
+            &[("reason", "お客さまから電話で依頼")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(balances(&app, &access).await, StatusCode::UNAUTHORIZED);
+    let res = app
+        .token(
+            "kitami",
+            &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    // The ledger is written off the request path: give it a moment.
+    let mut detail = String::new();
+    for _ in 0..50 {
+        detail = a
+            .get(&format!("/grants/{grant}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        if detail.contains("<td>balances</td>") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        detail.contains("<td>balances</td>"),
+        "the ledger shows what was read: {detail}"
+    );
+    assert!(detail.contains("解除済み"));
+    assert!(
+        detail.contains("お客さまから電話で依頼"),
+        "the reason is in the history"
+    );
+}
+
+#[tokio::test]
+async fn the_audit_log_exports_as_csv_for_excel() {
+    let app = TestApp::spawn_seeded().await;
+    linked(&app).await;
+    add_admin(&app, "kitami", ADMIN, Role::Admin).await;
+    let a = AdminBrowser::new(&app, "kitami").sign_in(ADMIN).await;
+    let res = a.get("/audit.csv?event=consent.granted").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"audit-kitami-")
+    );
+    let bytes = res.bytes().await.unwrap();
+    assert!(bytes.starts_with(&[0xEF, 0xBB, 0xBF]), "UTF-8 BOM");
+    let text = std::str::from_utf8(&bytes[3..]).unwrap();
+    let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines[0], "id,at_jst,event,actor,subject,ip,detail");
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[1].contains(",consent.granted,customer:"));
+    let all = a.get("/audit.csv").await.text().await.unwrap();
+    assert!(all.lines().count() > 4, "every event without a filter");
+    let page = a
+        .get("/audit?event=admin.login")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("admin:admin@kitami.example.jp"));
+}
+
+#[tokio::test]
+async fn a_partner_registered_in_the_console_completes_a_consent_and_can_be_suspended() {
+    let app = TestApp::spawn_seeded().await;
+    add_admin(&app, "kitami", ADMIN, Role::Admin).await;
+    let a = AdminBrowser::new(&app, "kitami").sign_in(ADMIN).await;
+    let res = a
+        .post(
+            "/partners",
+            &[
+                ("name_ja", "みらい家計簿"),
+                ("name_en", "Mirai Budget"),
+                ("redirect_uris", REDIRECT),
+                ("scopes", "balance:read"),
+                ("scopes", "transactions:read"),
+                ("auth_method", "client_secret_basic"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    let grab = |id: &str| {
+        let start = page.find(&format!("id=\"{id}\">")).unwrap() + id.len() + 6;
+        page[start..start + page[start..].find('<').unwrap()].to_owned()
+    };
+    let (client_id, secret) = (grab("new-client-id"), grab("new-secret"));
+    // The public list shows it.
+    assert!(
+        app.get("/t/kitami/partners")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("みらい家計簿")
+    );
+
+    let flow = Flow::new(&app, "kitami");
+    assert_eq!(
+        flow.authorize(&[("client_id", &client_id)]).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        flow.login("Yamada01", "Shinkin-2026!").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let code = query_of(&location(&flow.allow(true, None).await))["code"].clone();
+    let token = |form: Vec<(&'static str, String)>| {
+        let (c, s) = (client_id.clone(), secret.clone());
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/t/kitami/oauth/token"))
+                .basic_auth(c, Some(s))
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let res = token(vec![
+        ("grant_type", "authorization_code".into()),
+        ("code", code),
+        ("redirect_uri", REDIRECT.into()),
+        ("code_verifier", VERIFIER.into()),
+    ])
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let tokens: serde_json::Value = res.json().await.unwrap();
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(balances(&app, &access).await, StatusCode::OK);
+
+    // Suspended: no API data, no tokens, not on the public list.
+    let partners = a.get("/partners").await.text().await.unwrap();
+    let row = partners
+        .split("<tr>")
+        .find(|r| r.contains(&client_id))
+        .unwrap();
+    let partner_id = row.split("/admin/partners/").nth(1).unwrap()[..36].to_owned();
+    assert_eq!(
+        a.post(
+            &format!("/partners/{partner_id}/status"),
+            &[("status", "suspended")]
+        )
+        .await
+        .status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(balances(&app, &access).await, StatusCode::UNAUTHORIZED);
+    let res = token(vec![
+        ("grant_type", "refresh_token".into()),
+        (
+            "refresh_token",
+            tokens["refresh_token"].as_str().unwrap().into(),
+        ),
+    ])
+    .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        !app.get("/t/kitami/partners")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("みらい家計簿")
+    );
+    assert_eq!(
+        a.post(
+            &format!("/partners/{partner_id}/status"),
+            &[("status", "active")]
+        )
+        .await
+        .status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(balances(&app, &access).await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_customer_revokes_at_my_and_the_partners_refresh_fails() {
+    let app = TestApp::spawn_seeded().await;
+    let (grant, access, refresh) = linked(&app).await;
+    let browser = app.browser();
+    let my = app.url("/t/kitami/my");
+    let page = browser.get(&my).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("お客様ID") && page.contains("電子証明書認証"));
+    let res = browser
+        .post(app.url("/t/kitami/my/login"))
+        .form(&[
+            ("csrf", csrf_of(&page).as_str()),
+            ("login_id", "Yamada01"),
+            ("password", "Shinkin-2026!"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let home = browser.get(&my).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("デモ家計簿"), "{home}");
+    assert!(home.contains("最後に残高を照会した日時"));
+    let confirm = browser
+        .get(app.url(&format!("/t/kitami/my/links/{grant}/revoke")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(confirm.contains("デモ家計簿との連携を解除しますか。"));
+    // Without the CSRF token nothing happens.
+    let res = browser
+        .post(app.url(&format!("/t/kitami/my/links/{grant}/revoke")))
+        .form(&[("csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(balances(&app, &access).await, StatusCode::OK);
+    let res = browser
+        .post(app.url(&format!("/t/kitami/my/links/{grant}/revoke")))
+        .form(&[("csrf", csrf_of(&confirm).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), "/t/kitami/my?revoked=1");
+    let res = app
+        .token(
+            "kitami",
+            &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant");
+    assert_eq!(balances(&app, &access).await, StatusCode::UNAUTHORIZED);
+    // Another customer cannot even see the link.
+    let other = app.browser();
+    let page = other.get(&my).send().await.unwrap().text().await.unwrap();
+    other
+        .post(app.url("/t/kitami/my/login"))
+        .form(&[
+            ("csrf", csrf_of(&page).as_str()),
+            ("login_id", "Suzuki02"),
+            ("password", "Shinkin-2026!"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let res = other
+        .get(app.url(&format!("/t/kitami/my/links/{grant}/revoke")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn settings_take_effect_without_restart_and_bad_values_name_their_key() {
+    let app = TestApp::spawn_seeded().await;
+    add_admin(&app, "kitami", ADMIN, Role::Admin).await;
+    let a = AdminBrowser::new(&app, "kitami").sign_in(ADMIN).await;
+    let page = a.get("/settings").await.text().await.unwrap();
+    let value = |name: &str| {
+        let start = page.find(&format!("name=\"{name}\" value=\"")).unwrap() + name.len() + 15;
+        page[start..start + page[start..].find('"').unwrap()].to_owned()
+    };
+    let names = [
+        "name_ja",
+        "name_en",
+        "primary",
+        "accent",
+        "terms_name_ja",
+        "terms_name_en",
+        "terms_url",
+        "terms_version",
+        "password_help_url",
+        "notice_days",
+        "grant_days",
+    ];
+    let mut form: Vec<(&str, String)> = names.iter().map(|n| (*n, value(n))).collect();
+    form[0].1 = "北見しんきん".into();
+    form[2].1 = "green".into();
+    let borrowed: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = a.post("/settings", &borrowed).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res.text().await.unwrap().contains("colors.primary"));
+    form[2].1 = "#123456".into();
+    let borrowed: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = a.post("/settings", &borrowed).await;
+    assert_eq!(location(&res), "/t/kitami/admin/settings?saved=1");
+    let home = app.get("/t/kitami/").await.text().await.unwrap();
+    assert!(home.contains("北見しんきん"));
+    let theme = app.get("/t/kitami/theme.css").await.text().await.unwrap();
+    assert!(theme.contains("#123456"));
+}
+
+#[tokio::test]
+async fn an_admin_unlocks_a_locked_customer() {
+    let app = TestApp::spawn_seeded().await;
+    let flow = Flow::new(&app, "kitami");
+    flow.authorize(&[]).await;
+    for _ in 0..5 {
+        flow.login("Yamada01", "wrong-password").await;
+    }
+    assert_eq!(
+        flow.login("Yamada01", "Shinkin-2026!").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    add_admin(&app, "kitami", ADMIN, Role::Admin).await;
+    let a = AdminBrowser::new(&app, "kitami").sign_in(ADMIN).await;
+    let page = a
+        .get("/customers?login_id=Yamada01")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("ロック中"));
+    let id = page.split("/admin/customers/").nth(1).unwrap()[..36].to_owned();
+    assert_eq!(
+        a.post(&format!("/customers/{id}/unlock"), &[])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    assert!(
+        a.get("/customers?login_id=Yamada01")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("利用可能")
+    );
+    assert_eq!(
+        flow.login("Yamada01", "Shinkin-2026!").await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
