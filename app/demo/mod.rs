@@ -144,6 +144,41 @@ pub const CUSTOMERS: &[DemoCustomer] = &[
 pub const PARTNER_CLIENT_ID: &str = "demo-kakeibo";
 pub const PARTNER_SECRET: &str = "demo-kakeibo-secret";
 pub const PARTNER_REDIRECT: &str = "http://127.0.0.1:8765/callback";
+/// The demo admins of the console: (tenant, e-mail, password).
+pub const ADMINS: &[(&str, &str, &str)] = &[
+    (
+        "kitami",
+        "demo-admin@kitami.example.jp",
+        "Kitami-Admin-2026!",
+    ),
+    (
+        "hokuto",
+        "demo-admin@hokuto.example.jp",
+        "Hokuto-Admin-2026!",
+    ),
+];
+
+async fn seed_admin(
+    conn: &mut crate::db::TenantConn,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<&'static str> {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+
+    use crate::db::schema::tenant::admins;
+    let exists: i64 = admins::table
+        .filter(admins::email.eq(email))
+        .count()
+        .get_result(conn)
+        .await?;
+    if exists > 0 {
+        return Ok("exists, left as it is");
+    }
+    crate::admin::accounts::add(conn, email, password.to_owned(), crate::admin::Role::Admin)
+        .await?;
+    Ok("created")
+}
 
 async fn seed_partner(conn: &mut crate::db::TenantConn) -> anyhow::Result<&'static str> {
     use crate::oauth::clients::{self, AuthMethod, NewPartner};
@@ -264,6 +299,10 @@ pub async fn seed(db: &Db, today: NaiveDate) -> anyhow::Result<Vec<String>> {
             )
         })?;
         lines.push(format!("{slug}: partner {PARTNER_CLIENT_ID} {what}"));
+        for (_, email, password) in ADMINS.iter().filter(|a| a.0 == tenant) {
+            let what = seed_admin(&mut conn, email, password).await?;
+            lines.push(format!("{slug}: admin {email} {what}"));
+        }
     }
     for c in CUSTOMERS {
         let slug = TenantSlug::parse(c.tenant).expect("demo slugs are valid");
@@ -349,5 +388,9 @@ pub fn credentials() -> String {
     out.push_str(&format!(
         "Demo partner in both tenants: client_id {PARTNER_CLIENT_ID}, secret {PARTNER_SECRET}, redirect {PARTNER_REDIRECT}\n"
     ));
+    out.push_str("Admin console (/t/<tenant>/admin; TOTP set up at the first sign-in):\n");
+    for (tenant, email, password) in ADMINS {
+        out.push_str(&format!("  {tenant:<8} {email}   {password}\n"));
+    }
     out
 }
