@@ -68,10 +68,15 @@ pub async fn console(
 impl Console {
     /// Changes need the admin role and the session's CSRF token.
     pub fn may_change(&self, form: &Params) -> Result<(), AppError> {
+        self.may_change_with(form.get("csrf"))
+    }
+
+    /// [`Console::may_change`] for a form that is not URL-encoded (an upload).
+    pub fn may_change_with(&self, csrf: Option<&str>) -> Result<(), AppError> {
         if self.admin.role != Role::Admin {
             return Err(AppError::Page(StatusCode::FORBIDDEN, "admin-forbidden"));
         }
-        if !sessions::csrf_ok(&self.session, form.get("csrf")) {
+        if !sessions::csrf_ok(&self.session, csrf) {
             return Err(AppError::Page(StatusCode::FORBIDDEN, "csrf"));
         }
         Ok(())
@@ -168,6 +173,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         )
         .route("/admin/settings", web::get().to(settings::show))
         .route("/admin/settings", web::post().to(settings::update))
+        .route("/admin/settings/logo", web::post().to(settings::logo))
         .route("/admin/audit", web::get().to(audit_log::list))
         .route("/admin/audit.csv", web::get().to(audit_log::csv));
 }

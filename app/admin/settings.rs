@@ -217,6 +217,87 @@ pub async fn update(
     )))
 }
 
+/// A new logo: PNG, or SVG without scripts, handlers or outside references, at most
+/// `manifest::MAX_LOGO_BYTES`. Read from a multipart form of at most a few fields.
+pub async fn logo(
+    req: HttpRequest,
+    mut payload: actix_multipart::Multipart,
+    tenant: CurrentTenant,
+    lang: Lang,
+    db: web::Data<Db>,
+    pages: web::Data<Pages>,
+) -> Result<HttpResponse, AppError> {
+    use futures_util::StreamExt as _;
+    let bad = || {
+        AppError::Page(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            "oauth-bad-request",
+        )
+    };
+    let (mut csrf, mut upload, mut too_big) = (None, None, false);
+    for _ in 0..4 {
+        let Some(field) = payload.next().await else {
+            break;
+        };
+        let mut field = field.map_err(|_| bad())?;
+        match field.name() {
+            Some("csrf") => {
+                let b = field
+                    .bytes(128)
+                    .await
+                    .map_err(|_| bad())?
+                    .map_err(|_| bad())?;
+                csrf = Some(String::from_utf8(b.to_vec()).map_err(|_| bad())?);
+            }
+            Some("logo") => match field.bytes(manifest::MAX_LOGO_BYTES + 1).await {
+                Ok(Ok(b)) => upload = Some(b.to_vec()),
+                Ok(Err(_)) => return Err(bad()),
+                Err(_) => too_big = true,
+            },
+            _ => return Err(bad()),
+        }
+    }
+    let mut c = console(&req, &tenant, &db).await?;
+    c.may_change_with(csrf.as_deref())?;
+    let logo = match (too_big, upload) {
+        (true, _) => Err(format!("is over {} bytes", manifest::MAX_LOGO_BYTES)),
+        (false, Some(bytes)) if !bytes.is_empty() => manifest::Logo::sniff(bytes),
+        (false, _) => Err("choose a PNG or SVG file".to_owned()),
+    };
+    let logo = match logo {
+        Ok(l) => l,
+        Err(why) => {
+            let errors = [("logo".to_owned(), why)];
+            return page(
+                &req,
+                &pages,
+                &tenant,
+                lang,
+                &c,
+                &fields_of(&tenant.settings),
+                &errors,
+            )
+            .await;
+        }
+    };
+    let mut platform = db.platform().await?;
+    diesel::update(tenants::table.find(tenant.slug.as_str()))
+        .set((
+            tenants::logo.eq(&logo.bytes),
+            tenants::logo_content_type.eq(logo.content_type),
+            tenants::updated_at.eq(chrono::Utc::now()),
+        ))
+        .execute(&mut *platform)
+        .await?;
+    drop(platform);
+    let actor = c.actor();
+    audit::record(&mut c.conn, Event::AdminChange, &actor, Some("settings"), None, serde_json::json!({"what": "logo.updated", "content_type": logo.content_type, "bytes": logo.bytes.len()})).await?;
+    Ok(see_other(&format!(
+        "/t/{}/admin/settings?saved=1",
+        tenant.slug
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

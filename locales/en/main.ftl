@@ -261,3 +261,6 @@ my-revoke-effect = { $partner } will stop being able to read your account inform
 my-revoke-confirm = End the link
 my-revoke-keep = Keep it
 my-revoked = The link has ended.
+admin-logo = Logo
+admin-logo-note = PNG, or SVG without scripts or outside references (at most 256 KB).
+admin-logo-upload = Change the logo

@@ -261,3 +261,6 @@ my-revoke-effect = 解除すると、{ $partner }はすぐに口座情報を照�
 my-revoke-confirm = 解除する
 my-revoke-keep = 解除しない
 my-revoked = 連携を解除しました。
+admin-logo = ロゴ
+admin-logo-note = PNG、またはスクリプトや外部参照を含まないSVG（256KBまで）。
+admin-logo-upload = ロゴを変更する

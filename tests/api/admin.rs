@@ -644,3 +644,49 @@ async fn an_admin_unlocks_a_locked_customer() {
         StatusCode::SEE_OTHER
     );
 }
+
+/// A multipart/form-data body with the CSRF token and one file.
+fn upload(csrf: &str, name: &str, content_type: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "renkei-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"logo\"; filename=\"{name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn a_logo_upload_is_png_or_a_safe_svg_within_the_limit() {
+    let app = TestApp::spawn_seeded().await;
+    add_admin(&app, "kitami", ADMIN, Role::Admin).await;
+    let a = AdminBrowser::new(&app, "kitami").sign_in(ADMIN).await;
+    let send = |(content_type, body): (String, Vec<u8>)| {
+        let a = &a;
+        async move {
+            a.client
+                .post(a.url("/settings/logo"))
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let evil = br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#;
+    let res = send(upload(&a.csrf, "evil.svg", "image/svg+xml", evil)).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res.text().await.unwrap().contains("logo: SVG contains"));
+    let huge = vec![b' '; 300 * 1024];
+    let res = send(upload(&a.csrf, "huge.svg", "image/svg+xml", &huge)).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let res = send(upload("forged", "ok.svg", "image/svg+xml", b"<svg/>")).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let good = br##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10" fill="#123456"/></svg>"##;
+    let res = send(upload(&a.csrf, "ok.svg", "image/svg+xml", good)).await;
+    assert_eq!(location(&res), "/t/kitami/admin/settings?saved=1");
+    let served = app.get("/t/kitami/logo").await;
+    assert_eq!(served.headers()["content-type"], "image/svg+xml");
+    assert_eq!(served.bytes().await.unwrap().as_ref(), good.as_slice());
+}
