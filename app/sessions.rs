@@ -4,6 +4,7 @@
 //! on logout, and when its holder signs in again (the token is rotated at sign-in).
 
 use actix_web::cookie::{Cookie, SameSite};
+use actix_web::{HttpRequest, HttpResponse};
 use diesel::prelude::*;
 use diesel::sql_types::{Bytea, Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
@@ -11,6 +12,7 @@ use uuid::Uuid;
 
 use crate::db::TenantConn;
 use crate::db::schema::tenant::web_sessions as ws;
+use crate::error::AppError;
 use crate::secrets;
 use crate::tenancy::TenantSlug;
 
@@ -35,6 +37,15 @@ impl Kind {
         match self {
             Self::Admin => "renkei_admin",
             Self::Customer => "renkei_my",
+        }
+    }
+
+    /// The double-submit token of the sign-in form (SameSite=Strict keeps other sites from
+    /// sending it along).
+    fn login_cookie_name(self) -> &'static str {
+        match self {
+            Self::Admin => "renkei_admin_login",
+            Self::Customer => "renkei_my_login",
         }
     }
 
@@ -149,6 +160,35 @@ pub fn cookie(kind: Kind, slug: &TenantSlug, token: Option<&str>, https: bool) -
         c.make_removal();
     }
     c
+}
+
+/// Puts `cookie` on `res`.
+pub fn with_cookie(mut res: HttpResponse, cookie: &Cookie<'_>) -> Result<HttpResponse, AppError> {
+    res.add_cookie(cookie)
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(res)
+}
+
+/// A sign-in form's CSRF token: into the form and into this cookie (see [`login_csrf_ok`]).
+pub fn login_csrf(kind: Kind, slug: &TenantSlug, https: bool) -> (String, Cookie<'static>) {
+    let token = secrets::random_token();
+    let cookie = Cookie::build(kind.login_cookie_name(), token.clone())
+        .path(kind.path(slug))
+        .http_only(true)
+        .secure(https)
+        .same_site(SameSite::Strict)
+        .finish();
+    (token, cookie)
+}
+
+/// The sign-in form came back with the token its cookie holds.
+pub fn login_csrf_ok(req: &HttpRequest, kind: Kind, sent: Option<&str>) -> bool {
+    let sent = sent.unwrap_or_default();
+    req.cookie(kind.login_cookie_name()).is_some_and(|c| {
+        !c.value().is_empty()
+            && c.value().len() == sent.len()
+            && openssl::memcmp::eq(c.value().as_bytes(), sent.as_bytes())
+    })
 }
 
 /// Compares a form's CSRF token with the session's, in constant time.

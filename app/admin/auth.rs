@@ -1,7 +1,6 @@
 //! Signing in: e-mail and password, then a TOTP code (set up with an authenticator app at the
 //! first sign-in). The session token is rotated when the code is accepted.
 
-use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine as _;
@@ -14,18 +13,7 @@ use crate::error::AppError;
 use crate::sessions::{self, Kind, Session, Stage};
 use crate::tenancy::CurrentTenant;
 use crate::tenancy::pages::html;
-use crate::web::{Lang, Pages};
-
-/// Double-submit token of the sign-in form (SameSite=Strict keeps other sites from sending it).
-const LOGIN_CSRF: &str = "renkei_admin_login";
-
-fn https(req: &HttpRequest) -> bool {
-    req.connection_info().scheme() == "https"
-}
-
-fn ip(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
-}
+use crate::web::{Lang, Pages, is_https as https, peer_ip as ip};
 
 fn login_page(
     req: &HttpRequest,
@@ -36,7 +24,7 @@ fn login_page(
     email: &str,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let csrf = crate::secrets::random_token();
+    let (csrf, cookie) = sessions::login_csrf(Kind::Admin, &tenant.slug, https(req));
     let mut ctx = pages.context(lang, req.path(), req.query_string(), Some(tenant));
     ctx.insert("csrf", &csrf);
     ctx.insert("action", &format!("{}/login", base(tenant)));
@@ -46,15 +34,7 @@ fn login_page(
     }
     let mut res = html(pages.render("admin/login.html", &ctx)?);
     *res.status_mut() = status;
-    let cookie = Cookie::build(LOGIN_CSRF, csrf)
-        .path(base(tenant))
-        .http_only(true)
-        .secure(https(req))
-        .same_site(SameSite::Strict)
-        .finish();
-    res.add_cookie(&cookie)
-        .map_err(|e| AppError::Internal(e.into()))?;
-    Ok(res)
+    sessions::with_cookie(res, &cookie)
 }
 
 pub async fn login_form(
@@ -76,13 +56,7 @@ pub async fn login_submit(
     pages: web::Data<Pages>,
 ) -> Result<HttpResponse, AppError> {
     let p = form(&body, &[])?;
-    let sent = p.get("csrf").unwrap_or_default();
-    let kept = req.cookie(LOGIN_CSRF);
-    if kept.is_none_or(|c| {
-        c.value().is_empty()
-            || !openssl::memcmp::eq(c.value().as_bytes(), sent.as_bytes())
-            || c.value().len() != sent.len()
-    }) {
+    if !sessions::login_csrf_ok(&req, Kind::Admin, p.get("csrf")) {
         return Err(AppError::Page(StatusCode::FORBIDDEN, "csrf"));
     }
     let email = p.get("email").unwrap_or_default().trim().to_owned();
@@ -110,15 +84,10 @@ pub async fn login_submit(
         Ok(admin) => {
             accounts::password_ok(&mut conn, admin.id).await?;
             let token = sessions::create(&mut conn, Kind::Admin, admin.id, Stage::Password).await?;
-            let mut res = see_other(&format!("{}/totp", base(&tenant)));
-            res.add_cookie(&sessions::cookie(
-                Kind::Admin,
-                &tenant.slug,
-                Some(&token),
-                https(&req),
-            ))
-            .map_err(|e| AppError::Internal(e.into()))?;
-            Ok(res)
+            sessions::with_cookie(
+                see_other(&format!("{}/totp", base(&tenant))),
+                &sessions::cookie(Kind::Admin, &tenant.slug, Some(&token), https(&req)),
+            )
         }
         Err(id) => {
             let locked = match id {
@@ -285,15 +254,10 @@ pub async fn totp_submit(
         serde_json::json!({"totp_set_up": admin.totp_last_step.is_none()}),
     )
     .await?;
-    let mut res = see_other(&base(&tenant));
-    res.add_cookie(&sessions::cookie(
-        Kind::Admin,
-        &tenant.slug,
-        Some(&token),
-        https(&req),
-    ))
-    .map_err(|e| AppError::Internal(e.into()))?;
-    Ok(res)
+    sessions::with_cookie(
+        see_other(&base(&tenant)),
+        &sessions::cookie(Kind::Admin, &tenant.slug, Some(&token), https(&req)),
+    )
 }
 
 pub async fn logout(
@@ -311,13 +275,8 @@ pub async fn logout(
             sessions::end(&mut conn, &session.token_hash).await?;
         }
     }
-    let mut res = see_other(&format!("{}/login", base(&tenant)));
-    res.add_cookie(&sessions::cookie(
-        Kind::Admin,
-        &tenant.slug,
-        None,
-        https(&req),
-    ))
-    .map_err(|e| AppError::Internal(e.into()))?;
-    Ok(res)
+    sessions::with_cookie(
+        see_other(&format!("{}/login", base(&tenant))),
+        &sessions::cookie(Kind::Admin, &tenant.slug, None, https(&req)),
+    )
 }

@@ -76,9 +76,7 @@ fn form(body: &[u8]) -> Result<Params, AppError> {
         .map_err(|_| AppError::Page(StatusCode::BAD_REQUEST, "oauth-bad-request"))
 }
 
-pub(super) fn ip(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
-}
+pub(super) use crate::web::peer_ip as ip;
 
 /// The flow cookie, expired: the request is over.
 fn clear_cookie(res: &mut HttpResponse, tenant: &CurrentTenant) {

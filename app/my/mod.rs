@@ -2,7 +2,6 @@
 //! consent page, sees every service they linked (operations, accounts, consent date, expiry,
 //! and when the partner last read what), and ends a link after confirming.
 
-use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
@@ -25,20 +24,10 @@ use crate::sessions::{self, Kind, Session, Stage};
 use crate::tenancy::CurrentTenant;
 use crate::tenancy::pages::html;
 use crate::web::format::{jst, jst_date, long_date};
-use crate::web::{Lang, Pages};
-
-const LOGIN_CSRF: &str = "renkei_my_login";
+use crate::web::{Lang, Pages, is_https as https, peer_ip as ip};
 
 fn base(tenant: &CurrentTenant) -> String {
     format!("/t/{}/my", tenant.slug)
-}
-
-fn https(req: &HttpRequest) -> bool {
-    req.connection_info().scheme() == "https"
-}
-
-fn ip(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
 }
 
 fn form(body: &[u8]) -> Result<Params, AppError> {
@@ -69,7 +58,7 @@ fn login_page(
     login_id: &str,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let csrf = crate::secrets::random_token();
+    let (csrf, cookie) = sessions::login_csrf(Kind::Customer, &tenant.slug, https(req));
     let mut ctx = pages.context(lang, req.path(), req.query_string(), Some(tenant));
     ctx.insert("csrf", &csrf);
     ctx.insert("action", &format!("{}/login", base(tenant)));
@@ -81,15 +70,7 @@ fn login_page(
     }
     let mut res = html(pages.render("my/login.html", &ctx)?);
     *res.status_mut() = status;
-    let cookie = Cookie::build(LOGIN_CSRF, csrf)
-        .path(base(tenant))
-        .http_only(true)
-        .secure(https(req))
-        .same_site(SameSite::Strict)
-        .finish();
-    res.add_cookie(&cookie)
-        .map_err(|e| AppError::Internal(e.into()))?;
-    Ok(res)
+    sessions::with_cookie(res, &cookie)
 }
 
 /// Signs the customer in: a fresh session token, whatever cookie they had before.
@@ -110,15 +91,10 @@ async fn start(
         serde_json::json!({"method": method, "at": "my"}),
     )
     .await?;
-    let mut res = see_other(&base(tenant));
-    res.add_cookie(&sessions::cookie(
-        Kind::Customer,
-        &tenant.slug,
-        Some(&token),
-        https(req),
-    ))
-    .map_err(|e| AppError::Internal(e.into()))?;
-    Ok(res)
+    sessions::with_cookie(
+        see_other(&base(tenant)),
+        &sessions::cookie(Kind::Customer, &tenant.slug, Some(&token), https(req)),
+    )
 }
 
 #[derive(diesel::QueryableByName)]
@@ -246,12 +222,7 @@ pub async fn home(
 }
 
 fn login_csrf_ok(req: &HttpRequest, p: &Params) -> bool {
-    let sent = p.get("csrf").unwrap_or_default();
-    req.cookie(LOGIN_CSRF).is_some_and(|c| {
-        !c.value().is_empty()
-            && c.value().len() == sent.len()
-            && openssl::memcmp::eq(c.value().as_bytes(), sent.as_bytes())
-    })
+    sessions::login_csrf_ok(req, Kind::Customer, p.get("csrf"))
 }
 
 #[tracing::instrument(skip_all, fields(tenant = %tenant.slug))]
@@ -344,21 +315,12 @@ pub async fn certificate_confirm(
             certificate::refused(&req, &pages, &tenant, lang, status, key, &base(&tenant))
         }
         Outcome::Customer(_, presented) => {
-            let csrf = crate::secrets::random_token();
+            let (csrf, cookie) = sessions::login_csrf(Kind::Customer, &tenant.slug, https(&req));
             let mut ctx = certificate::confirmation(&req, &pages, &tenant, lang, &presented);
             ctx.insert("csrf", &csrf);
             ctx.insert("action", &format!("{}/certificate", base(&tenant)));
             ctx.insert("login_url", &base(&tenant));
-            let mut res = html(pages.render("certificate.html", &ctx)?);
-            let cookie = Cookie::build(LOGIN_CSRF, csrf)
-                .path(base(&tenant))
-                .http_only(true)
-                .secure(https(&req))
-                .same_site(SameSite::Strict)
-                .finish();
-            res.add_cookie(&cookie)
-                .map_err(|e| AppError::Internal(e.into()))?;
-            Ok(res)
+            sessions::with_cookie(html(pages.render("certificate.html", &ctx)?), &cookie)
         }
     }
 }
@@ -470,15 +432,10 @@ pub async fn logout(
     {
         sessions::end(&mut conn, &session.token_hash).await?;
     }
-    let mut res = see_other(&base(&tenant));
-    res.add_cookie(&sessions::cookie(
-        Kind::Customer,
-        &tenant.slug,
-        None,
-        https(&req),
-    ))
-    .map_err(|e| AppError::Internal(e.into()))?;
-    Ok(res)
+    sessions::with_cookie(
+        see_other(&base(&tenant)),
+        &sessions::cookie(Kind::Customer, &tenant.slug, None, https(&req)),
+    )
 }
 
 /// Routes under `/t/{tenant}`.

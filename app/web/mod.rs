@@ -80,6 +80,16 @@ pub async fn error_pages(
     Ok(ServiceResponse::new(req, out))
 }
 
+/// The address the request came from, for the audit log.
+pub fn peer_ip(req: &actix_web::HttpRequest) -> Option<String> {
+    req.peer_addr().map(|a| a.ip().to_string())
+}
+
+/// Whether the request came over HTTPS (cookies are then `Secure`).
+pub fn is_https(req: &actix_web::HttpRequest) -> bool {
+    req.connection_info().scheme() == "https"
+}
+
 /// Any path nothing else answers.
 pub async fn not_found() -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound)
