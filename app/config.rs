@@ -16,6 +16,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub http: HttpSettings,
     pub tls: TlsSettings,
+    pub limits: LimitSettings,
     pub tenancy: TenancySettings,
     pub oauth: OAuthSettings,
     pub mail: MailSettings,
@@ -92,6 +93,18 @@ pub struct HttpSettings {
     pub bind: SocketAddr,
     pub public_url: Url,
     pub shutdown_timeout_secs: u64,
+}
+
+/// Rate limits, counted in PostgreSQL across replicas.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSettings {
+    /// Sign-in attempts (consent login, /my, admin) from one address.
+    pub login_per_ip: crate::web::limits::Limit,
+    /// Sign-in attempts for one typed customer ID or admin e-mail, from anywhere.
+    pub login_per_id: crate::web::limits::Limit,
+    /// Token requests of one authenticated partner.
+    pub token_per_client: crate::web::limits::Limit,
 }
 
 /// HTTPS beside HTTP, for certificate login (電子証明書) and partners' mutual TLS.
@@ -212,6 +225,16 @@ impl Settings {
             matches!(self.http.public_url.scheme(), "http" | "https"),
             "invalid setting: http.public_url must be an http(s) URL"
         );
+        for (key, l) in [
+            ("limits.login_per_ip", self.limits.login_per_ip),
+            ("limits.login_per_id", self.limits.login_per_id),
+            ("limits.token_per_client", self.limits.token_per_client),
+        ] {
+            anyhow::ensure!(
+                l.max >= 1 && (1..=86_400).contains(&l.window_secs),
+                "invalid setting: {key} needs max >= 1 and window_secs between 1 and 86400"
+            );
+        }
         let tls = &self.tls;
         if tls.bind.is_some() {
             anyhow::ensure!(

@@ -13,6 +13,7 @@ use crate::error::AppError;
 use crate::sessions::{self, Kind, Session, Stage};
 use crate::tenancy::CurrentTenant;
 use crate::tenancy::pages::html;
+use crate::web::limits::{self, Verdict};
 use crate::web::{Lang, Pages, is_https as https, peer_ip as ip};
 
 fn login_page(
@@ -54,6 +55,7 @@ pub async fn login_submit(
     lang: Lang,
     db: web::Data<Db>,
     pages: web::Data<Pages>,
+    settings: web::Data<crate::config::Settings>,
 ) -> Result<HttpResponse, AppError> {
     let p = form(&body, &[])?;
     if !sessions::login_csrf_ok(&req, Kind::Admin, p.get("csrf")) {
@@ -68,6 +70,13 @@ pub async fn login_submit(
     }
     let mut conn = db.tenant(&tenant.slug).await?;
     let actor = format!("admin:{}", email.to_ascii_lowercase());
+    if let Verdict::Limited { retry_after } =
+        limits::sign_in(&mut conn, &settings.limits, ip(&req).as_deref(), &actor).await?
+    {
+        let mut res = again("admin-login-rate", StatusCode::TOO_MANY_REQUESTS)?;
+        limits::too_many(&mut res, retry_after);
+        return Ok(res);
+    }
     match accounts::verify_password(&mut conn, &email, &password).await? {
         Ok(admin) if admin.locked => {
             audit::record(

@@ -179,6 +179,25 @@ impl ClientCertificates {
         }
     }
 
+    /// The client's address: the peer's, or behind a trusted proxy the last address of
+    /// `X-Forwarded-For` that is not itself a trusted proxy. From anyone else the header is
+    /// ignored, so nobody can pose as another address.
+    pub fn client_ip(&self, req: &HttpRequest) -> Option<IpAddr> {
+        let peer = req.peer_addr().map(|a| a.ip());
+        let trusted = |ip: &IpAddr| self.trusted_proxies.iter().any(|n| n.contains(ip));
+        if !peer.as_ref().is_some_and(trusted) {
+            return peer;
+        }
+        let forwarded: Vec<IpAddr> = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|s| s.trim().parse().ok())
+            .collect();
+        forwarded.into_iter().rev().find(|ip| !trusted(ip)).or(peer)
+    }
+
     /// The thumbprint of the presented certificate, for certificate-bound tokens.
     pub fn thumbprint(&self, req: &HttpRequest) -> Option<[u8; 32]> {
         self.presented(req).certificate().map(|p| p.thumbprint)

@@ -23,6 +23,7 @@ use crate::sandbox::{AccountId, CustomerId, Sandbox};
 use crate::tenancy::CurrentTenant;
 use crate::tenancy::pages::html;
 use crate::web::format::{jst_date, long_date};
+use crate::web::limits::{self, Verdict};
 use crate::web::{Lang, Pages};
 
 /// The request this browser is in the middle of, with its partner.
@@ -230,6 +231,13 @@ pub async fn login_submit(
     }
     let who = format!("customer:{login_id}");
     let from = ip(&req);
+    if let Verdict::Limited { retry_after } =
+        limits::sign_in(&mut c.conn, &settings.limits, from.as_deref(), &who).await?
+    {
+        let mut res = again(&c, "login-error-rate", StatusCode::TOO_MANY_REQUESTS)?;
+        limits::too_many(&mut res, retry_after);
+        return Ok(res);
+    }
     if lockout::is_locked(&mut c.conn, &login_id).await? {
         audit::record(
             &mut c.conn,

@@ -24,6 +24,7 @@ use crate::sessions::{self, Kind, Session, Stage};
 use crate::tenancy::CurrentTenant;
 use crate::tenancy::pages::html;
 use crate::web::format::{jst, jst_date, long_date};
+use crate::web::limits::{self, Verdict};
 use crate::web::{Lang, Pages, is_https as https, peer_ip as ip};
 
 fn base(tenant: &CurrentTenant) -> String {
@@ -233,6 +234,7 @@ pub async fn login(
     lang: Lang,
     db: web::Data<Db>,
     pages: web::Data<Pages>,
+    settings: web::Data<crate::config::Settings>,
 ) -> Result<HttpResponse, AppError> {
     let p = form(&body)?;
     if !login_csrf_ok(&req, &p) {
@@ -247,6 +249,13 @@ pub async fn login(
     }
     let mut conn = db.tenant(&tenant.slug).await?;
     let who = format!("customer:{login_id}");
+    if let Verdict::Limited { retry_after } =
+        limits::sign_in(&mut conn, &settings.limits, ip(&req).as_deref(), &who).await?
+    {
+        let mut res = again("login-error-rate", StatusCode::TOO_MANY_REQUESTS)?;
+        limits::too_many(&mut res, retry_after);
+        return Ok(res);
+    }
     if lockout::is_locked(&mut conn, &login_id).await? {
         audit::record(
             &mut conn,

@@ -13,6 +13,7 @@ use crate::certs::ClientCertificates;
 use crate::config::Settings;
 use crate::db::{Db, TenantConn};
 use crate::tenancy::CurrentTenant;
+use crate::web::limits::{self, Verdict};
 
 fn no_store(body: &impl serde::Serialize) -> HttpResponse {
     HttpResponse::Ok()
@@ -75,6 +76,11 @@ pub async fn token(
         partner,
         certificate,
     } = authenticated(&req, &body, &tenant, &db, &certs).await?;
+    if let Verdict::Limited { retry_after } =
+        limits::token(&mut conn, &settings.limits, &partner.client_id).await?
+    {
+        return Err(OAuthError::rate_limited(retry_after));
+    }
     let ttl = settings.oauth.access_token_ttl_secs;
     let issued = match p.get("grant_type") {
         Some("authorization_code") => {

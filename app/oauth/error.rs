@@ -45,6 +45,8 @@ pub struct OAuthError {
     pub code: OAuthCode,
     pub description: String,
     pub basic_challenge: bool,
+    /// Over a rate limit: 429 with this `Retry-After` (seconds).
+    pub retry_after: Option<i64>,
     #[source]
     cause: Option<anyhow::Error>,
 }
@@ -55,7 +57,19 @@ impl OAuthError {
             code,
             description: description.into(),
             basic_challenge: false,
+            retry_after: None,
             cause: None,
+        }
+    }
+
+    /// Too many requests from this partner: `temporarily_unavailable` with 429 and Retry-After.
+    pub fn rate_limited(retry_after: i64) -> Self {
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(
+                OAuthCode::TemporarilyUnavailable,
+                format!("too many requests; retry after {retry_after} s"),
+            )
         }
     }
 
@@ -116,6 +130,9 @@ impl From<anyhow::Error> for OAuthError {
 
 impl ResponseError for OAuthError {
     fn status_code(&self) -> StatusCode {
+        if self.retry_after.is_some() {
+            return StatusCode::TOO_MANY_REQUESTS;
+        }
         match self.code {
             OAuthCode::InvalidClient => StatusCode::UNAUTHORIZED,
             OAuthCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
@@ -134,6 +151,9 @@ impl ResponseError for OAuthError {
         }
         let mut res = HttpResponse::build(self.status_code());
         res.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        if let Some(secs) = self.retry_after {
+            res.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
         if self.basic_challenge {
             res.insert_header((
                 header::WWW_AUTHENTICATE,

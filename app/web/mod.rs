@@ -4,6 +4,7 @@
 pub mod format;
 pub mod headers;
 pub mod i18n;
+pub mod limits;
 pub mod metrics;
 pub mod templates;
 
@@ -80,9 +81,14 @@ pub async fn error_pages(
     Ok(ServiceResponse::new(req, out))
 }
 
-/// The address the request came from, for the audit log.
+/// The address the request came from, for the audit log and the rate limits: the peer's, or
+/// the client's as a trusted proxy reports it (`tls.trusted_proxies`).
 pub fn peer_ip(req: &actix_web::HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
+    match req.app_data::<web::Data<crate::certs::ClientCertificates>>() {
+        Some(certs) => certs.client_ip(req),
+        None => req.peer_addr().map(|a| a.ip()),
+    }
+    .map(|ip| ip.to_string())
 }
 
 /// Whether the request came over HTTPS (cookies are then `Secure`).

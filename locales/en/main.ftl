@@ -264,3 +264,5 @@ my-revoked = The link has ended.
 admin-logo = Logo
 admin-logo-note = PNG, or SVG without scripts or outside references (at most 256 KB).
 admin-logo-upload = Change the logo
+login-error-rate = There were too many login attempts in a short time, so logins are paused for now. Please wait a few minutes and try again.
+admin-login-rate = There were too many sign-in attempts in a short time, so sign-ins are paused for now. Please wait a few minutes and try again.

@@ -178,6 +178,29 @@ impl TestApp {
     pub fn slug(s: &str) -> TenantSlug {
         TenantSlug::parse(s).unwrap()
     }
+
+    /// A second `renkei serve` on the same database (its own pools, caches and port), as a
+    /// replica behind a load balancer would be. Stops when dropped.
+    pub async fn replica(&self) -> Replica {
+        let app = Application::build(self.settings.clone())
+            .await
+            .expect("replica builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let handle = app.handle();
+        tokio::spawn(app.run_until_stopped());
+        Replica { address, handle }
+    }
+}
+
+pub struct Replica {
+    pub address: String,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        drop(self.handle.stop(false));
+    }
 }
 
 impl Drop for TestApp {

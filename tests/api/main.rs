@@ -11,4 +11,5 @@ mod notices;
 mod oauth;
 mod oauth_helpers;
 mod partner_api;
+mod resilience;
 mod tenancy;

@@ -1,0 +1,135 @@
+//! Rate limits kept in PostgreSQL, so every replica counts together: fixed windows, one upsert
+//! per counted request. Over the limit a request gets 429 with `Retry-After`; it is not counted
+//! as a failed sign-in, so it never brings a lockout closer.
+
+use chrono::{DateTime, TimeZone, Utc};
+use diesel::sql_types::{Integer, Text, Timestamptz};
+use diesel_async::RunQueryDsl;
+
+use crate::db::TenantConn;
+
+/// At most `max` requests per `window_secs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limit {
+    pub max: i32,
+    pub window_secs: i64,
+}
+
+/// What a counted request learns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Allowed,
+    /// Try again after this many seconds.
+    Limited {
+        retry_after: i64,
+    },
+}
+
+/// The start of the window `now` falls in.
+pub fn window_start(now: DateTime<Utc>, window_secs: i64) -> DateTime<Utc> {
+    let w = window_secs.max(1);
+    let t = now.timestamp().div_euclid(w) * w;
+    Utc.timestamp_opt(t, 0).single().unwrap_or(now)
+}
+
+/// The verdict for the `hits`-th request of a window that started at `start`.
+pub fn verdict(hits: i32, start: DateTime<Utc>, now: DateTime<Utc>, limit: Limit) -> Verdict {
+    if hits <= limit.max {
+        Verdict::Allowed
+    } else {
+        let end = start + chrono::Duration::seconds(limit.window_secs);
+        Verdict::Limited {
+            retry_after: (end - now).num_seconds().max(1),
+        }
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Hits {
+    #[diesel(sql_type = Integer)]
+    hits: i32,
+}
+
+/// Counts one request under `key` and says whether it is within `limit`.
+pub async fn hit(conn: &mut TenantConn, key: &str, limit: Limit) -> diesel::QueryResult<Verdict> {
+    let now = Utc::now();
+    let start = window_start(now, limit.window_secs);
+    let row: Hits = diesel::sql_query(
+        "INSERT INTO rate_limits (key, window_start, hits) VALUES ($1, $2, 1)
+         ON CONFLICT (key) DO UPDATE SET
+           hits = CASE WHEN rate_limits.window_start = excluded.window_start
+                       THEN rate_limits.hits + 1 ELSE 1 END,
+           window_start = excluded.window_start
+         RETURNING hits",
+    )
+    .bind::<Text, _>(key)
+    .bind::<Timestamptz, _>(start)
+    .get_result(conn)
+    .await?;
+    Ok(verdict(row.hits, start, now, limit))
+}
+
+/// A sign-in attempt: counted per address and per typed ID (`who`, e.g. `customer:Yamada01`).
+/// The address is checked first, so a sprayer is stopped without touching the ID's count.
+pub async fn sign_in(
+    conn: &mut TenantConn,
+    limits: &crate::config::LimitSettings,
+    ip: Option<&str>,
+    who: &str,
+) -> diesel::QueryResult<Verdict> {
+    if let Some(ip) = ip
+        && let v @ Verdict::Limited { .. } =
+            hit(conn, &format!("ip:{ip}"), limits.login_per_ip).await?
+    {
+        return Ok(v);
+    }
+    hit(conn, &format!("id:{who}"), limits.login_per_id).await
+}
+
+/// Token requests of an authenticated partner, spread over a few rows so that one busy partner
+/// does not queue its requests behind a single row lock; each row gets its share of the limit.
+pub async fn token(
+    conn: &mut TenantConn,
+    limits: &crate::config::LimitSettings,
+    client_id: &str,
+) -> diesel::QueryResult<Verdict> {
+    const SHARDS: i32 = 8;
+    let shard = rand::random_range(0..SHARDS);
+    let l = limits.token_per_client;
+    let share = Limit {
+        max: (l.max + SHARDS - 1) / SHARDS,
+        window_secs: l.window_secs,
+    };
+    hit(conn, &format!("token:{client_id}:{shard}"), share).await
+}
+
+/// The page of a sign-in form over its limit gets this status and header.
+pub fn too_many(res: &mut actix_web::HttpResponse, retry_after: i64) {
+    *res.status_mut() = actix_web::http::StatusCode::TOO_MANY_REQUESTS;
+    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&retry_after.to_string()) {
+        res.headers_mut()
+            .insert(actix_web::http::header::RETRY_AFTER, v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_and_verdicts() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 3, 4, 37).unwrap();
+        let start = window_start(now, 300);
+        assert_eq!(start, Utc.with_ymd_and_hms(2026, 11, 26, 3, 0, 0).unwrap());
+        let limit = Limit {
+            max: 3,
+            window_secs: 300,
+        };
+        assert_eq!(verdict(3, start, now, limit), Verdict::Allowed);
+        assert_eq!(
+            verdict(4, start, now, limit),
+            Verdict::Limited { retry_after: 23 }
+        );
+    }
+}
