@@ -3,6 +3,7 @@
 #   make run         local PostgreSQL + release build + migrate/tenants/demo, then serve
 #                    http://127.0.0.1:8080 and https://127.0.0.1:8443 (development CA)
 #   make test        local PostgreSQL + cargo test (+ browser tests when present)
+#   make test-resilience  PostgreSQL restarted under load, a server killed mid-consent
 #   make lint        rustfmt check + clippy with warnings denied
 #
 # Set RENKEI__DATABASE__URL to use an existing database instead of the
@@ -19,10 +20,10 @@ BIN := target/release/renkei
 # Debian packages needed to build (openssl-sys), and the openssl tool the CRL test uses.
 BUILD_PKGS := pkg-config libssl-dev openssl
 
-.PHONY: help deps db db-stop build run test e2e bench fmt lint clean-data
+.PHONY: help deps db db-stop build run test test-resilience e2e bench fmt lint clean-data
 
 help:
-	@echo "targets: deps db db-stop build run test e2e bench fmt lint clean-data"
+	@echo "targets: deps db db-stop build run test test-resilience e2e bench fmt lint clean-data"
 
 deps:
 	@missing=(); \
@@ -81,6 +82,16 @@ test: deps db
 	if [[ -f tests/e2e/package.json ]]; then \
 	  scripts/e2e.sh; \
 	fi
+
+# Fault scenarios that take the project-local PostgreSQL down or kill a server: they run alone,
+# one at a time, and print their figures.
+test-resilience: deps db
+	@if [[ -n "$${RENKEI__DATABASE__URL:-}" ]]; then \
+	  echo "test-resilience restarts the project-local PostgreSQL; unset RENKEI__DATABASE__URL" >&2; exit 1; \
+	fi; \
+	export RENKEI_TEST_DATABASE_URL="$$($(PG) url)"; \
+	echo "==> cargo test --locked --test api resilience -- --ignored"; \
+	cargo test --locked --test api resilience -- --ignored --test-threads=1 --nocapture
 
 # Browser tests only (expects target/debug/renkei from a previous cargo test/build).
 e2e: deps db

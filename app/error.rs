@@ -54,9 +54,26 @@ impl From<diesel::result::Error> for AppError {
                 | diesel::result::DatabaseErrorKind::UnableToSendCommand,
                 _,
             ) => Self::Unavailable(e.into()),
+            diesel::result::Error::DatabaseError(_, ref info) if is_transient(info.message()) => {
+                Self::Unavailable(e.into())
+            }
             other => Self::Internal(other.into()),
         }
     }
+}
+
+/// PostgreSQL's words for "not now" (the SQLSTATE does not survive diesel-async): the server
+/// shutting down or starting up (57P01, 57P03), a statement or lock timeout (57014, 55P03). The
+/// request gets 503 and may be retried; nothing about the request itself was wrong.
+fn is_transient(message: &str) -> bool {
+    const NOT_NOW: [&str; 5] = [
+        "terminating connection",
+        "the database system is",
+        "canceling statement due to statement timeout",
+        "canceling statement due to lock timeout",
+        "server closed the connection",
+    ];
+    NOT_NOW.iter().any(|m| message.starts_with(m))
 }
 
 impl AppError {
@@ -105,5 +122,36 @@ impl ResponseError for AppError {
             .body(self.to_string());
         res.extensions_mut().insert(self.page());
         res
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgresql_saying_not_now_is_503_and_a_real_error_is_500() {
+        let db = |kind, msg: &str| {
+            AppError::from(diesel::result::Error::DatabaseError(
+                kind,
+                Box::new(msg.to_owned()),
+            ))
+        };
+        use diesel::result::DatabaseErrorKind::{UniqueViolation, Unknown};
+        for m in [
+            "terminating connection due to administrator command",
+            "the database system is shutting down",
+            "canceling statement due to statement timeout",
+        ] {
+            assert!(matches!(db(Unknown, m), AppError::Unavailable(_)), "{m}");
+        }
+        assert!(matches!(
+            db(UniqueViolation, "duplicate key"),
+            AppError::Internal(_)
+        ));
+        assert!(matches!(
+            db(Unknown, "syntax error at or near"),
+            AppError::Internal(_)
+        ));
     }
 }
