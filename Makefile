@@ -20,7 +20,7 @@ BIN := target/release/renkei
 # Debian packages needed to build (openssl-sys), and the openssl tool the CRL test uses.
 BUILD_PKGS := pkg-config libssl-dev openssl
 
-.PHONY: help deps db db-stop build run test test-resilience e2e bench fmt lint clean-data
+.PHONY: help deps db db-stop build run test test-resilience e2e bench fuzz fmt lint clean-data
 
 help:
 	@echo "targets: deps db db-stop build run test test-resilience e2e bench fmt lint clean-data"
@@ -101,6 +101,17 @@ e2e: deps db
 # wrk against a release build on a database seeded at scale; writes docs/benchmarks.md.
 bench: deps
 	@scripts/bench.sh
+
+# Fuzz each outside-input parser for FUZZ_SECONDS (default 60) with cargo-fuzz (libFuzzer).
+# cargo-fuzz needs unstable compiler flags; RUSTC_BOOTSTRAP lets the stable toolchain give them.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz
+	@for t in authorize_request token_request api_query tenant_toml; do \
+	  echo "==> cargo fuzz run $$t ($(FUZZ_SECONDS) s)"; \
+	  mkdir -p fuzz/corpus/$$t; \
+	  RUSTC_BOOTSTRAP=1 cargo fuzz run $$t fuzz/corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) -max_len=4096; \
+	done
 
 fmt:
 	cargo fmt

@@ -108,4 +108,55 @@ mod tests {
             assert_eq!(key.decode(junk, "001010123456", &range()), None);
         }
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn range() -> Range {
+            let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+            Range {
+                lower: d("2026-01-01"),
+                from: Some(d("2026-01-01")),
+                to: d("2026-06-30"),
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn a_key_decodes_to_its_position_for_its_account_only(
+                days in 0i64..3650, id in 0i64..i64::MAX, account in "[0-9]{12}", other in "[0-9]{12}",
+            ) {
+                let key = CursorKey::new(vec![9u8; 32]);
+                let at = Position { date: NaiveDate::from_ymd_opt(2020, 1, 1).unwrap() + chrono::Duration::days(days), id };
+                let raw = key.encode(&account, &range(), at);
+                prop_assert_eq!(key.decode(&raw, &account, &range()), Some(at));
+                prop_assert_eq!(key.decode(&raw, &other, &range()).is_some(), account == other);
+                prop_assert_eq!(CursorKey::new(vec![8u8; 32]).decode(&raw, &account, &range()), None);
+            }
+
+            #[test]
+            fn a_changed_key_is_refused(id in 0i64..1_000_000, flip in 0usize..200, bit in 0u8..6) {
+                let key = CursorKey::new(vec![9u8; 32]);
+                let at = Position { date: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(), id };
+                let raw = key.encode("001010123456", &range(), at);
+                let mut bytes = raw.clone().into_bytes();
+                let i = flip % bytes.len();
+                bytes[i] ^= 1 << bit;
+                if let Ok(changed) = String::from_utf8(bytes)
+                    && changed != raw
+                    && let Some(p) = key.decode(&changed, "001010123456", &range())
+                {
+                    // base64 can spell the same bytes twice; then the position is the same.
+                    prop_assert_eq!(p, at);
+                }
+            }
+
+            #[test]
+            fn any_text_is_refused_without_panicking(raw in "\\PC{0,250}") {
+                let key = CursorKey::new(vec![9u8; 32]);
+                let _ = key.decode(&raw, "001010123456", &range());
+            }
+        }
+    }
 }

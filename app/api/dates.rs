@@ -107,4 +107,39 @@ mod tests {
         // One year less a day is fine.
         assert!(resolve(Some("2025-11-26"), Some("2026-11-25"), today).is_ok());
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn day(n: i64) -> NaiveDate {
+            NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::Duration::days(n)
+        }
+
+        proptest! {
+            #[test]
+            fn a_period_is_accepted_exactly_when_ordered_and_within_a_year(a in 0i64..1200, b in 0i64..1200, t in 0i64..1200) {
+                let (from, to, today) = (day(a), day(b), day(t));
+                let r = resolve(Some(&from.to_string()), Some(&to.to_string()), today);
+                let ok = from <= to && to < one_year_after(from);
+                prop_assert_eq!(r.is_ok(), ok);
+                if let Ok(r) = r {
+                    prop_assert_eq!((r.lower, r.from, r.to), (from, Some(from), to));
+                }
+            }
+
+            #[test]
+            fn only_date_to_reaches_back_at_most_a_year(b in 0i64..1200) {
+                let to = day(b);
+                let r = resolve(None, Some(&to.to_string()), to).unwrap();
+                prop_assert!(r.lower <= r.to && r.to < one_year_after(r.lower));
+            }
+
+            #[test]
+            fn any_text_is_a_400_or_a_date_never_a_panic(raw in "\\PC{0,30}") {
+                let _ = parse_date("dateFrom", &raw);
+                let _ = resolve(Some(&raw), Some(&raw), day(0));
+            }
+        }
+    }
 }

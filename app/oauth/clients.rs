@@ -67,8 +67,8 @@ impl Partner {
         }
     }
 
-    #[cfg(test)]
-    pub fn for_tests(scopes: Scopes, auth_method: AuthMethod) -> Self {
+    /// A partner that exists only in memory: for unit tests and the fuzz targets.
+    pub fn in_memory(scopes: Scopes, auth_method: AuthMethod) -> Self {
         Self {
             id: Uuid::now_v7(),
             client_id: "test".into(),

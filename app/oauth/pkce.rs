@@ -62,4 +62,33 @@ mod tests {
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw+cM"
         ));
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn every_well_formed_verifier_matches_its_own_challenge_only(
+                v in "[A-Za-z0-9._~-]{43,128}",
+                w in "[A-Za-z0-9._~-]{43,128}",
+            ) {
+                let c = challenge_of(&v);
+                prop_assert!(valid_challenge(&c));
+                prop_assert!(verify(&v, &c));
+                prop_assert_eq!(verify(&w, &c), v == w);
+            }
+
+            #[test]
+            fn malformed_verifiers_never_verify(v in ".{0,42}|.{129,200}|[^A-Za-z0-9._~-]{43,60}") {
+                prop_assert!(!verify(&v, &challenge_of(&v)));
+            }
+
+            #[test]
+            fn anything_is_judged_without_panicking(v in "\\PC*", c in "\\PC*") {
+                let _ = verify(&v, &c);
+                let _ = valid_challenge(&c);
+            }
+        }
+    }
 }

@@ -116,7 +116,7 @@ mod tests {
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
     fn partner(scopes: &str) -> Partner {
-        Partner::for_tests(
+        Partner::in_memory(
             Scopes::parse(scopes).unwrap(),
             AuthMethod::ClientSecretBasic,
         )

@@ -117,4 +117,37 @@ mod tests {
         assert!(one.is_subset(&both));
         assert!(!both.is_subset(&one));
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn known_scopes_in_any_order_and_spacing_parse_to_one_canonical_form(
+                picks in proptest::collection::vec(0usize..2, 1..6),
+                seps in proptest::collection::vec("[ ,]{1,3}", 6),
+            ) {
+                let raw: String = picks
+                    .iter()
+                    .zip(&seps)
+                    .map(|(i, sep)| format!("{}{sep}", Scope::ALL[*i].as_str()))
+                    .collect();
+                let s = Scopes::parse(&raw).unwrap();
+                prop_assert_eq!(Scopes::parse(&s.to_string()).unwrap(), s.clone());
+                prop_assert_eq!(Scopes::from_stored(&s.to_vec()), s.clone());
+                for i in &picks {
+                    prop_assert!(s.contains(Scope::ALL[*i]));
+                }
+            }
+
+            #[test]
+            fn anything_else_is_refused_without_panicking(raw in "\\PC*") {
+                if let Ok(s) = Scopes::parse(&raw) {
+                    prop_assert!(s.iter().count() >= 1);
+                    prop_assert!(raw.split([' ', ',']).filter(|p| !p.is_empty()).all(|p| Scope::parse(p).is_some()));
+                }
+            }
+        }
+    }
 }
