@@ -6,7 +6,7 @@ use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use crate::db::TenantConn;
-use crate::db::schema::tenant::{grant_accounts, grants};
+use crate::db::schema::tenant::{customers, grant_accounts, grants};
 use crate::oauth::scopes::Scopes;
 use crate::sandbox::AccountId;
 use crate::tenancy::manifest::MAX_GRANT_DAYS;
@@ -69,6 +69,14 @@ pub struct Created {
 /// Records a grant with its e-mail notices, replacing (revoking) any live grant of the same
 /// customer to the same partner. Runs inside the caller's transaction.
 pub async fn create(conn: &mut TenantConn, g: NewGrant<'_>) -> QueryResult<Created> {
+    // One consent of a customer at a time: a second one (another tab, a double submit on two
+    // replicas) waits here, then replaces the first instead of tripping over it.
+    customers::table
+        .find(g.customer)
+        .select(customers::id)
+        .for_no_key_update()
+        .first::<Uuid>(conn)
+        .await?;
     let now = Utc::now();
     let replaced: Option<Uuid> = diesel::update(
         grants::table

@@ -13,7 +13,19 @@ pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 impl TestApp {
     /// Both demo tenants with their demo customers and the demo partner.
     pub async fn spawn_seeded() -> TestApp {
-        let app = TestApp::spawn().await;
+        Self::spawn_seeded_with(|_| {}).await
+    }
+
+    /// [`TestApp::spawn_seeded`] with settings of the test's own.
+    pub async fn spawn_seeded_with(
+        tweak: impl FnOnce(&mut renkei::config::Settings) + 'static,
+    ) -> TestApp {
+        let app = TestApp::builder()
+            .with_tenant("kitami")
+            .with_tenant("hokuto")
+            .with_settings(tweak)
+            .spawn()
+            .await;
         let db = app.db_pool(2);
         renkei::demo::seed(&db, renkei::demo::today_jst())
             .await

@@ -147,18 +147,11 @@ async fn attempt(flow: &Flow<'_>, ip: &str, login_id: &str, password: &str) -> r
 
 #[tokio::test]
 async fn logins_are_limited_per_address_across_replicas_and_a_429_is_no_failure() {
-    let app = TestApp::builder()
-        .with_tenant("kitami")
-        .with_tenant("hokuto")
-        .with_settings(|s| {
-            s.limits.login_per_ip.max = 3;
-            s.tls.trusted_proxies = vec!["127.0.0.1".into()];
-        })
-        .spawn()
-        .await;
-    renkei::demo::seed(&app.db_pool(2), renkei::demo::today_jst())
-        .await
-        .unwrap();
+    let app = TestApp::spawn_seeded_with(|s| {
+        s.limits.login_per_ip.max = 3;
+        s.tls.trusted_proxies = vec!["127.0.0.1".into()];
+    })
+    .await;
     let replica = app.replica().await;
     let mut flow = Flow::new(&app, "kitami");
     flow.authorize(&[]).await;
@@ -197,15 +190,8 @@ async fn logins_are_limited_per_address_across_replicas_and_a_429_is_no_failure(
 
 #[tokio::test]
 async fn an_attacker_elsewhere_cannot_lock_a_customer_out_faster_than_the_policy() {
-    let app = TestApp::builder()
-        .with_tenant("kitami")
-        .with_tenant("hokuto")
-        .with_settings(|s| s.tls.trusted_proxies = vec!["127.0.0.1".into()])
-        .spawn()
-        .await;
-    renkei::demo::seed(&app.db_pool(2), renkei::demo::today_jst())
-        .await
-        .unwrap();
+    let app =
+        TestApp::spawn_seeded_with(|s| s.tls.trusted_proxies = vec!["127.0.0.1".into()]).await;
     let flow = Flow::new(&app, "kitami");
     flow.authorize(&[]).await;
     // One short of the lockout threshold (5), all at once from four addresses.
@@ -230,15 +216,7 @@ async fn an_attacker_elsewhere_cannot_lock_a_customer_out_faster_than_the_policy
 
 #[tokio::test]
 async fn the_token_endpoint_is_limited_per_partner() {
-    let app = TestApp::builder()
-        .with_tenant("kitami")
-        .with_tenant("hokuto")
-        .with_settings(|s| s.limits.token_per_client.max = 8)
-        .spawn()
-        .await;
-    renkei::demo::seed(&app.db_pool(2), renkei::demo::today_jst())
-        .await
-        .unwrap();
+    let app = TestApp::spawn_seeded_with(|s| s.limits.token_per_client.max = 8).await;
     // Eight rows share the limit: the ninth request lands on a row already used.
     let mut limited = None;
     for _ in 0..9 {
@@ -420,18 +398,11 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
 #[tokio::test]
 #[ignore = "restarts the project-local PostgreSQL; run by make test-resilience"]
 async fn postgresql_restarted_under_load_fails_fast_and_recovers_by_itself() {
-    let app = TestApp::builder()
-        .with_tenant("kitami")
-        .with_tenant("hokuto")
-        .with_settings(|s| {
-            s.database.acquire_timeout_ms = 1000;
-            s.database.statement_timeout_ms = 2000;
-        })
-        .spawn()
-        .await;
-    renkei::demo::seed(&app.db_pool(2), renkei::demo::today_jst())
-        .await
-        .unwrap();
+    let app = TestApp::spawn_seeded_with(|s| {
+        s.database.acquire_timeout_ms = 1000;
+        s.database.statement_timeout_ms = 2000;
+    })
+    .await;
     let code = Flow::new(&app, "kitami")
         .code_for("Yamada01", "Shinkin-2026!")
         .await;
@@ -537,15 +508,7 @@ async fn postgresql_restarted_under_load_fails_fast_and_recovers_by_itself() {
 
 #[tokio::test]
 async fn a_slow_database_gets_503_within_the_deadline() {
-    let app = TestApp::builder()
-        .with_tenant("kitami")
-        .with_tenant("hokuto")
-        .with_settings(|s| s.database.statement_timeout_ms = 500)
-        .spawn()
-        .await;
-    renkei::demo::seed(&app.db_pool(2), renkei::demo::today_jst())
-        .await
-        .unwrap();
+    let app = TestApp::spawn_seeded_with(|s| s.database.statement_timeout_ms = 500).await;
     let code = Flow::new(&app, "kitami")
         .code_for("Yamada01", "Shinkin-2026!")
         .await;
@@ -597,15 +560,7 @@ async fn a_slow_database_gets_503_within_the_deadline() {
 #[ignore = "kills a server process; run by make test-resilience"]
 async fn sigkill_in_the_middle_of_consents_leaves_no_half_written_grant() {
     // Forty sign-ins of three customers within a minute: above the per-ID limit's default.
-    let app = TestApp::builder()
-        .with_tenant("kitami")
-        .with_tenant("hokuto")
-        .with_settings(|s| s.limits.login_per_id.max = 1000)
-        .spawn()
-        .await;
-    renkei::demo::seed(&app.db_pool(2), renkei::demo::today_jst())
-        .await
-        .unwrap();
+    let app = TestApp::spawn_seeded_with(|s| s.limits.login_per_id.max = 1000).await;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -721,4 +676,45 @@ async fn sigkill_in_the_middle_of_consents_leaves_no_half_written_grant() {
         answered as i64 <= granted,
         "every answered consent is stored"
     );
+}
+
+#[tokio::test]
+async fn concurrent_consents_of_one_customer_leave_exactly_one_live_grant() {
+    let app = TestApp::spawn_seeded_with(|s| s.limits.login_per_id.max = 100).await;
+    let mut pages = Vec::new();
+    for _ in 0..8 {
+        let flow = Flow::new(&app, "kitami");
+        flow.authorize(&[]).await;
+        flow.login("Yamada01", "Shinkin-2026!").await;
+        let page = flow.consent_page().await;
+        pages.push((flow.browser.clone(), csrf_of(&page)));
+    }
+    let url = app.url("/t/kitami/oauth/consent");
+    let posts = pages.into_iter().map(|(browser, csrf)| {
+        let url = url.clone();
+        async move {
+            browser
+                .post(url)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("action", "allow"),
+                    ("agree", "yes"),
+                    ("accounts", "001010123456"),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    for status in futures_util::future::join_all(posts).await {
+        assert_eq!(status, StatusCode::SEE_OTHER);
+    }
+    let live = count(
+        &app,
+        "SELECT count(*) AS n FROM grants g JOIN customers c ON c.id = g.customer_id
+          WHERE c.login_id = 'Yamada01' AND g.revoked_at IS NULL",
+    )
+    .await;
+    assert_eq!(live, 1);
 }
