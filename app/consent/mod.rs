@@ -5,6 +5,7 @@ pub mod flow;
 pub mod grants;
 pub mod lockout;
 pub(crate) mod pages;
+pub mod signin;
 
 use actix_web::web;
 

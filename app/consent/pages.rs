@@ -7,9 +7,10 @@ use diesel_async::AsyncConnection;
 use serde::Serialize;
 
 use super::flow::{self, Pending, Stage};
-use super::{grants, lockout};
+use super::grants;
+use super::signin::{self, SignIn};
 use crate::audit::{self, Event};
-use crate::bank::{CoreBanking, CustomerDirectory, Verification};
+use crate::bank::CoreBanking;
 use crate::config::Settings;
 use crate::db::{Db, TenantConn};
 use crate::error::AppError;
@@ -23,7 +24,7 @@ use crate::sandbox::{AccountId, CustomerId, Sandbox};
 use crate::tenancy::CurrentTenant;
 use crate::tenancy::pages::html;
 use crate::web::format::{jst_date, long_date};
-use crate::web::limits::{self, Verdict};
+use crate::web::limits;
 use crate::web::{Lang, Pages};
 
 /// The request this browser is in the middle of, with its partner.
@@ -226,41 +227,21 @@ pub async fn login_submit(
             },
         )
     };
-    if login_id.is_empty() || password.is_empty() {
-        return again(&c, "login-error-empty", StatusCode::BAD_REQUEST);
-    }
-    let who = format!("customer:{login_id}");
     let from = ip(&req);
-    if let Verdict::Limited { retry_after } =
-        limits::sign_in(&mut c.conn, &settings.limits, from.as_deref(), &who).await?
-    {
-        let mut res = again(&c, "login-error-rate", StatusCode::TOO_MANY_REQUESTS)?;
-        limits::too_many(&mut res, retry_after);
-        return Ok(res);
-    }
-    if lockout::is_locked(&mut c.conn, &login_id).await? {
-        audit::record(
-            &mut c.conn,
-            Event::LoginLocked,
-            &who,
-            None,
-            from.as_deref(),
-            serde_json::json!({}),
-        )
-        .await?;
-        return again(&c, "login-error-locked", StatusCode::FORBIDDEN);
-    }
-    let verdict = Sandbox
-        .verify_password(&mut c.conn, &login_id, &password)
-        .await?;
-    match verdict {
-        Verification::Verified(customer) => {
-            lockout::reset(&mut c.conn, &login_id).await?;
+    let attempt = signin::Attempt {
+        login_id: &login_id,
+        password: &password,
+        ip: from.as_deref(),
+        context: serde_json::json!({"partner": c.partner.client_id}),
+    };
+    let threshold = tenant.settings.lockout_threshold;
+    match signin::password(&mut c.conn, &settings.limits, threshold, attempt).await? {
+        SignIn::Verified(customer) => {
             flow::logged_in(&mut c.conn, &c.pending.handle_hash, customer.0).await?;
             audit::record(
                 &mut c.conn,
                 Event::LoginOk,
-                &who,
+                &format!("customer:{login_id}"),
                 None,
                 from.as_deref(),
                 serde_json::json!({"partner": c.partner.client_id}),
@@ -268,45 +249,16 @@ pub async fn login_submit(
             .await?;
             Ok(see_other(&format!("/t/{}/oauth/consent", tenant.slug)))
         }
-        Verification::Locked => {
-            audit::record(
-                &mut c.conn,
-                Event::LoginLocked,
-                &who,
-                None,
-                from.as_deref(),
-                serde_json::json!({}),
-            )
-            .await?;
-            again(&c, "login-error-locked", StatusCode::FORBIDDEN)
-        }
-        Verification::Refused { customer } => {
-            let threshold = tenant.settings.lockout_threshold;
-            if lockout::record_failure(&mut c.conn, &login_id, threshold).await? {
-                if let Some(customer) = customer {
-                    Sandbox.lock(&mut c.conn, customer).await?;
-                }
-                audit::record(
-                    &mut c.conn,
-                    Event::LoginLocked,
-                    &who,
-                    None,
-                    from.as_deref(),
-                    serde_json::json!({"threshold": threshold}),
-                )
-                .await?;
-                return again(&c, "login-error-locked", StatusCode::FORBIDDEN);
+        SignIn::Refused {
+            error,
+            status,
+            retry_after,
+        } => {
+            let mut res = again(&c, error, status)?;
+            if let Some(secs) = retry_after {
+                limits::too_many(&mut res, secs);
             }
-            audit::record(
-                &mut c.conn,
-                Event::LoginFailed,
-                &who,
-                None,
-                from.as_deref(),
-                serde_json::json!({}),
-            )
-            .await?;
-            again(&c, "login-error-wrong", StatusCode::UNAUTHORIZED)
+            Ok(res)
         }
     }
 }

@@ -11,20 +11,20 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::audit::{self, Event};
-use crate::bank::{CustomerDirectory, Verification};
 use crate::certs::ClientCertificates;
 use crate::consent::certificate::{self, Outcome};
-use crate::consent::{grants, lockout};
+use crate::consent::grants;
+use crate::consent::signin::{self, SignIn};
 use crate::db::{Db, TenantConn};
 use crate::error::AppError;
 use crate::oauth::params::Params;
 use crate::oauth::scopes::Scope;
-use crate::sandbox::{CustomerId, Sandbox};
+use crate::sandbox::CustomerId;
 use crate::sessions::{self, Kind, Session, Stage};
 use crate::tenancy::CurrentTenant;
 use crate::tenancy::pages::html;
 use crate::web::format::{jst, jst_date, long_date};
-use crate::web::limits::{self, Verdict};
+use crate::web::limits;
 use crate::web::{Lang, Pages, is_https as https, peer_ip as ip};
 
 fn base(tenant: &CurrentTenant) -> String {
@@ -244,67 +244,27 @@ pub async fn login(
     let password = p.get("password").unwrap_or_default().to_owned();
     let again =
         |error, status| login_page(&req, &pages, &tenant, lang, Some(error), &login_id, status);
-    if login_id.is_empty() || password.is_empty() {
-        return again("login-error-empty", StatusCode::BAD_REQUEST);
-    }
     let mut conn = db.tenant(&tenant.slug).await?;
-    let who = format!("customer:{login_id}");
-    if let Verdict::Limited { retry_after } =
-        limits::sign_in(&mut conn, &settings.limits, ip(&req).as_deref(), &who).await?
-    {
-        let mut res = again("login-error-rate", StatusCode::TOO_MANY_REQUESTS)?;
-        limits::too_many(&mut res, retry_after);
-        return Ok(res);
-    }
-    if lockout::is_locked(&mut conn, &login_id).await? {
-        audit::record(
-            &mut conn,
-            Event::LoginLocked,
-            &who,
-            None,
-            ip(&req).as_deref(),
-            serde_json::json!({"at": "my"}),
-        )
-        .await?;
-        return again("login-error-locked", StatusCode::FORBIDDEN);
-    }
-    match Sandbox
-        .verify_password(&mut conn, &login_id, &password)
-        .await?
-    {
-        Verification::Verified(customer) => {
-            lockout::reset(&mut conn, &login_id).await?;
-            start(&req, &mut conn, &tenant, customer, "password").await
-        }
-        Verification::Locked => again("login-error-locked", StatusCode::FORBIDDEN),
-        Verification::Refused { customer } => {
-            if lockout::record_failure(&mut conn, &login_id, tenant.settings.lockout_threshold)
-                .await?
-            {
-                if let Some(customer) = customer {
-                    Sandbox.lock(&mut conn, customer).await?;
-                }
-                audit::record(
-                    &mut conn,
-                    Event::LoginLocked,
-                    &who,
-                    None,
-                    ip(&req).as_deref(),
-                    serde_json::json!({"at": "my"}),
-                )
-                .await?;
-                return again("login-error-locked", StatusCode::FORBIDDEN);
+    let from = ip(&req);
+    let attempt = signin::Attempt {
+        login_id: &login_id,
+        password: &password,
+        ip: from.as_deref(),
+        context: serde_json::json!({"at": "my"}),
+    };
+    let threshold = tenant.settings.lockout_threshold;
+    match signin::password(&mut conn, &settings.limits, threshold, attempt).await? {
+        SignIn::Verified(customer) => start(&req, &mut conn, &tenant, customer, "password").await,
+        SignIn::Refused {
+            error,
+            status,
+            retry_after,
+        } => {
+            let mut res = again(error, status)?;
+            if let Some(secs) = retry_after {
+                limits::too_many(&mut res, secs);
             }
-            audit::record(
-                &mut conn,
-                Event::LoginFailed,
-                &who,
-                None,
-                ip(&req).as_deref(),
-                serde_json::json!({"at": "my"}),
-            )
-            .await?;
-            again("login-error-wrong", StatusCode::UNAUTHORIZED)
+            Ok(res)
         }
     }
 }

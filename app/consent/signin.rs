@@ -1,0 +1,97 @@
+//! A customer's password sign-in, wherever it happens (the consent flow, `/my`): the rate
+//! limits, the lockout, the bank's verdict and the audit trail, decided in one place. The caller
+//! renders its own page and records the success its own way.
+
+use actix_web::http::StatusCode;
+
+use super::lockout;
+use crate::audit::{self, Event};
+use crate::bank::{CustomerDirectory, Verification};
+use crate::config::LimitSettings;
+use crate::db::TenantConn;
+use crate::error::AppError;
+use crate::sandbox::{CustomerId, Sandbox};
+use crate::web::limits::{self, Verdict};
+
+pub enum SignIn {
+    Verified(CustomerId),
+    /// Show the form again with this message (a locale key) and status; `retry_after` when a
+    /// rate limit refused it.
+    Refused {
+        error: &'static str,
+        status: StatusCode,
+        retry_after: Option<i64>,
+    },
+}
+
+fn refused(error: &'static str, status: StatusCode) -> SignIn {
+    SignIn::Refused {
+        error,
+        status,
+        retry_after: None,
+    }
+}
+
+/// What was typed on the form. `context` goes into every audit row (e.g. the partner).
+pub struct Attempt<'a> {
+    pub login_id: &'a str,
+    pub password: &'a str,
+    pub ip: Option<&'a str>,
+    pub context: serde_json::Value,
+}
+
+pub async fn password(
+    conn: &mut TenantConn,
+    limits: &LimitSettings,
+    lockout_threshold: u16,
+    a: Attempt<'_>,
+) -> Result<SignIn, AppError> {
+    if a.login_id.is_empty() || a.password.is_empty() {
+        return Ok(refused("login-error-empty", StatusCode::BAD_REQUEST));
+    }
+    let who = format!("customer:{}", a.login_id);
+    if let Verdict::Limited { retry_after } = limits::sign_in(conn, limits, a.ip, &who).await? {
+        return Ok(SignIn::Refused {
+            error: "login-error-rate",
+            status: StatusCode::TOO_MANY_REQUESTS,
+            retry_after: Some(retry_after),
+        });
+    }
+    let record = async |conn: &mut TenantConn, event, extra: serde_json::Value| {
+        let mut detail = a.context.clone();
+        if let (Some(d), serde_json::Value::Object(extra)) = (detail.as_object_mut(), extra) {
+            d.extend(extra);
+        }
+        audit::record(conn, event, &who, None, a.ip, detail).await
+    };
+    let locked = || refused("login-error-locked", StatusCode::FORBIDDEN);
+    if lockout::is_locked(conn, a.login_id).await? {
+        record(conn, Event::LoginLocked, serde_json::json!({})).await?;
+        return Ok(locked());
+    }
+    match Sandbox
+        .verify_password(conn, a.login_id, a.password)
+        .await?
+    {
+        Verification::Verified(customer) => {
+            lockout::reset(conn, a.login_id).await?;
+            Ok(SignIn::Verified(customer))
+        }
+        Verification::Locked => {
+            record(conn, Event::LoginLocked, serde_json::json!({})).await?;
+            Ok(locked())
+        }
+        Verification::Refused { customer } => {
+            if lockout::record_failure(conn, a.login_id, lockout_threshold).await? {
+                if let Some(customer) = customer {
+                    Sandbox.lock(conn, customer).await?;
+                }
+                let extra = serde_json::json!({"threshold": lockout_threshold});
+                record(conn, Event::LoginLocked, extra).await?;
+                return Ok(locked());
+            }
+            record(conn, Event::LoginFailed, serde_json::json!({})).await?;
+            Ok(refused("login-error-wrong", StatusCode::UNAUTHORIZED))
+        }
+    }
+}
