@@ -3,6 +3,7 @@
 //! starting replicas never migrate at once and a failing migration leaves its schema as it was.
 
 use anyhow::Context as _;
+use diesel::migration::{Migration as _, MigrationSource};
 use diesel::prelude::*;
 use diesel::sql_types::{Bytea, Jsonb, Nullable, Text};
 use diesel_async::AsyncPgConnection;
@@ -138,28 +139,93 @@ pub async fn apply_tenant(url: &str, manifest: TenantManifest) -> anyhow::Result
 }
 
 /// Applies pending tenant migrations to every registered tenant; `(slug, applied)` for each.
+/// One query first finds the schemas that already have every migration, so a start-up with
+/// a thousand tenants up to date costs one round trip, not a thousand transactions.
 pub async fn all_tenants(url: &str) -> anyhow::Result<Vec<(TenantSlug, usize)>> {
-    let slugs: Vec<String> = blocking(url, |conn| {
-        Ok(crate::db::schema::platform::tenants::table
+    blocking(url, |conn| {
+        let slugs: Vec<String> = crate::db::schema::platform::tenants::table
             .select(crate::db::schema::platform::tenants::slug)
             .order(crate::db::schema::platform::tenants::slug)
-            .load(conn)?)
-    })
-    .await?;
-    let mut out = Vec::new();
-    for raw in slugs {
-        let slug = TenantSlug::parse(&raw)
-            .map_err(|e| anyhow::anyhow!("tenant '{raw}' in public.tenants: slug {e}"))?;
-        let schema = slug.schema();
-        let applied = blocking(url, move |conn| {
-            conn.transaction(|conn| {
-                diesel::sql_query(LOCK).execute(conn)?;
-                Ok(migrate_schema(conn, &schema)?.1)
+            .load(conn)?;
+        let slugs = slugs
+            .iter()
+            .map(|raw| {
+                TenantSlug::parse(raw)
+                    .map_err(|e| anyhow::anyhow!("tenant '{raw}' in public.tenants: slug {e}"))
             })
-        })
-        .await
-        .with_context(|| format!("tenant '{slug}': migration failed; its schema is unchanged"))?;
-        out.push((slug, applied));
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let current = up_to_date(conn, &slugs)?;
+        let mut out = Vec::new();
+        for slug in slugs {
+            let applied = if current.contains(slug.as_str()) {
+                0
+            } else {
+                let schema = slug.schema();
+                conn.transaction(|conn| {
+                    diesel::sql_query(LOCK).execute(conn)?;
+                    Ok::<_, anyhow::Error>(migrate_schema(conn, &schema)?.1)
+                })
+                .with_context(|| {
+                    format!("tenant '{slug}': migration failed; its schema is unchanged")
+                })?
+            };
+            out.push((slug, applied));
+        }
+        Ok(out)
+    })
+    .await
+}
+
+/// The tenants whose schema has recorded every embedded tenant migration.
+fn up_to_date(
+    conn: &mut SyncConn,
+    slugs: &[TenantSlug],
+) -> anyhow::Result<std::collections::HashSet<String>> {
+    #[derive(QueryableByName)]
+    struct Current {
+        #[diesel(sql_type = Text)]
+        slug: String,
     }
-    Ok(out)
+    let versions: Vec<String> = MigrationSource::<diesel::pg::Pg>::migrations(&TENANT)
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .collect();
+    // Only schemas that have the migrations table can be asked; the others are migrated.
+    let present: Vec<String> = {
+        #[derive(QueryableByName)]
+        struct Schema {
+            #[diesel(sql_type = Text)]
+            nspname: String,
+        }
+        diesel::sql_query(
+            "SELECT n.nspname FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid
+              WHERE c.relname = '__diesel_schema_migrations' AND n.nspname LIKE 'tenant\\_%'",
+        )
+        .load::<Schema>(conn)?
+        .into_iter()
+        .map(|s| s.nspname)
+        .collect()
+    };
+    let asks: Vec<String> = slugs
+        .iter()
+        .filter(|s| present.iter().any(|p| p == s.schema().as_str()))
+        .map(|s| {
+            format!(
+                "SELECT '{}'::text AS slug FROM {}.__diesel_schema_migrations
+                  HAVING count(*) FILTER (WHERE version = ANY($1)) = cardinality($1)",
+                s.as_str(),
+                s.schema().quoted()
+            )
+        })
+        .collect();
+    if asks.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(diesel::sql_query(asks.join(" UNION ALL "))
+        .bind::<diesel::sql_types::Array<Text>, _>(versions)
+        .load::<Current>(conn)?
+        .into_iter()
+        .map(|c| c.slug)
+        .collect())
 }
