@@ -30,29 +30,35 @@ pub fn matches_hash(presented: &str, stored: &[u8]) -> bool {
 /// A stand-in hash verified when a login ID does not exist, so the answer takes as long.
 pub const DUMMY_PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$xBBR3nsV+cRQTOh4W0qGIvSc4e3LRwfMSQWiP3n1nTM";
 
-/// At most one Argon2 computation per core at a time: a storm of logins queues here instead of
-/// taking every blocking thread and 19 MiB each.
-static ARGON2_SLOTS: LazyLock<Semaphore> =
-    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
+/// Argon2 computations at once: one fewer than the cores (at least one), so that a storm of
+/// logins queues here and always leaves a core to the API, instead of taking every blocking
+/// thread and 19 MiB each.
+static ARGON2_SLOTS: LazyLock<Semaphore> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    Semaphore::new(cores.saturating_sub(1).max(1))
+});
+
+/// Runs Argon2 on a blocking thread once a slot is free.
+async fn argon2<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let _slot = ARGON2_SLOTS.acquire().await.ok()?;
+    tokio::task::spawn_blocking(work).await.ok()
+}
 
 /// Argon2id with the crate's recommended parameters (19 MiB, 2 passes), salted.
 pub async fn hash_password(password: String) -> anyhow::Result<String> {
-    let _slot = ARGON2_SLOTS.acquire().await?;
-    tokio::task::spawn_blocking(move || {
+    argon2(move || {
         Argon2::default()
             .hash_password(password.as_bytes())
             .map(|h| h.to_string())
             .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
     })
-    .await?
+    .await
+    .ok_or_else(|| anyhow::anyhow!("hashing a password: the hashing task ended"))?
 }
 
 /// True when `password` matches the stored PHC string; any malformed hash is a mismatch.
 pub async fn verify_password(password: String, phc: String) -> bool {
-    let Ok(_slot) = ARGON2_SLOTS.acquire().await else {
-        return false;
-    };
-    tokio::task::spawn_blocking(move || {
+    argon2(move || {
         Argon2::default()
             .verify_password(password.as_bytes(), phc.as_str())
             .is_ok()
