@@ -196,7 +196,8 @@ pub async fn explain_transactions(
     use crate::db::prepared::Sql;
     let mut conn = db.tenant(slug).await?;
     let mut sql = String::new();
-    for (i, part) in crate::api::TransactionsSql::SQL.split('?').enumerate() {
+    let text = crate::api::TransactionsSql::SQL.replace("{schema}", &slug.schema().quoted());
+    for (i, part) in text.split('?').enumerate() {
         if i > 0 {
             let _ = write!(sql, "${i}");
         }

@@ -70,8 +70,13 @@ pub async fn login_submit(
     }
     let mut conn = db.tenant(&tenant.slug).await?;
     let actor = format!("admin:{}", email.to_ascii_lowercase());
-    if let Verdict::Limited { retry_after } =
-        limits::sign_in(&mut conn, &settings.limits, ip(&req).as_deref(), &actor).await?
+    if let Verdict::Limited { retry_after } = limits::sign_in(
+        conn.statements(),
+        &settings.limits,
+        ip(&req).as_deref(),
+        &actor,
+    )
+    .await?
     {
         let mut res = again("admin-login-rate", StatusCode::TOO_MANY_REQUESTS)?;
         limits::too_many(&mut res, retry_after);

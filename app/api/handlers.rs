@@ -156,10 +156,10 @@ pub async fn accounts(
 ) -> Result<HttpResponse, ApiError> {
     let p = query(&req)?;
     let token = bearer_token(&req, &p)?;
-    let mut conn = db.tenant(&tenant.slug).await?;
+    let mut conn = db.tenant_statements(&tenant.slug).await?;
     let rows = store::accounts(&mut conn, secrets::sha256(&token)).await?;
     let caller = admit(rows.first().map(|r| &r.caller), None, &req, &certs)?;
-    let accounts: Vec<Account> = rows
+    let mut accounts: Vec<Account> = rows
         .into_iter()
         .filter_map(|r| {
             Some(Account {
@@ -175,6 +175,7 @@ pub async fn accounts(
             })
         })
         .collect();
+    accounts.sort_unstable_by(|a, b| a.account_id.cmp(&b.account_id));
     record(&ledger, &tenant, &caller, "accounts", None, accounts.len()).await;
     let (base_date, base_time) = base();
     Ok(ok(&AccountsResponse {
@@ -223,7 +224,7 @@ pub async fn balances(
     let account = account_param(&p)?;
     let today = Utc::now().with_timezone(&jst()).date_naive();
     let month_start = today.with_day(1).unwrap_or(today);
-    let mut conn = db.tenant(&tenant.slug).await?;
+    let mut conn = db.tenant_statements(&tenant.slug).await?;
     let rows = store::balances(
         &mut conn,
         secrets::sha256(&token),
@@ -239,7 +240,7 @@ pub async fn balances(
         &certs,
     )?;
     let (base_date, base_time) = base();
-    let balances: Vec<Balance> = rows
+    let mut balances: Vec<Balance> = rows
         .into_iter()
         .filter_map(|r| {
             let balance = r.balance?;
@@ -258,6 +259,7 @@ pub async fn balances(
             })
         })
         .collect();
+    balances.sort_unstable_by(|a, b| a.account_id.cmp(&b.account_id));
     if balances.is_empty() && account.is_some() {
         return Err(ApiError::account_not_found());
     }
@@ -338,7 +340,7 @@ pub async fn transactions(
             0,
         ),
     };
-    let mut conn = db.tenant(&tenant.slug).await?;
+    let mut conn = db.tenant_statements(&tenant.slug).await?;
     let rows = store::transactions(
         &mut conn,
         PageQuery {
@@ -386,6 +388,7 @@ pub async fn transactions(
             ))
         })
         .collect();
+    items.sort_unstable_by_key(|(date, id, _)| (*date, *id));
     let has_next = items.len() > PAGE_SIZE;
     items.truncate(PAGE_SIZE);
     let next_item_key = has_next.then(|| {

@@ -1,14 +1,15 @@
 //! The API's reads. Each answers in one round trip: the token, its grant and partner, the granted
 //! accounts and the data come back from one prepared statement.
+//!
+//! Rows come back unordered and the handlers sort them: a sort in the plan costs PostgreSQL more
+//! to set up on every call than sorting a handful of rows costs here.
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Bytea, Date, Int2, Int8, Integer, Nullable, Text, Uuid as SqlUuid};
-use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use crate::db::TenantConn;
-use crate::db::prepared::Prepared;
+use crate::db::TenantStatements;
 use crate::statement;
 
 /// Who is asking, as every row of every API query repeats it.
@@ -36,9 +37,9 @@ macro_rules! caller {
 /// A live access token, its live grant and the partner.
 macro_rules! live_token {
     () => {
-        " FROM tokens t
-          JOIN grants g ON g.id = t.grant_id AND g.revoked_at IS NULL AND g.expires_at > now()
-          JOIN partners p ON p.id = g.partner_id "
+        " FROM {schema}.tokens t
+          JOIN {schema}.grants g ON g.id = t.grant_id AND g.revoked_at IS NULL AND g.expires_at > now()
+          JOIN {schema}.partners p ON p.id = g.partner_id "
     };
 }
 macro_rules! live_token_where {
@@ -78,17 +79,19 @@ statement!(
         "SELECT ", caller!(), ", a.account_id, a.branch_code, a.branch_name, a.account_type_code,
                 a.account_type_name, a.account_number, a.account_name, a.account_name_kana, a.currency_code ",
         live_token!(),
-        " LEFT JOIN grant_accounts ga ON ga.grant_id = g.id
-          LEFT JOIN accounts a ON a.account_id = ga.account_id ",
-        live_token_where!(),
-        " ORDER BY a.account_id"
+        " LEFT JOIN {schema}.grant_accounts ga ON ga.grant_id = g.id
+          LEFT JOIN {schema}.accounts a ON a.account_id = ga.account_id ",
+        live_token_where!()
     )
 );
 
-pub async fn accounts(conn: &mut TenantConn, token_hash: Vec<u8>) -> QueryResult<Vec<AccountRow>> {
-    Prepared::<AccountsSql>::new()
+pub async fn accounts(
+    conn: &mut TenantStatements,
+    token_hash: Vec<u8>,
+) -> QueryResult<Vec<AccountRow>> {
+    conn.query::<AccountsSql>()
         .bind::<Bytea, _>(token_hash)
-        .load(conn)
+        .load()
         .await
 }
 
@@ -112,39 +115,57 @@ pub struct BalanceRow {
     pub previous_month_balance: Option<i64>,
 }
 
+/// Balances, with end-of-yesterday and end-of-last-month balances from the running balance,
+/// of the accounts that the join in `$accounts` leaves.
+macro_rules! balances {
+    ($accounts:expr) => {
+        concat!(
+            "SELECT ", caller!(), ", a.account_id, a.account_type_code, a.account_type_name, a.currency_code, a.balance,
+               (SELECT x.balance FROM {schema}.transactions x WHERE x.account_id = a.account_id AND x.transaction_date < ?
+                 ORDER BY x.transaction_date DESC, x.id DESC LIMIT 1) AS previous_day_balance,
+               (SELECT x.balance FROM {schema}.transactions x WHERE x.account_id = a.account_id AND x.transaction_date < ?
+                 ORDER BY x.transaction_date DESC, x.id DESC LIMIT 1) AS previous_month_balance ",
+            live_token!(),
+            $accounts,
+            " LEFT JOIN {schema}.accounts a ON a.account_id = ga.account_id ",
+            live_token_where!()
+        )
+    };
+}
+
+// Two statements rather than one with `(? IS NULL OR ..)`: each keeps one plan that PostgreSQL
+// can reuse, where the combined one would be planned again on every call.
 statement!(
-    /// Balances of the grant's accounts (or one of them), with end-of-yesterday and
-    /// end-of-last-month balances from the running balance.
+    /// Balances of every account of the grant.
     BalancesSql,
-    concat!(
-        "SELECT ", caller!(), ", a.account_id, a.account_type_code, a.account_type_name, a.currency_code, a.balance,
-           (SELECT x.balance FROM transactions x WHERE x.account_id = a.account_id AND x.transaction_date < ?
-             ORDER BY x.transaction_date DESC, x.id DESC LIMIT 1) AS previous_day_balance,
-           (SELECT x.balance FROM transactions x WHERE x.account_id = a.account_id AND x.transaction_date < ?
-             ORDER BY x.transaction_date DESC, x.id DESC LIMIT 1) AS previous_month_balance ",
-        live_token!(),
-        " LEFT JOIN grant_accounts ga ON ga.grant_id = g.id AND (?::text IS NULL OR ga.account_id = ?)
-          LEFT JOIN accounts a ON a.account_id = ga.account_id ",
-        live_token_where!(),
-        " ORDER BY a.account_id"
-    )
+    balances!(" LEFT JOIN {schema}.grant_accounts ga ON ga.grant_id = g.id ")
+);
+
+statement!(
+    /// The balance of one account of the grant.
+    BalanceSql,
+    balances!(" LEFT JOIN {schema}.grant_accounts ga ON ga.grant_id = g.id AND ga.account_id = ? ")
 );
 
 pub async fn balances(
-    conn: &mut TenantConn,
+    conn: &mut TenantStatements,
     token_hash: Vec<u8>,
     account: Option<String>,
     today: NaiveDate,
     month_start: NaiveDate,
 ) -> QueryResult<Vec<BalanceRow>> {
-    Prepared::<BalancesSql>::new()
-        .bind::<Date, _>(today)
-        .bind::<Date, _>(month_start)
-        .bind::<Nullable<Text>, _>(account.clone())
-        .bind::<Nullable<Text>, _>(account)
-        .bind::<Bytea, _>(token_hash)
-        .load(conn)
-        .await
+    let q = match account {
+        Some(account) => conn
+            .query::<BalanceSql>()
+            .bind::<Date, _>(today)
+            .bind::<Date, _>(month_start)
+            .bind::<Text, _>(account),
+        None => conn
+            .query::<BalancesSql>()
+            .bind::<Date, _>(today)
+            .bind::<Date, _>(month_start),
+    };
+    q.bind::<Bytea, _>(token_hash).load().await
 }
 
 #[derive(Debug, QueryableByName)]
@@ -180,25 +201,24 @@ statement!(
     concat!(
         "WITH caller AS MATERIALIZED (
            SELECT ", caller!(), ", a.account_id, a.currency_code,
-                  (SELECT min(f.transaction_date) FROM transactions f WHERE f.account_id = a.account_id) AS first_date ",
+                  (SELECT min(f.transaction_date) FROM {schema}.transactions f WHERE f.account_id = a.account_id) AS first_date ",
         live_token!(),
-        " LEFT JOIN grant_accounts ga ON ga.grant_id = g.id AND ga.account_id = ?
-          LEFT JOIN accounts a ON a.account_id = ga.account_id ",
+        " LEFT JOIN {schema}.grant_accounts ga ON ga.grant_id = g.id AND ga.account_id = ?
+          LEFT JOIN {schema}.accounts a ON a.account_id = ga.account_id ",
         live_token_where!(),
         ")
          SELECT c.*, x.id, x.transaction_date, x.value_date, x.transaction_type, x.amount, x.remarks, x.balance
            FROM caller c
            LEFT JOIN LATERAL (
              SELECT tx.id, tx.transaction_date, tx.value_date, tx.transaction_type, tx.amount, tx.remarks, tx.balance
-               FROM transactions tx
+               FROM {schema}.transactions tx
               WHERE c.account_id IS NOT NULL AND c.partner_active AND 'transactions:read' = ANY (c.scopes)
                 AND tx.account_id = c.account_id
                 AND tx.transaction_date >= ? AND tx.transaction_date <= ?
                 AND (tx.transaction_date, tx.id) > (?, ?)
               ORDER BY tx.transaction_date, tx.id
               LIMIT ?
-           ) x ON true
-          ORDER BY x.transaction_date, x.id"
+           ) x ON true"
     )
 );
 
@@ -211,8 +231,11 @@ pub struct PageQuery {
     pub limit: i32,
 }
 
-pub async fn transactions(conn: &mut TenantConn, q: PageQuery) -> QueryResult<Vec<TransactionRow>> {
-    Prepared::<TransactionsSql>::new()
+pub async fn transactions(
+    conn: &mut TenantStatements,
+    q: PageQuery,
+) -> QueryResult<Vec<TransactionRow>> {
+    conn.query::<TransactionsSql>()
         .bind::<Text, _>(q.account)
         .bind::<Bytea, _>(q.token_hash)
         .bind::<Date, _>(q.lower)
@@ -220,6 +243,6 @@ pub async fn transactions(conn: &mut TenantConn, q: PageQuery) -> QueryResult<Ve
         .bind::<Date, _>(q.after.0)
         .bind::<Int8, _>(q.after.1)
         .bind::<Integer, _>(q.limit)
-        .load(conn)
+        .load()
         .await
 }

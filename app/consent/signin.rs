@@ -50,7 +50,9 @@ pub async fn password(
         return Ok(refused("login-error-empty", StatusCode::BAD_REQUEST));
     }
     let who = format!("customer:{}", a.login_id);
-    if let Verdict::Limited { retry_after } = limits::sign_in(conn, limits, a.ip, &who).await? {
+    if let Verdict::Limited { retry_after } =
+        limits::sign_in(conn.statements(), limits, a.ip, &who).await?
+    {
         return Ok(SignIn::Refused {
             error: "login-error-rate",
             status: StatusCode::TOO_MANY_REQUESTS,

@@ -1,20 +1,27 @@
 //! Database access. [`Db::tenant`] hands out a [`TenantConn`], the only door to a tenant's data;
 //! [`Db::platform`] reaches the platform tables in `public`, which are always schema-qualified.
 
+mod affinity;
 pub mod migrate;
 mod pool;
 pub mod prepared;
 pub mod schema;
 
-use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::time::Duration;
 
-use diesel_async::pooled_connection::PoolableConnection;
-use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
+use diesel::QueryResult;
+use diesel::deserialize::QueryableByName;
+use diesel::pg::Pg;
+use diesel::serialize::ToSql;
+use diesel::sql_types::HasSqlType;
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 
+use affinity::{Affinity, Lease};
 pub use pool::Pool;
 use pool::Pooled;
+use prepared::{Qualified, Sql};
 
 use crate::config::DatabaseSettings;
 use crate::tenancy::{SchemaName, TenantSlug};
@@ -26,112 +33,91 @@ pub enum DbUnavailable {
     Pool(#[from] deadpool::managed::PoolError<pool::ConnError>),
     #[error("pinning the tenant schema: {0}")]
     Pin(#[from] diesel::result::Error),
+    #[error("no database connection became free in time")]
+    Busy,
 }
 
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
-    /// Idle connections kept by the tenant they are pinned to (per-worker pools only).
-    parked: Option<Arc<Parked>>,
-}
-
-/// Idle connections by pinned schema. A checkout for a tenant takes one already pinned to it,
-/// so switching `search_path` (a round trip, and a re-plan of every cached statement) happens
-/// only when no such connection is idle. A preference, not a partition: when the pool is full,
-/// a connection idle for another tenant is taken and re-pinned.
-#[derive(Default)]
-struct Parked(Mutex<HashMap<SchemaName, Vec<Pooled>>>);
-
-impl Parked {
-    fn take(&self, schema: &SchemaName) -> Option<Pooled> {
-        let mut idle = self.0.lock().expect("parked");
-        let list = idle.get_mut(schema)?;
-        let obj = list.pop();
-        if list.is_empty() {
-            // Keep the map as small as the idle set, however many tenants pass through.
-            idle.remove(schema);
-        }
-        obj
-    }
-
-    fn take_any(&self) -> Option<Pooled> {
-        let busiest = {
-            let idle = self.0.lock().expect("parked");
-            idle.iter()
-                .max_by_key(|(_, v)| v.len())
-                .map(|(k, _)| k.clone())?
-        };
-        self.take(&busiest)
-    }
-
-    fn put(&self, schema: SchemaName, obj: Pooled) {
-        self.0
-            .lock()
-            .expect("parked")
-            .entry(schema)
-            .or_default()
-            .push(obj);
-    }
+    /// Slots that keep each tenant on the same few connections (per-worker pools only).
+    affinity: Option<Arc<Affinity>>,
+    wait: Duration,
 }
 
 impl Db {
     pub fn connect(settings: &DatabaseSettings) -> anyhow::Result<Self> {
         Ok(Self {
             pool: pool::build(settings)?,
-            parked: None,
+            affinity: None,
+            wait: Duration::from_millis(settings.acquire_timeout_ms),
         })
     }
 
-    /// A pool that prefers, for each tenant, a connection already pinned to it. For a pool used
-    /// by one thread (an HTTP worker's): a connection is parked only while nobody waits.
+    /// A pool whose connections keep serving the same tenants ([`affinity`]), for the requests
+    /// of one HTTP worker.
     pub fn connect_tenant_affine(settings: &DatabaseSettings) -> anyhow::Result<Self> {
         Ok(Self {
             pool: pool::build(settings)?,
-            parked: Some(Arc::default()),
+            affinity: Some(Affinity::new(settings.pool_size)),
+            wait: Duration::from_millis(settings.acquire_timeout_ms),
         })
     }
 
-    /// A pooled connection without waiting when one is parked and the pool is full.
-    async fn checkout(&self, schema: Option<&SchemaName>) -> Result<Pooled, DbUnavailable> {
-        if let Some(parked) = &self.parked {
-            if let Some(obj) = schema.and_then(|s| parked.take(s)) {
-                return Ok(obj);
+    /// A pooled connection, from `key`'s slots when the pool has them.
+    async fn checkout(&self, key: &str) -> Result<Lease, DbUnavailable> {
+        match &self.affinity {
+            Some(affinity) => {
+                let lease = affinity
+                    .lease(key, self.wait)
+                    .await
+                    .ok_or(DbUnavailable::Busy)?;
+                Ok(lease.connected(&self.pool).await?)
             }
-            let status = self.pool.status();
-            if status.available == 0
-                && status.size >= status.max_size
-                && let Some(obj) = parked.take_any()
-            {
-                return Ok(obj);
-            }
+            None => Ok(Lease::plain(self.pool.get().await?)),
         }
-        Ok(self.pool.get().await?)
     }
 
-    /// A connection whose `search_path` is exactly the tenant's schema. Tenant tables are written
-    /// unqualified, so nothing reached through it can belong to another tenant.
+    /// A connection for the tenant's schema-qualified statements ([`TenantStatements::query`]).
+    /// It prefers a connection that last served this tenant, whose backend has the tenant's
+    /// statements prepared and its tables in its catalogue caches; it never sets `search_path`.
     #[tracing::instrument(level = "debug", skip(self), fields(tenant = %slug))]
-    pub async fn tenant(&self, slug: &TenantSlug) -> Result<TenantConn, DbUnavailable> {
+    pub async fn tenant_statements(
+        &self,
+        slug: &TenantSlug,
+    ) -> Result<TenantStatements, DbUnavailable> {
         let schema = slug.schema();
-        let mut obj = self.checkout(Some(&schema)).await?;
-        if obj.schema.as_ref() != Some(&schema) {
-            pin(&mut obj, &schema).await?;
-        }
-        Ok(TenantConn {
-            obj: Some(obj),
+        let lease = self.checkout(schema.as_str()).await?;
+        Ok(TenantStatements {
+            lease,
             slug: slug.clone(),
-            parked: self.parked.clone().map(|p| (p, self.pool.clone())),
+            schema,
         })
+    }
+
+    /// A connection whose `search_path` is exactly the tenant's schema, for diesel's query
+    /// builder. Tenant tables are written unqualified, so nothing reached through it can belong to
+    /// another tenant.
+    pub async fn tenant(&self, slug: &TenantSlug) -> Result<TenantConn, DbUnavailable> {
+        self.tenant_statements(slug).await?.pin().await
     }
 
     /// A connection for the platform tables (`public.*`, always written schema-qualified).
     pub async fn platform(&self) -> Result<PlatformConn, DbUnavailable> {
-        Ok(PlatformConn(self.checkout(None).await?))
+        Ok(PlatformConn(self.checkout("").await?))
     }
 
     /// In-use and idle connections, for `/metrics`.
     pub fn status(&self) -> deadpool::Status {
-        self.pool.status()
+        let mut status = self.pool.status();
+        if let Some(affinity) = &self.affinity {
+            // Connections resting in their slots are checked out of the pool, but idle.
+            let c = affinity.counts();
+            status.size = c.size;
+            status.available = c.idle;
+            status.waiting = c.waiting;
+        }
+        status
     }
 }
 
@@ -146,62 +132,114 @@ async fn pin(obj: &mut Pooled, schema: &SchemaName) -> Result<(), diesel::result
     Ok(())
 }
 
-/// A pooled connection pinned to one tenant's schema.
-pub struct TenantConn {
-    /// Always `Some` until dropped.
-    obj: Option<Pooled>,
+/// A pooled connection that runs one tenant's schema-qualified statements, and nothing else.
+pub struct TenantStatements {
+    lease: Lease,
     slug: TenantSlug,
-    parked: Option<(Arc<Parked>, Pool)>,
+    schema: SchemaName,
 }
 
-impl TenantConn {
+impl TenantStatements {
     pub fn slug(&self) -> &TenantSlug {
         &self.slug
     }
+
+    /// `M`'s statement for this tenant, to bind and run. `M::SQL` writes `{schema}.` before every
+    /// tenant table; a statement that forgets one panics on first use.
+    pub fn query<M: Sql>(&mut self) -> TenantQuery<'_> {
+        let q = Qualified::new::<M>(&self.schema);
+        TenantQuery {
+            conn: &mut self.lease.obj.as_mut().expect("connected").conn,
+            q,
+        }
+    }
+
+    /// The same connection with `search_path` set to the tenant's schema (a round trip only
+    /// when it pointed elsewhere).
+    pub async fn pin(mut self) -> Result<TenantConn, DbUnavailable> {
+        let obj = self.lease.obj.as_mut().expect("connected");
+        if obj.schema.as_ref() != Some(&self.schema) {
+            pin(obj, &self.schema).await?;
+        }
+        Ok(TenantConn(self))
+    }
 }
 
-impl Drop for TenantConn {
-    /// Back to the tenant's idle list when the pool is tenant-affine, healthy and nobody waits;
-    /// otherwise back to the pool.
-    fn drop(&mut self) {
-        let (Some(mut obj), Some((parked, pool))) = (self.obj.take(), self.parked.take()) else {
-            return;
-        };
-        if pool.status().waiting == 0
-            && !obj.conn.is_broken()
-            && !std::thread::panicking()
-            && let Some(schema) = obj.schema.clone()
-        {
-            parked.put(schema, obj);
-        }
+/// One tenant statement being bound, on the connection that will run it.
+pub struct TenantQuery<'c> {
+    conn: &'c mut AsyncPgConnection,
+    q: Qualified<'c>,
+}
+
+impl<'c> TenantQuery<'c> {
+    pub fn bind<ST, V>(mut self, value: V) -> Self
+    where
+        Pg: HasSqlType<ST>,
+        V: ToSql<ST, Pg> + Send + 'c,
+        ST: Send + 'c,
+    {
+        self.q.push::<ST, V>(value);
+        self
+    }
+
+    pub async fn load<T>(self) -> QueryResult<Vec<T>>
+    where
+        T: QueryableByName<Pg> + Send + 'static,
+    {
+        RunQueryDsl::load(self.q, self.conn).await
+    }
+
+    pub async fn get_result<T>(self) -> QueryResult<T>
+    where
+        T: QueryableByName<Pg> + Send + 'static,
+    {
+        RunQueryDsl::get_result(self.q, self.conn).await
+    }
+
+    pub async fn execute(self) -> QueryResult<usize> {
+        RunQueryDsl::execute(self.q, self.conn).await
+    }
+}
+
+/// A pooled connection pinned to one tenant's schema.
+pub struct TenantConn(TenantStatements);
+
+impl TenantConn {
+    pub fn slug(&self) -> &TenantSlug {
+        &self.0.slug
+    }
+
+    /// The tenant's schema-qualified statements, on this connection.
+    pub fn statements(&mut self) -> &mut TenantStatements {
+        &mut self.0
     }
 }
 
 impl Deref for TenantConn {
     type Target = AsyncPgConnection;
     fn deref(&self) -> &AsyncPgConnection {
-        &self.obj.as_ref().expect("live connection").conn
+        &self.0.lease.obj.as_ref().expect("connected").conn
     }
 }
 
 impl DerefMut for TenantConn {
     fn deref_mut(&mut self) -> &mut AsyncPgConnection {
-        &mut self.obj.as_mut().expect("live connection").conn
+        &mut self.0.lease.obj.as_mut().expect("connected").conn
     }
 }
 
 /// A pooled connection for platform tables only.
-pub struct PlatformConn(Pooled);
+pub struct PlatformConn(Lease);
 
 impl Deref for PlatformConn {
     type Target = AsyncPgConnection;
     fn deref(&self) -> &AsyncPgConnection {
-        &self.0.conn
+        &self.0.obj.as_ref().expect("connected").conn
     }
 }
 
 impl DerefMut for PlatformConn {
     fn deref_mut(&mut self) -> &mut AsyncPgConnection {
-        &mut self.0.conn
+        &mut self.0.obj.as_mut().expect("connected").conn
     }
 }

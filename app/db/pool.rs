@@ -37,8 +37,12 @@ impl deadpool::managed::Manager for Manager {
 
     async fn create(&self) -> Result<TrackedConn, ConnError> {
         let mut conn = AsyncPgConnection::establish(&self.url).await?;
+        // Generic plans: a prepared statement is planned once per connection. PostgreSQL would
+        // otherwise plan the first five calls for their values, and keep doing so for a statement
+        // whose generic plan it judges dearer; every statement here has one good plan.
         conn.batch_execute(&format!(
-            "SET statement_timeout = {}; SET application_name = 'renkei'; SET search_path = public",
+            "SET statement_timeout = {}; SET application_name = 'renkei'; SET search_path = public; \
+             SET plan_cache_mode = force_generic_plan",
             self.statement_timeout_ms
         ))
         .await?;

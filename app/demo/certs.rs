@@ -130,7 +130,10 @@ pub async fn write_all(db: &Db, dir: &Path, https_base: &str) -> anyhow::Result<
         },
         presented.serial
     ));
-    if clients::find(&mut conn, MTLS_PARTNER).await?.is_none() {
+    if clients::find(conn.statements(), MTLS_PARTNER)
+        .await?
+        .is_none()
+    {
         clients::register(
             &mut conn,
             NewPartner {

@@ -182,7 +182,10 @@ async fn seed_admin(
 
 async fn seed_partner(conn: &mut crate::db::TenantConn) -> anyhow::Result<&'static str> {
     use crate::oauth::clients::{self, AuthMethod, NewPartner};
-    if clients::find(conn, PARTNER_CLIENT_ID).await?.is_some() {
+    if clients::find(conn.statements(), PARTNER_CLIENT_ID)
+        .await?
+        .is_some()
+    {
         return Ok("exists, left as it is");
     }
     clients::register(
@@ -221,7 +224,7 @@ async fn seed_grant(db: &Db) -> anyhow::Result<String> {
     let customer = sandbox::find_customer(&mut conn, &LoginId::parse("Yamada01").expect("valid"))
         .await?
         .ok_or_else(|| anyhow::anyhow!("Yamada01 is missing"))?;
-    let partner = crate::oauth::clients::find(&mut conn, PARTNER_CLIENT_ID)
+    let partner = crate::oauth::clients::find(conn.statements(), PARTNER_CLIENT_ID)
         .await?
         .ok_or_else(|| anyhow::anyhow!("{PARTNER_CLIENT_ID} is missing"))?;
     let live: Option<chrono::DateTime<Utc>> = grants::table

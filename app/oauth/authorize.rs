@@ -51,7 +51,7 @@ async fn active_partner(
     client_id: Option<&str>,
 ) -> Result<Partner, AppError> {
     let client_id = client_id.ok_or(page("oauth-unknown-client"))?;
-    match clients::find(conn, client_id).await? {
+    match clients::find(conn.statements(), client_id).await? {
         Some(p) if p.active => Ok(p),
         _ => Err(page("oauth-unknown-client")),
     }
@@ -130,10 +130,11 @@ pub async fn par(
 ) -> Result<HttpResponse, OAuthError> {
     let super::endpoints::Request {
         form: p,
-        mut conn,
+        conn,
         partner,
         ..
     } = super::endpoints::authenticated(&req, &body, &tenant, &db, &certs).await?;
+    let mut conn = conn.pin().await?;
     if p.get("request_uri").is_some() {
         return Err(OAuthError::invalid_request(
             "request_uri must not be pushed",

@@ -4,6 +4,7 @@ use actix_web::HttpRequest;
 use actix_web::http::header;
 use base64::Engine as _;
 use diesel::prelude::*;
+use diesel::sql_types::{Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
@@ -11,9 +12,10 @@ use super::error::OAuthError;
 use super::params::Params;
 use super::scopes::Scopes;
 use crate::certs::{ClientCertificates, DistinguishedName};
-use crate::db::TenantConn;
 use crate::db::schema::tenant::partners;
+use crate::db::{TenantConn, TenantStatements};
 use crate::secrets;
+use crate::statement;
 use crate::web::Lang;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,81 +92,72 @@ impl Partner {
     }
 }
 
-type Row = (
-    Uuid,
-    String,
-    Option<Vec<u8>>,
-    String,
-    String,
-    Vec<String>,
-    Vec<String>,
-    String,
-    Option<String>,
-    bool,
-    String,
-);
-
-fn columns() -> (
-    partners::id,
-    partners::client_id,
-    partners::client_secret_hash,
-    partners::name_ja,
-    partners::name_en,
-    partners::redirect_uris,
-    partners::scopes,
-    partners::auth_method,
-    partners::cert_subject,
-    partners::par_required,
-    partners::status,
-) {
-    (
-        partners::id,
-        partners::client_id,
-        partners::client_secret_hash,
-        partners::name_ja,
-        partners::name_en,
-        partners::redirect_uris,
-        partners::scopes,
-        partners::auth_method,
-        partners::cert_subject,
-        partners::par_required,
-        partners::status,
-    )
+#[derive(QueryableByName)]
+#[diesel(table_name = partners)]
+struct Row {
+    id: Uuid,
+    client_id: String,
+    client_secret_hash: Option<Vec<u8>>,
+    name_ja: String,
+    name_en: String,
+    redirect_uris: Vec<String>,
+    scopes: Vec<String>,
+    auth_method: String,
+    cert_subject: Option<String>,
+    par_required: bool,
+    status: String,
 }
 
-fn from_row(r: Row) -> Partner {
-    Partner {
-        id: r.0,
-        client_id: r.1,
-        secret_hash: r.2,
-        name_ja: r.3,
-        name_en: r.4,
-        redirect_uris: r.5,
-        scopes: Scopes::from_stored(&r.6),
-        auth_method: AuthMethod::parse(&r.7).unwrap_or(AuthMethod::ClientSecretBasic),
-        cert_subject: r.8,
-        par_required: r.9,
-        active: r.10 == "active",
+impl From<Row> for Partner {
+    fn from(r: Row) -> Self {
+        Partner {
+            id: r.id,
+            client_id: r.client_id,
+            secret_hash: r.client_secret_hash,
+            name_ja: r.name_ja,
+            name_en: r.name_en,
+            redirect_uris: r.redirect_uris,
+            scopes: Scopes::from_stored(&r.scopes),
+            auth_method: AuthMethod::parse(&r.auth_method).unwrap_or(AuthMethod::ClientSecretBasic),
+            cert_subject: r.cert_subject,
+            par_required: r.par_required,
+            active: r.status == "active",
+        }
     }
 }
 
-pub async fn find(conn: &mut TenantConn, client_id: &str) -> QueryResult<Option<Partner>> {
-    partners::table
-        .filter(partners::client_id.eq(client_id))
-        .select(columns())
-        .first::<Row>(conn)
-        .await
-        .optional()
-        .map(|r| r.map(from_row))
+macro_rules! partner_columns {
+    () => {
+        "SELECT id, client_id, client_secret_hash, name_ja, name_en, redirect_uris, scopes, auth_method,
+                cert_subject, par_required, status
+           FROM {schema}.partners "
+    };
+}
+
+statement!(
+    /// A partner by its `client_id`: every token, introspection and authorization request asks.
+    PartnerByClientIdSql,
+    concat!(partner_columns!(), "WHERE client_id = ?")
+);
+
+statement!(PartnerByIdSql, concat!(partner_columns!(), "WHERE id = ?"));
+
+pub async fn find(conn: &mut TenantStatements, client_id: &str) -> QueryResult<Option<Partner>> {
+    let rows: Vec<Row> = conn
+        .query::<PartnerByClientIdSql>()
+        .bind::<Text, _>(client_id)
+        .load()
+        .await?;
+    Ok(rows.into_iter().next().map(Partner::from))
 }
 
 pub async fn find_by_id(conn: &mut TenantConn, id: Uuid) -> QueryResult<Partner> {
-    partners::table
-        .find(id)
-        .select(columns())
-        .first::<Row>(conn)
+    conn.statements()
+        .query::<PartnerByIdSql>()
+        .bind::<SqlUuid, _>(id)
+        .get_result::<Row>()
         .await
-        .map(from_row)
+        .map(Partner::from)
 }
 
 /// A redirect URI a partner may register: absolute https (http only on this machine), no fragment.
@@ -325,7 +318,7 @@ pub struct Authenticated {
 
 /// The partner that authenticated this request, or `invalid_client` (401).
 pub async fn authenticate(
-    conn: &mut TenantConn,
+    conn: &mut TenantStatements,
     req: &HttpRequest,
     form: &Params,
     certs: &ClientCertificates,

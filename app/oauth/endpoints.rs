@@ -11,7 +11,7 @@ use super::scopes::{Scope, Scopes};
 use super::tokens::{self, CodeExchange};
 use crate::certs::ClientCertificates;
 use crate::config::Settings;
-use crate::db::{Db, TenantConn};
+use crate::db::{Db, TenantStatements};
 use crate::tenancy::CurrentTenant;
 use crate::web::limits::{self, Verdict};
 
@@ -30,7 +30,7 @@ fn form(body: &[u8]) -> Result<Params, OAuthError> {
 /// and the partner that authenticated (with its certificate, for `tls_client_auth`).
 pub(super) struct Request {
     pub form: Params,
-    pub conn: TenantConn,
+    pub conn: TenantStatements,
     pub partner: Partner,
     pub certificate: Option<[u8; 32]>,
 }
@@ -43,7 +43,7 @@ pub(super) async fn authenticated(
     certs: &ClientCertificates,
 ) -> Result<Request, OAuthError> {
     let form = form(body)?;
-    let mut conn = db.tenant(&tenant.slug).await?;
+    let mut conn = db.tenant_statements(&tenant.slug).await?;
     let clients::Authenticated {
         partner,
         certificate,
@@ -81,6 +81,7 @@ pub async fn token(
     {
         return Err(OAuthError::rate_limited(retry_after));
     }
+    let mut conn = conn.pin().await?;
     let ttl = settings.oauth.access_token_ttl_secs;
     let issued = match p.get("grant_type") {
         Some("authorization_code") => {
@@ -132,8 +133,9 @@ pub async fn revoke(
     db: web::Data<Db>,
     certs: web::Data<ClientCertificates>,
 ) -> Result<HttpResponse, OAuthError> {
-    let mut r = authenticated(&req, &body, &tenant, &db, &certs).await?;
-    tokens::revoke(&mut r.conn, &r.partner, required(&r.form, "token")?).await?;
+    let r = authenticated(&req, &body, &tenant, &db, &certs).await?;
+    let mut conn = r.conn.pin().await?;
+    tokens::revoke(&mut conn, &r.partner, required(&r.form, "token")?).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish())

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Array, Bytea, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use serde::Serialize;
 use uuid::Uuid;
@@ -14,9 +15,10 @@ use super::pkce;
 use super::scopes::Scopes;
 use crate::audit::{self, Event};
 use crate::consent::grants;
-use crate::db::TenantConn;
 use crate::db::schema::tenant::{auth_codes, grants as g, tokens};
+use crate::db::{TenantConn, TenantStatements};
 use crate::secrets;
+use crate::statement;
 
 pub const CODE_TTL_SECS: i64 = 60;
 
@@ -43,17 +45,38 @@ type RefreshRow = (
 );
 /// (kind, issued, expiry, rotated at, partner, customer, scopes, grant expiry, revoked at,
 /// certificate)
-type TokenRow = (
-    String,
-    DateTime<Utc>,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-    Uuid,
-    Uuid,
-    Vec<String>,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-    Option<Vec<u8>>,
+/// A token and its grant, as introspection reads them.
+#[derive(QueryableByName)]
+struct TokenRow {
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Timestamptz)]
+    created_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    expires_at: DateTime<Utc>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    rotated_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = SqlUuid)]
+    partner_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    customer_id: Uuid,
+    #[diesel(sql_type = Array<Text>)]
+    scopes: Vec<String>,
+    #[diesel(sql_type = Timestamptz)]
+    grant_expires_at: DateTime<Utc>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    revoked_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Bytea>)]
+    cnf_x5t_s256: Option<Vec<u8>>,
+}
+
+statement!(
+    /// A token with its grant, for introspection.
+    IntrospectSql,
+    "SELECT t.kind, t.created_at, t.expires_at, t.rotated_at, g.partner_id, g.customer_id, g.scopes,
+            g.expires_at AS grant_expires_at, g.revoked_at, t.cnf_x5t_s256
+       FROM {schema}.tokens t JOIN {schema}.grants g ON g.id = t.grant_id
+      WHERE t.token_hash = ?"
 );
 
 /// The token response (RFC 6749 §5.1).
@@ -440,58 +463,47 @@ pub fn pairwise_sub(tenant: &str, partner: Uuid, customer: Uuid) -> String {
 }
 
 pub async fn introspect(
-    conn: &mut TenantConn,
+    conn: &mut TenantStatements,
     partner: &Partner,
     token: &str,
     issuer: &str,
 ) -> Result<Introspection, OAuthError> {
-    let row: Option<TokenRow> = tokens::table
-        .inner_join(g::table)
-        .filter(tokens::token_hash.eq(secrets::sha256(token)))
-        .select((
-            tokens::kind,
-            tokens::created_at,
-            tokens::expires_at,
-            tokens::rotated_at,
-            g::partner_id,
-            g::customer_id,
-            g::scopes,
-            g::expires_at,
-            g::revoked_at,
-            tokens::cnf_x5t_s256,
-        ))
-        .first(conn)
-        .await
-        .optional()?;
+    let rows: Vec<TokenRow> = conn
+        .query::<IntrospectSql>()
+        .bind::<Bytea, _>(secrets::sha256(token))
+        .load()
+        .await?;
     let now = Utc::now();
-    let Some((kind, iat, exp, rotated, owner, customer, scopes, grant_expires, revoked, bound)) =
-        row
-    else {
+    let Some(t) = rows.into_iter().next() else {
         return Ok(Introspection::inactive());
     };
-    if owner != partner.id
-        || revoked.is_some()
-        || exp <= now
-        || grant_expires <= now
-        || rotated.is_some()
+    if t.partner_id != partner.id
+        || t.revoked_at.is_some()
+        || t.expires_at <= now
+        || t.grant_expires_at <= now
+        || t.rotated_at.is_some()
     {
         return Ok(Introspection::inactive());
     }
     Ok(Introspection {
         active: true,
-        scope: Some(Scopes::from_stored(&scopes).to_string()),
+        scope: Some(Scopes::from_stored(&t.scopes).to_string()),
         client_id: Some(partner.client_id.clone()),
-        token_type: Some(if kind == "access" {
+        token_type: Some(if t.kind == "access" {
             "Bearer"
         } else {
             "refresh_token"
         }),
-        exp: Some(exp.timestamp()),
-        iat: Some(iat.timestamp()),
-        sub: Some(pairwise_sub(conn.slug().as_str(), partner.id, customer)),
+        exp: Some(t.expires_at.timestamp()),
+        iat: Some(t.created_at.timestamp()),
+        sub: Some(pairwise_sub(
+            conn.slug().as_str(),
+            partner.id,
+            t.customer_id,
+        )),
         iss: Some(issuer.to_owned()),
-        grant_expires_at: Some(grant_expires.timestamp()),
-        cnf: bound.map(|b| Confirmation {
+        grant_expires_at: Some(t.grant_expires_at.timestamp()),
+        cnf: t.cnf_x5t_s256.map(|b| Confirmation {
             x5t_s256: base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, b),
         }),
     })

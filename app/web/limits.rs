@@ -4,9 +4,9 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use diesel::sql_types::{Integer, Text, Timestamptz};
-use diesel_async::RunQueryDsl;
 
-use crate::db::TenantConn;
+use crate::db::TenantStatements;
+use crate::statement;
 
 /// At most `max` requests per `window_secs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
@@ -51,29 +51,37 @@ struct Hits {
     hits: i32,
 }
 
+statement!(
+    /// Counts one request in the key's current window, starting a new window when it has moved.
+    HitSql,
+    "INSERT INTO {schema}.rate_limits AS r (key, window_start, hits) VALUES (?, ?, 1)
+     ON CONFLICT (key) DO UPDATE SET
+       hits = CASE WHEN r.window_start = excluded.window_start THEN r.hits + 1 ELSE 1 END,
+       window_start = excluded.window_start
+     RETURNING hits"
+);
+
 /// Counts one request under `key` and says whether it is within `limit`.
-pub async fn hit(conn: &mut TenantConn, key: &str, limit: Limit) -> diesel::QueryResult<Verdict> {
+pub async fn hit(
+    conn: &mut TenantStatements,
+    key: &str,
+    limit: Limit,
+) -> diesel::QueryResult<Verdict> {
     let now = Utc::now();
     let start = window_start(now, limit.window_secs);
-    let row: Hits = diesel::sql_query(
-        "INSERT INTO rate_limits (key, window_start, hits) VALUES ($1, $2, 1)
-         ON CONFLICT (key) DO UPDATE SET
-           hits = CASE WHEN rate_limits.window_start = excluded.window_start
-                       THEN rate_limits.hits + 1 ELSE 1 END,
-           window_start = excluded.window_start
-         RETURNING hits",
-    )
-    .bind::<Text, _>(key)
-    .bind::<Timestamptz, _>(start)
-    .get_result(conn)
-    .await?;
+    let row: Hits = conn
+        .query::<HitSql>()
+        .bind::<Text, _>(key)
+        .bind::<Timestamptz, _>(start)
+        .get_result()
+        .await?;
     Ok(verdict(row.hits, start, now, limit))
 }
 
 /// A sign-in attempt: counted per address and per typed ID (`who`, e.g. `customer:Yamada01`).
 /// The address is checked first, so a sprayer is stopped without touching the ID's count.
 pub async fn sign_in(
-    conn: &mut TenantConn,
+    conn: &mut TenantStatements,
     limits: &crate::config::LimitSettings,
     ip: Option<&str>,
     who: &str,
@@ -90,7 +98,7 @@ pub async fn sign_in(
 /// Token requests of an authenticated partner, spread over a few rows so that one busy partner
 /// does not queue its requests behind a single row lock; each row gets its share of the limit.
 pub async fn token(
-    conn: &mut TenantConn,
+    conn: &mut TenantStatements,
     limits: &crate::config::LimitSettings,
     client_id: &str,
 ) -> diesel::QueryResult<Verdict> {

@@ -58,7 +58,7 @@ async fn grant_expiring(app: &TestApp, login: &str, expires: DateTime<Utc>, revo
         .first(&mut conn)
         .await
         .unwrap();
-    let partner = renkei::oauth::clients::find(&mut conn, "demo-kakeibo")
+    let partner = renkei::oauth::clients::find(conn.statements(), "demo-kakeibo")
         .await
         .unwrap()
         .unwrap();
