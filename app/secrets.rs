@@ -30,18 +30,59 @@ pub fn matches_hash(presented: &str, stored: &[u8]) -> bool {
 /// A stand-in hash verified when a login ID does not exist, so the answer takes as long.
 pub const DUMMY_PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$xBBR3nsV+cRQTOh4W0qGIvSc4e3LRwfMSQWiP3n1nTM";
 
-/// Argon2 computations at once: one fewer than the cores (at least one), so that a storm of
-/// logins queues here and always leaves a core to the API, instead of taking every blocking
-/// thread and 19 MiB each.
-static ARGON2_SLOTS: LazyLock<Semaphore> = LazyLock::new(|| {
+/// Threads that compute Argon2: one fewer than the cores (at least one). A storm of logins
+/// queues for them and always leaves a core to the API. Dedicated threads, not tokio's blocking
+/// pool: each thread keeps the 19 MiB of its last hash in its allocator, and the blocking pool
+/// would spread hashes over dozens of threads.
+static HASHERS: LazyLock<std::sync::Mutex<std::sync::mpsc::Sender<Job>>> = LazyLock::new(|| {
+    let (tx, rx) = std::sync::mpsc::channel::<Job>();
+    let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    Semaphore::new(cores.saturating_sub(1).max(1))
+    for i in 0..cores.saturating_sub(1).max(1) {
+        let rx = rx.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("argon2-{i}"))
+            .spawn(move || {
+                loop {
+                    let job = rx
+                        .lock()
+                        .map_err(|_| ())
+                        .and_then(|r| r.recv().map_err(|_| ()));
+                    match job {
+                        Ok(job) => job(),
+                        Err(()) => return,
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot start an Argon2 thread");
+        }
+    }
+    std::sync::Mutex::new(tx)
 });
 
-/// Runs Argon2 on a blocking thread once a slot is free.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Runs Argon2 work on the hashing threads, in turn.
 async fn argon2<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
-    let _slot = ARGON2_SLOTS.acquire().await.ok()?;
-    tokio::task::spawn_blocking(work).await.ok()
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
+        let _ = tx.send(work());
+    });
+    HASHERS.lock().ok()?.send(job).ok()?;
+    rx.await.ok()
+}
+
+/// Sign-ins served at once; the others wait here, before they take a database connection, so
+/// that a storm of logins queued for Argon2 cannot hold every connection of the pool.
+static SIGN_INS: LazyLock<Semaphore> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    Semaphore::new(2 * cores.saturating_sub(1).max(1))
+});
+
+/// Waits for a sign-in's turn; hold it until the password has been checked.
+pub async fn sign_in_turn() -> Option<tokio::sync::SemaphorePermit<'static>> {
+    SIGN_INS.acquire().await.ok()
 }
 
 /// Argon2id with the crate's recommended parameters (19 MiB, 2 passes), salted.

@@ -68,6 +68,7 @@ pub async fn login_submit(
     if email.is_empty() || password.is_empty() {
         return again("admin-login-empty", StatusCode::BAD_REQUEST);
     }
+    let _turn = crate::secrets::sign_in_turn().await;
     let mut conn = db.tenant(&tenant.slug).await?;
     let actor = format!("admin:{}", email.to_ascii_lowercase());
     if let Verdict::Limited { retry_after } = limits::sign_in(

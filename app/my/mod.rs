@@ -244,6 +244,7 @@ pub async fn login(
     let password = p.get("password").unwrap_or_default().to_owned();
     let again =
         |error, status| login_page(&req, &pages, &tenant, lang, Some(error), &login_id, status);
+    let _turn = crate::secrets::sign_in_turn().await;
     let mut conn = db.tenant(&tenant.slug).await?;
     let from = ip(&req);
     let attempt = signin::Attempt {
