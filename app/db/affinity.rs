@@ -8,7 +8,8 @@
 //! So each tenant has its own order of preference over a worker's connection slots (rendezvous
 //! hashing: stable, and different for each tenant), and uses only the first few, its prefix. The
 //! prefix is as long as the tenant's share of the worker's recent requests asks: two slots for a
-//! tenant among a thousand quiet ones, every slot for one of two busy tenants. A request whose
+//! tenant among a thousand quiet ones, every slot for one of two busy tenants. Within its prefix a
+//! request takes the free slot that served its tenant last, else one never used. A request whose
 //! prefix is busy waits for one of its slots; after `PATIENCE` it takes any free slot instead,
 //! so a free connection is never kept long from someone waiting.
 
@@ -33,6 +34,8 @@ pub struct Affinity {
 
 struct State {
     slots: Vec<Slot>,
+    /// The key each slot served last.
+    last: Vec<Option<Arc<str>>>,
     /// By key: a tenant's schema, or "" for the platform tables.
     prefs: HashMap<Arc<str>, Preference>,
     waiters: VecDeque<Waiter>,
@@ -66,6 +69,7 @@ impl Preference {
 struct Waiter {
     /// The slots it waits for: its prefix, or all of them once its patience is over.
     wants: Arc<[u16]>,
+    key: Arc<str>,
     tx: oneshot::Sender<Lease>,
 }
 
@@ -119,6 +123,7 @@ impl Affinity {
                 slots: (0..slots.clamp(1, usize::from(u16::MAX)))
                     .map(|_| Slot::Empty)
                     .collect(),
+                last: vec![None; slots.clamp(1, usize::from(u16::MAX))],
                 prefs: HashMap::new(),
                 waiters: VecDeque::new(),
                 hasher: std::hash::RandomState::new(),
@@ -133,14 +138,22 @@ impl Affinity {
         let rx = {
             let mut st = self.state.lock().expect("affinity");
             let prefix = st.count(key);
-            if let Some(slot) = prefix
+            // Of the free slots of the prefix: the one that served this key last (already pinned
+            // to it), else one never used, else the first.
+            let free: Vec<usize> = prefix
                 .iter()
                 .map(|&i| usize::from(i))
-                .find(|&i| st.is_free(i))
-            {
-                return Some(self.take(&mut st, slot));
+                .filter(|&i| st.is_free(i))
+                .collect();
+            let pick = free
+                .iter()
+                .find(|&&i| st.last[i].as_deref() == Some(key))
+                .or_else(|| free.iter().find(|&&i| matches!(st.slots[i], Slot::Empty)))
+                .or(free.first());
+            if let Some(&slot) = pick {
+                return Some(self.take(&mut st, slot, key));
             }
-            st.wait_for(prefix)
+            st.wait_for(prefix, key)
         };
         // Dropping a receiver drops a lease sent to it meanwhile, which frees its slot again.
         let rx = match tokio::time::timeout(PATIENCE.min(wait), rx).await {
@@ -148,12 +161,12 @@ impl Affinity {
             Err(_) => {
                 let mut st = self.state.lock().expect("affinity");
                 if let Some(slot) = (0..st.slots.len()).find(|&i| st.is_free(i)) {
-                    return Some(self.take(&mut st, slot));
+                    return Some(self.take(&mut st, slot, key));
                 }
                 let all: Arc<[u16]> = (0..st.slots.len())
                     .map(|i| u16::try_from(i).unwrap_or(u16::MAX))
                     .collect();
-                st.wait_for(all)
+                st.wait_for(all, key)
             }
         };
         tokio::time::timeout(wait.saturating_sub(PATIENCE), rx)
@@ -162,7 +175,10 @@ impl Affinity {
             .ok()
     }
 
-    fn take(self: &Arc<Self>, st: &mut State, slot: usize) -> Lease {
+    fn take(self: &Arc<Self>, st: &mut State, slot: usize, key: &str) -> Lease {
+        if st.last[slot].as_deref() != Some(key) {
+            st.last[slot] = st.prefs.get_key_value(key).map(|(k, _)| k.clone());
+        }
         let obj = match std::mem::replace(&mut st.slots[slot], Slot::Busy) {
             Slot::Idle(obj) => Some(*obj),
             _ => None,
@@ -191,6 +207,7 @@ impl Affinity {
                 return;
             };
             let w = st.waiters.remove(at).expect("position is in range");
+            st.last[slot] = Some(w.key.clone());
             let lease = Lease {
                 obj: obj.take(),
                 home: Some((self.clone(), slot)),
@@ -250,10 +267,14 @@ impl State {
         pref.order[..k].into()
     }
 
-    fn wait_for(&mut self, wants: Arc<[u16]>) -> oneshot::Receiver<Lease> {
+    fn wait_for(&mut self, wants: Arc<[u16]>, key: &str) -> oneshot::Receiver<Lease> {
         let (tx, rx) = oneshot::channel();
+        let key = self
+            .prefs
+            .get_key_value(key)
+            .map_or_else(|| Arc::from(key), |(k, _)| k.clone());
         self.waiters.retain(|w| !w.tx.is_closed());
-        self.waiters.push_back(Waiter { wants, tx });
+        self.waiters.push_back(Waiter { wants, key, tx });
         rx
     }
 }
@@ -278,6 +299,7 @@ mod tests {
     fn prefixes_follow_the_share_of_requests() {
         let mut st = State {
             slots: (0..16).map(|_| Slot::Empty).collect(),
+            last: vec![None; 16],
             prefs: HashMap::new(),
             waiters: VecDeque::new(),
             hasher: std::hash::RandomState::new(),
