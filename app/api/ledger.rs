@@ -7,19 +7,19 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use diesel::sql_types::{Array, Integer, Nullable, SmallInt, Text, Timestamptz, Uuid as SqlUuid};
+use futures_util::StreamExt as _;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use crate::db::Db;
-use crate::db::prepared::OneOff;
 use crate::statement;
 use crate::tenancy::TenantSlug;
 
 const BATCH: usize = 500;
 const QUEUE: usize = 50_000;
-/// Seven binds a tenant, well within PostgreSQL's 65,535.
-const TENANTS_PER_STATEMENT: usize = 1_000;
+/// Tenants written at once (the background pool has at most four connections).
+const WRITERS: usize = 3;
 
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -66,15 +66,13 @@ async fn write_loop(db: Db, mut rx: mpsc::Receiver<Entry>) {
         for e in batch.drain(..) {
             by_tenant.entry(e.tenant.clone()).or_default().push(e);
         }
-        let groups: Vec<(TenantSlug, Vec<Entry>)> = by_tenant.into_iter().collect();
-        for chunk in groups.chunks(TENANTS_PER_STATEMENT) {
-            if let Err(e) = write_together(&db, chunk).await {
-                tracing::warn!(tenants = chunk.len(), error = %e, "access ledger batch failed; writing tenant by tenant");
-                for (tenant, entries) in chunk {
-                    write_with_retry(&db, tenant, entries).await;
-                }
-            }
-        }
+        // A statement a tenant; a few tenants at once, each on a connection of its own.
+        futures_util::stream::iter(by_tenant)
+            .for_each_concurrent(WRITERS, |(tenant, entries)| {
+                let db = &db;
+                async move { write_with_retry(db, &tenant, &entries).await }
+            })
+            .await;
         if rx.is_closed() && rx.is_empty() {
             break;
         }
@@ -98,52 +96,11 @@ async fn write_with_retry(db: &Db, tenant: &TenantSlug, entries: &[Entry]) {
     }
 }
 
-/// The columns of a ledger row, and the arrays a batch binds for them.
-macro_rules! ledger_insert {
-    () => {
-        "INSERT INTO {schema}.access_ledger (at, grant_id, partner_id, endpoint, account_id, rows_returned, status)
-         SELECT * FROM unnest(?::timestamptz[], ?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::int4[], ?::int2[])"
-    };
-}
-
-/// Every tenant's rows of a batch in one round trip: a data-modifying `WITH` clause a tenant.
-/// Its text changes with the set of tenants, so it is planned once and not kept.
-async fn write_together(db: &Db, groups: &[(TenantSlug, Vec<Entry>)]) -> anyhow::Result<()> {
-    let mut q = OneOff::new();
-    q.sql("WITH ");
-    for (i, (tenant, entries)) in groups.iter().enumerate() {
-        if i > 0 {
-            q.sql(", ");
-        }
-        let insert = ledger_insert!().replace("{schema}", &tenant.schema().quoted());
-        q.sql(&format!("w{i} AS ({insert})"));
-        bind_rows(&mut q, entries);
-    }
-    q.sql(" SELECT 1");
-    let mut conn = db.platform().await?;
-    diesel_async::RunQueryDsl::execute(q, &mut *conn).await?;
-    Ok(())
-}
-
-fn bind_rows(q: &mut OneOff<'_>, entries: &[Entry]) {
-    q.bind::<Array<Timestamptz>, _>(entries.iter().map(|e| e.at).collect::<Vec<_>>())
-        .bind::<Array<SqlUuid>, _>(entries.iter().map(|e| e.grant_id).collect::<Vec<_>>())
-        .bind::<Array<SqlUuid>, _>(entries.iter().map(|e| e.partner_id).collect::<Vec<_>>())
-        .bind::<Array<Text>, _>(entries.iter().map(|e| e.endpoint).collect::<Vec<_>>())
-        .bind::<Array<Nullable<Text>>, _>(
-            entries
-                .iter()
-                .map(|e| e.account_id.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind::<Array<Integer>, _>(entries.iter().map(|e| e.rows).collect::<Vec<_>>())
-        .bind::<Array<SmallInt>, _>(entries.iter().map(|e| e.status).collect::<Vec<_>>());
-}
-
 statement!(
     /// A batch of one tenant's rows, as one array per column: one statement, whatever the count.
     InsertLedgerSql,
-    ledger_insert!()
+    "INSERT INTO {schema}.access_ledger (at, grant_id, partner_id, endpoint, account_id, rows_returned, status)
+     SELECT * FROM unnest(?::timestamptz[], ?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::int4[], ?::int2[])"
 );
 
 async fn write(db: &Db, tenant: &TenantSlug, entries: &[Entry]) -> anyhow::Result<()> {

@@ -22,8 +22,9 @@ use tokio::sync::oneshot;
 
 use super::pool::{ConnError, Pool, Pooled};
 
-/// How long a request waits for its own slots before it takes any free one.
-const PATIENCE: Duration = Duration::from_millis(5);
+/// How long a request waits for its own slots before it takes any free one. Long enough that a
+/// busy moment does not spread a tenant over every connection; short beside a slow query.
+const PATIENCE: Duration = Duration::from_millis(50);
 /// Shares are counted over about this many recent requests (halved when the count reaches it).
 const WINDOW: u64 = 4096;
 
@@ -160,7 +161,15 @@ impl Affinity {
             Ok(got) => return got.ok(),
             Err(_) => {
                 let mut st = self.state.lock().expect("affinity");
-                if let Some(slot) = (0..st.slots.len()).find(|&i| st.is_free(i)) {
+                // The tenant's next slots in its own order, so that even these visits keep to a
+                // few connections.
+                let order = st.prefs.get(key).map(|p| p.order.clone());
+                let next = order
+                    .iter()
+                    .flat_map(|o| o.iter())
+                    .map(|&i| usize::from(i))
+                    .find(|&i| st.is_free(i));
+                if let Some(slot) = next {
                     return Some(self.take(&mut st, slot, key));
                 }
                 let all: Arc<[u16]> = (0..st.slots.len())

@@ -76,6 +76,9 @@ pub fn build(settings: &DatabaseSettings) -> anyhow::Result<Pool> {
     let wait = Duration::from_millis(settings.acquire_timeout_ms);
     Ok(Pool::builder(manager)
         .max_size(settings.pool_size)
+        // The connection used last goes out first: work done one call after another (the access
+        // ledger, a pass over notices) stays on one backend, whose statements are prepared.
+        .queue_mode(deadpool::managed::QueueMode::Lifo)
         .runtime(deadpool::Runtime::Tokio1)
         .wait_timeout(Some(wait))
         .create_timeout(Some(wait))

@@ -168,60 +168,6 @@ impl Query for Qualified<'_> {
     type SqlType = Untyped;
 }
 
-/// A statement made for one call and not kept: diesel prepares it unnamed, and PostgreSQL plans
-/// it once. For statements whose text changes with each call (a batch over several tenants).
-pub struct OneOff<'f> {
-    sql: String,
-    binds: Vec<Bind<'f>>,
-}
-
-impl<'f> OneOff<'f> {
-    pub fn new() -> Self {
-        Self {
-            sql: String::new(),
-            binds: Vec::new(),
-        }
-    }
-
-    /// Appends SQL; write `?` where each bind goes.
-    pub fn sql(&mut self, text: &str) -> &mut Self {
-        self.sql.push_str(text);
-        self
-    }
-
-    pub fn bind<ST, V>(&mut self, value: V) -> &mut Self
-    where
-        Pg: HasSqlType<ST>,
-        V: ToSql<ST, Pg> + Send + 'f,
-        ST: Send + 'f,
-    {
-        self.binds.push(boxed::<ST, V>(value));
-        self
-    }
-}
-
-impl Default for OneOff<'_> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl QueryFragment<Pg> for OneOff<'_> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.unsafe_to_cache_prepared();
-        walk(&self.sql, &self.binds, out)
-    }
-}
-
-impl QueryId for OneOff<'_> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl Query for OneOff<'_> {
-    type SqlType = Untyped;
-}
-
 thread_local! {
     /// Each worker thread's texts of the tenant statements it has run, by statement and schema.
     static TEXTS: RefCell<HashMap<(TypeId, SchemaName), Arc<str>>> = RefCell::default();
