@@ -53,9 +53,19 @@ pub fn resolve(from: Option<&str>, to: Option<&str>, today: NaiveDate) -> Result
             return Err(ApiError::bad_request("the period must not exceed one year"));
         }
     }
+    // Without dateFrom: the earliest day from which `to` is still within a year, by the same
+    // rule as an explicit period. A year back and a day on is one day too early when that day is
+    // 29 February (its year ends on 28 February).
     let lower = from.unwrap_or_else(|| {
-        to.checked_sub_months(Months::new(12))
-            .map_or(NaiveDate::MIN, |d| d.succ_opt().unwrap_or(d))
+        let mut d = to
+            .checked_sub_months(Months::new(12))
+            .map_or(NaiveDate::MIN, |d| d.succ_opt().unwrap_or(d));
+        while one_year_after(d) <= to
+            && let Some(next) = d.succ_opt()
+        {
+            d = next;
+        }
+        d
     });
     Ok(Range { lower, from, to })
 }
@@ -106,6 +116,11 @@ mod tests {
         }
         // One year less a day is fine.
         assert!(resolve(Some("2025-11-26"), Some("2026-11-25"), today).is_ok());
+        // The year from 29 February 2024 ends on 27 February 2025, so a dateTo of 28 February
+        // 2025 reaches back to 1 March 2024, and an explicit period from 29 February is refused.
+        let r = resolve(None, Some("2025-02-28"), today).unwrap();
+        assert_eq!(r.lower, d("2024-03-01"));
+        assert!(resolve(Some("2024-02-29"), Some("2025-02-28"), today).is_err());
     }
 
     mod properties {
