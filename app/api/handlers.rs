@@ -353,21 +353,21 @@ pub async fn transactions(
         },
     )
     .await?;
-    let first = rows.first();
+    let head = rows.iter().find(|r| r.caller().is_some());
     let caller = admit(
-        first.map(|r| &r.caller),
+        head.and_then(|h| h.caller()).as_ref(),
         Some(Scope::TransactionsRead),
         &req,
         &certs,
     )?;
-    let first = first.expect("admitted callers have a row");
-    if first.account_id.is_none() {
+    let head = head.expect("admitted callers have a row");
+    if head.account_id.is_none() {
         return Err(ApiError::account_not_found());
     }
-    let currency = first.currency_code.clone().unwrap_or_else(|| "JPY".into());
+    let currency = head.currency_code.clone().unwrap_or_else(|| "JPY".into());
     let date_from = range
         .from
-        .unwrap_or_else(|| first.first_date.map_or(range.lower, |f| f.max(range.lower)));
+        .unwrap_or_else(|| head.first_date.map_or(range.lower, |f| f.max(range.lower)));
     let mut items: Vec<(chrono::NaiveDate, i64, Transaction)> = rows
         .into_iter()
         .filter_map(|r| {

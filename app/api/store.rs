@@ -168,10 +168,21 @@ pub async fn balances(
     q.bind::<Bytea, _>(token_hash).load().await
 }
 
+/// A row of a transactions page. The caller's row has the caller's columns and NULL
+/// transaction columns; each transaction's row the other way round. The caller's columns, its
+/// scopes array among them, come back once rather than on every row of the page.
 #[derive(Debug, QueryableByName)]
 pub struct TransactionRow {
-    #[diesel(embed)]
-    pub caller: Caller,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    grant_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    partner_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Array<Text>>)]
+    scopes: Option<Vec<String>>,
+    #[diesel(sql_type = Nullable<Bool>)]
+    partner_active: Option<bool>,
+    #[diesel(sql_type = Nullable<Bytea>)]
+    cnf_x5t_s256: Option<Vec<u8>>,
     #[diesel(sql_type = Nullable<Text>)]
     pub account_id: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
@@ -194,9 +205,23 @@ pub struct TransactionRow {
     pub balance: Option<i64>,
 }
 
+impl TransactionRow {
+    /// Who is asking, on the caller's row.
+    pub fn caller(&self) -> Option<Caller> {
+        Some(Caller {
+            grant_id: self.grant_id?,
+            partner_id: self.partner_id?,
+            scopes: self.scopes.clone()?,
+            partner_active: self.partner_active?,
+            cnf_x5t_s256: self.cnf_x5t_s256.clone(),
+        })
+    }
+}
+
 statement!(
-    /// One page of an account's transactions after a position, oldest first. The page is read
-    /// only when the token's grant covers the account with `transactions:read`.
+    /// One page of an account's transactions after a position, oldest first, after the caller's
+    /// row. The page is read only when the token's grant covers the account with
+    /// `transactions:read`.
     TransactionsSql,
     concat!(
         "WITH caller AS MATERIALIZED (
@@ -207,9 +232,16 @@ statement!(
           LEFT JOIN {schema}.accounts a ON a.account_id = ga.account_id ",
         live_token_where!(),
         ")
-         SELECT c.*, x.id, x.transaction_date, x.value_date, x.transaction_type, x.amount, x.remarks, x.balance
+         SELECT c.grant_id, c.partner_id, c.scopes, c.partner_active, c.cnf_x5t_s256, c.account_id,
+                c.currency_code, c.first_date, NULL::int8 AS id, NULL::date AS transaction_date,
+                NULL::date AS value_date, NULL::int2 AS transaction_type, NULL::int8 AS amount,
+                NULL::text AS remarks, NULL::int8 AS balance
            FROM caller c
-           LEFT JOIN LATERAL (
+         UNION ALL
+         SELECT NULL::uuid, NULL::uuid, NULL::text[], NULL::bool, NULL::bytea, NULL::text, NULL::text, NULL::date,
+                x.id, x.transaction_date, x.value_date, x.transaction_type, x.amount, x.remarks, x.balance
+           FROM caller c
+           CROSS JOIN LATERAL (
              SELECT tx.id, tx.transaction_date, tx.value_date, tx.transaction_type, tx.amount, tx.remarks, tx.balance
                FROM {schema}.transactions tx
               WHERE c.account_id IS NOT NULL AND c.partner_active AND 'transactions:read' = ANY (c.scopes)
@@ -218,7 +250,7 @@ statement!(
                 AND (tx.transaction_date, tx.id) > (?, ?)
               ORDER BY tx.transaction_date, tx.id
               LIMIT ?
-           ) x ON true"
+           ) x"
     )
 );
 
