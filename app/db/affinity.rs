@@ -68,8 +68,10 @@ impl Preference {
 }
 
 struct Waiter {
-    /// The slots it waits for: its prefix, or all of them once its patience is over.
-    wants: Arc<[u16]>,
+    /// It waits for the first `k` slots of its order: its prefix, or all of them once its
+    /// patience is over.
+    order: Arc<[u16]>,
+    k: usize,
     key: Arc<str>,
     tx: oneshot::Sender<Lease>,
 }
@@ -134,48 +136,45 @@ impl Affinity {
     }
 
     /// A slot for `key`: a free one of its prefix, else the first of them released; after
-    /// `PATIENCE`, any free slot or the first released. At most `wait` in all.
+    /// `PATIENCE`, the first free slot of its whole order, else the first released. At most
+    /// `wait` in all.
     pub async fn lease(self: &Arc<Self>, key: &str, wait: Duration) -> Option<Lease> {
-        let rx = {
+        let (order, rx) = {
             let mut st = self.state.lock().expect("affinity");
-            let prefix = st.count(key);
+            let (order, k) = st.count(key);
             // Of the free slots of the prefix: the one that served this key last (already pinned
             // to it), else one never used, else the first.
-            let free: Vec<usize> = prefix
+            let free = order[..k]
                 .iter()
                 .map(|&i| usize::from(i))
-                .filter(|&i| st.is_free(i))
-                .collect();
+                .filter(|&i| st.is_free(i));
             let pick = free
-                .iter()
-                .find(|&&i| st.last[i].as_deref() == Some(key))
-                .or_else(|| free.iter().find(|&&i| matches!(st.slots[i], Slot::Empty)))
-                .or(free.first());
-            if let Some(&slot) = pick {
+                .clone()
+                .find(|&i| st.last[i].as_deref() == Some(key))
+                .or_else(|| free.clone().find(|&i| matches!(st.slots[i], Slot::Empty)))
+                .or_else(|| free.clone().next());
+            if let Some(slot) = pick {
                 return Some(self.take(&mut st, slot, key));
             }
-            st.wait_for(prefix, key)
+            let rx = st.wait_for(order.clone(), k, key);
+            (order, rx)
         };
         // Dropping a receiver drops a lease sent to it meanwhile, which frees its slot again.
         let rx = match tokio::time::timeout(PATIENCE.min(wait), rx).await {
             Ok(got) => return got.ok(),
             Err(_) => {
-                let mut st = self.state.lock().expect("affinity");
                 // The tenant's next slots in its own order, so that even these visits keep to a
-                // few connections.
-                let order = st.prefs.get(key).map(|p| p.order.clone());
+                // few connections; else the first slot released.
+                let mut st = self.state.lock().expect("affinity");
                 let next = order
                     .iter()
-                    .flat_map(|o| o.iter())
                     .map(|&i| usize::from(i))
                     .find(|&i| st.is_free(i));
                 if let Some(slot) = next {
                     return Some(self.take(&mut st, slot, key));
                 }
-                let all: Arc<[u16]> = (0..st.slots.len())
-                    .map(|i| u16::try_from(i).unwrap_or(u16::MAX))
-                    .collect();
-                st.wait_for(all, key)
+                let all = order.len();
+                st.wait_for(order, all, key)
             }
         };
         tokio::time::timeout(wait.saturating_sub(PATIENCE), rx)
@@ -209,7 +208,7 @@ impl Affinity {
             let chosen = st
                 .waiters
                 .iter()
-                .position(|w| !w.tx.is_closed() && w.wants.contains(&id));
+                .position(|w| !w.tx.is_closed() && w.order[..w.k].contains(&id));
             let Some(at) = chosen else {
                 st.waiters.retain(|w| !w.tx.is_closed());
                 st.slots[slot] = obj.map_or(Slot::Empty, |o| Slot::Idle(Box::new(o)));
@@ -256,8 +255,8 @@ impl State {
         !matches!(self.slots[slot], Slot::Busy)
     }
 
-    /// Counts a request of `key`; its prefix.
-    fn count(&mut self, key: &str) -> Arc<[u16]> {
+    /// Counts a request of `key`; its order of preference and the length of its prefix.
+    fn count(&mut self, key: &str) -> (Arc<[u16]>, usize) {
         if self.total >= WINDOW {
             self.total /= 2;
             self.prefs.retain(|_, p| {
@@ -272,18 +271,18 @@ impl State {
         }
         let pref = self.prefs.get_mut(key).expect("just inserted");
         pref.hits += 1;
-        let k = pref.prefix(self.total);
-        pref.order[..k].into()
+        (pref.order.clone(), pref.prefix(self.total))
     }
 
-    fn wait_for(&mut self, wants: Arc<[u16]>, key: &str) -> oneshot::Receiver<Lease> {
+    /// Queues a request for the first `k` slots of `order`.
+    fn wait_for(&mut self, order: Arc<[u16]>, k: usize, key: &str) -> oneshot::Receiver<Lease> {
         let (tx, rx) = oneshot::channel();
         let key = self
             .prefs
             .get_key_value(key)
             .map_or_else(|| Arc::from(key), |(k, _)| k.clone());
         self.waiters.retain(|w| !w.tx.is_closed());
-        self.waiters.push_back(Waiter { wants, key, tx });
+        self.waiters.push_back(Waiter { order, k, key, tx });
         rx
     }
 }
@@ -319,19 +318,19 @@ mod tests {
             st.count("tenant_a");
             st.count("tenant_b");
         }
-        assert_eq!(st.count("tenant_a").len(), 16);
+        assert_eq!(st.count("tenant_a").1, 16);
         // A thousand quiet tenants: two slots each, always the same two.
         for _ in 0..10 {
             for i in 0..1000 {
                 st.count(&format!("tenant_{i}"));
             }
         }
-        let first = st.count("tenant_7");
-        assert_eq!(first.len(), 2);
-        assert_eq!(st.count("tenant_7"), first);
+        let (order, k) = st.count("tenant_7");
+        assert_eq!(k, 2);
+        assert_eq!(st.count("tenant_7"), (order, 2));
         // Different tenants prefer different slots.
         let spread: std::collections::HashSet<u16> = (0..100)
-            .map(|i| st.count(&format!("tenant_{i}"))[0])
+            .map(|i| st.count(&format!("tenant_{i}")).0[0])
             .collect();
         assert!(spread.len() > 8, "{spread:?}");
     }
