@@ -353,14 +353,14 @@ pub async fn transactions(
         },
     )
     .await?;
-    let head = rows.iter().find(|r| r.caller().is_some());
+    let head = rows.iter().find_map(|r| Some((r, r.caller()?)));
     let caller = admit(
-        head.and_then(|h| h.caller()).as_ref(),
+        head.as_ref().map(|(_, c)| c),
         Some(Scope::TransactionsRead),
         &req,
         &certs,
     )?;
-    let head = head.expect("admitted callers have a row");
+    let (head, _) = head.expect("admitted callers have a row");
     if head.account_id.is_none() {
         return Err(ApiError::account_not_found());
     }
