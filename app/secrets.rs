@@ -34,7 +34,7 @@ pub const DUMMY_PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2Fs
 /// queues for them and always leaves a core to the API. Dedicated threads, not tokio's blocking
 /// pool: each thread keeps the 19 MiB of its last hash in its allocator, and the blocking pool
 /// would spread hashes over dozens of threads.
-static HASHERS: LazyLock<std::sync::Mutex<std::sync::mpsc::Sender<Job>>> = LazyLock::new(|| {
+static HASHERS: LazyLock<std::sync::mpsc::Sender<Job>> = LazyLock::new(|| {
     let (tx, rx) = std::sync::mpsc::channel::<Job>();
     let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -58,7 +58,7 @@ static HASHERS: LazyLock<std::sync::Mutex<std::sync::mpsc::Sender<Job>>> = LazyL
             tracing::error!(error = %e, "cannot start an Argon2 thread");
         }
     }
-    std::sync::Mutex::new(tx)
+    tx
 });
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -69,7 +69,7 @@ async fn argon2<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) ->
     let job: Job = Box::new(move || {
         let _ = tx.send(work());
     });
-    HASHERS.lock().ok()?.send(job).ok()?;
+    HASHERS.send(job).ok()?;
     rx.await.ok()
 }
 
