@@ -1,5 +1,8 @@
-//! Database access. [`Db::tenant`] hands out a [`TenantConn`], the only door to a tenant's data;
-//! [`Db::platform`] reaches the platform tables in `public`, which are always schema-qualified.
+//! Database access. A tenant's data is reached only through a connection bound to that tenant:
+//! [`Db::tenant_statements`] hands out a [`TenantStatements`], which runs statements naming the
+//! tenant's schema before every table, and [`Db::tenant`] a [`TenantConn`], whose `search_path` is
+//! the tenant's schema, for diesel's query builder. [`Db::platform`] reaches the platform tables in
+//! `public`, which are always schema-qualified.
 
 mod affinity;
 pub mod migrate;
