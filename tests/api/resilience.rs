@@ -218,17 +218,19 @@ async fn an_attacker_elsewhere_cannot_lock_a_customer_out_faster_than_the_policy
 async fn the_token_endpoint_is_limited_per_partner() {
     let app = TestApp::spawn_seeded_with(|s| s.limits.token_per_client.max = 8).await;
     // Eight rows share the limit: the ninth request lands on a row already used.
+    let unknown_refresh = async |tenant| {
+        app.token(
+            tenant,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", "not-a-token"),
+            ],
+        )
+        .await
+    };
     let mut limited = None;
     for _ in 0..9 {
-        let res = app
-            .token(
-                "kitami",
-                &[
-                    ("grant_type", "refresh_token"),
-                    ("refresh_token", "not-a-token"),
-                ],
-            )
-            .await;
+        let res = unknown_refresh("kitami").await;
         if res.status() == StatusCode::TOO_MANY_REQUESTS {
             limited = Some(res);
             break;
@@ -240,15 +242,7 @@ async fn the_token_endpoint_is_limited_per_partner() {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"], "temporarily_unavailable");
     // Another tenant's partner of the same name has its own count.
-    let res = app
-        .token(
-            "hokuto",
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", "not-a-token"),
-            ],
-        )
-        .await;
+    let res = unknown_refresh("hokuto").await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 }
 
