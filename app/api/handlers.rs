@@ -106,9 +106,22 @@ fn base() -> (String, String) {
 }
 
 fn ok(body: &impl serde::Serialize) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(body)
+    ok_sized(body, 1024)
+}
+
+/// A 200 JSON answer, written into a buffer of about the size it will need.
+fn ok_sized(body: &impl serde::Serialize, capacity: usize) -> HttpResponse {
+    let mut json = Vec::with_capacity(capacity);
+    match serde_json::to_writer(&mut json, body) {
+        Ok(()) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .content_type(header::ContentType::json())
+            .body(json),
+        Err(e) => {
+            tracing::error!(error = %e, "response did not serialise");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
 }
 
 async fn record(
@@ -368,41 +381,34 @@ pub async fn transactions(
     let date_from = range
         .from
         .unwrap_or_else(|| head.first_date.map_or(range.lower, |f| f.max(range.lower)));
-    let mut items: Vec<(chrono::NaiveDate, i64, Transaction)> = rows
+    let mut transactions: Vec<Transaction> = rows
         .into_iter()
         .filter_map(|r| {
-            let date = r.transaction_date?;
-            let id = r.id?;
-            Some((
-                date,
-                id,
-                Transaction {
-                    transaction_date: date.to_string(),
-                    value_date: r.value_date?.to_string(),
-                    transaction_type: r.transaction_type?.to_string(),
-                    amount: r.amount?.to_string(),
-                    remarks: r.remarks?,
-                    balance: r.balance?.to_string(),
-                    item_key: id.to_string(),
-                },
-            ))
+            Some(Transaction {
+                transaction_date: r.transaction_date?,
+                value_date: r.value_date?,
+                transaction_type: r.transaction_type?,
+                amount: r.amount?,
+                remarks: r.remarks?,
+                balance: r.balance?,
+                item_key: r.id?,
+            })
         })
         .collect();
-    items.sort_unstable_by_key(|(date, id, _)| (*date, *id));
-    let has_next = items.len() > PAGE_SIZE;
-    items.truncate(PAGE_SIZE);
+    transactions.sort_unstable_by_key(|t| (t.transaction_date, t.item_key));
+    let has_next = transactions.len() > PAGE_SIZE;
+    transactions.truncate(PAGE_SIZE);
     let next_item_key = has_next.then(|| {
-        let (date, id, _) = items.last().expect("a full page");
+        let last = transactions.last().expect("a full page");
         key.encode(
             account.as_str(),
             &range,
             Position {
-                date: *date,
-                id: *id,
+                date: last.transaction_date,
+                id: last.item_key,
             },
         )
     });
-    let transactions: Vec<Transaction> = items.into_iter().map(|(_, _, t)| t).collect();
     record(
         &ledger,
         &tenant,
@@ -413,17 +419,22 @@ pub async fn transactions(
     )
     .await;
     let (base_date, base_time) = base();
-    Ok(ok(&TransactionsResponse {
-        account_id: account.to_string(),
-        currency_code: currency,
-        currency_name: "円".into(),
-        date_from: date_from.to_string(),
-        date_to: range.to.to_string(),
-        base_date,
-        base_time,
-        has_next,
-        next_item_key,
-        count: u32::try_from(transactions.len()).unwrap_or(u32::MAX),
-        transactions,
-    }))
+    // About 160 bytes an item, and the page's head.
+    let capacity = 512 + 160 * transactions.len();
+    Ok(ok_sized(
+        &TransactionsResponse {
+            account_id: account.to_string(),
+            currency_code: currency,
+            currency_name: "円".into(),
+            date_from: date_from.to_string(),
+            date_to: range.to.to_string(),
+            base_date,
+            base_time,
+            has_next,
+            next_item_key,
+            count: u32::try_from(transactions.len()).unwrap_or(u32::MAX),
+            transactions,
+        },
+        capacity,
+    ))
 }

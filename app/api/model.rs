@@ -1,6 +1,7 @@
 //! Response shapes of the partner API, after the Japanese bank open-API standard as GMO Aozora's
 //! API uses them: camelCase, amounts as strings of whole yen, dates and times in JST.
 
+use chrono::NaiveDate;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -78,23 +79,29 @@ pub struct BalancesResponse {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Transaction {
-    #[schema(example = "2026-11-25", format = Date)]
-    pub transaction_date: String,
-    #[schema(example = "2026-11-25", format = Date)]
-    pub value_date: String,
+    #[schema(value_type = String, example = "2026-11-25", format = Date)]
+    #[serde(serialize_with = "text::date")]
+    pub transaction_date: NaiveDate,
+    #[schema(value_type = String, example = "2026-11-25", format = Date)]
+    #[serde(serialize_with = "text::date")]
+    pub value_date: NaiveDate,
     /// `1` deposit (入金), `2` withdrawal (出金).
-    #[schema(example = "1", pattern = "^[12]$")]
-    pub transaction_type: String,
-    #[schema(example = "284000", pattern = "^[0-9]+$")]
-    pub amount: String,
+    #[schema(value_type = String, example = "1", pattern = "^[12]$")]
+    #[serde(serialize_with = "text::integer")]
+    pub transaction_type: i16,
+    #[schema(value_type = String, example = "284000", pattern = "^[0-9]+$")]
+    #[serde(serialize_with = "text::integer")]
+    pub amount: i64,
     #[schema(example = "給与　カ）オホーツクシヨウジ")]
     pub remarks: String,
     /// The balance after this transaction.
-    #[schema(example = "2302760", pattern = "^-?[0-9]+$")]
-    pub balance: String,
+    #[schema(value_type = String, example = "2302760", pattern = "^-?[0-9]+$")]
+    #[serde(serialize_with = "text::integer")]
+    pub balance: i64,
     /// Identifies the transaction within the account.
-    #[schema(example = "10423")]
-    pub item_key: String,
+    #[schema(value_type = String, example = "10423")]
+    #[serde(serialize_with = "text::integer")]
+    pub item_key: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -123,4 +130,68 @@ pub struct TransactionsResponse {
     pub count: u32,
     /// Oldest first.
     pub transactions: Vec<Transaction>,
+}
+
+/// Numbers and dates written as JSON strings, as the standard wants them, straight from their
+/// values: a page of transactions would otherwise allocate a `String` for each of six fields of
+/// every item.
+mod text {
+    use chrono::{Datelike as _, NaiveDate};
+    use serde::Serializer;
+
+    pub fn integer<S: Serializer, T: itoa::Integer + Copy>(n: &T, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(itoa::Buffer::new().format(*n))
+    }
+
+    /// `YYYY-MM-DD`.
+    pub fn date<S: Serializer>(d: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
+        let (y, m, day) = (d.year(), d.month(), d.day());
+        if !(0..=9999).contains(&y) {
+            return s.collect_str(d);
+        }
+        let digit = |n: u32| b'0' + (n % 10) as u8;
+        let y = y.unsigned_abs();
+        let buf = [
+            digit(y / 1000),
+            digit(y / 100),
+            digit(y / 10),
+            digit(y),
+            b'-',
+            digit(m / 10),
+            digit(m),
+            b'-',
+            digit(day / 10),
+            digit(day),
+        ];
+        s.serialize_str(std::str::from_utf8(&buf).expect("ASCII digits"))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use chrono::NaiveDate;
+        use proptest::prelude::*;
+
+        fn json<F>(f: F) -> String
+        where
+            F: FnOnce(&mut serde_json::Serializer<&mut Vec<u8>>) -> Result<(), serde_json::Error>,
+        {
+            let mut out = Vec::new();
+            f(&mut serde_json::Serializer::new(&mut out)).unwrap();
+            String::from_utf8(out).unwrap()
+        }
+
+        proptest! {
+            #[test]
+            fn dates_read_as_chrono_writes_them(days in -800_000i32..3_000_000) {
+                let d = NaiveDate::from_num_days_from_ce_opt(days).unwrap();
+                prop_assert_eq!(json(|s| super::date(&d, s)), format!("\"{d}\""));
+            }
+
+            #[test]
+            fn integers_read_as_their_decimal_text(n in any::<i64>(), t in any::<i16>()) {
+                prop_assert_eq!(json(|s| super::integer(&n, s)), format!("\"{n}\""));
+                prop_assert_eq!(json(|s| super::integer(&t, s)), format!("\"{t}\""));
+            }
+        }
+    }
 }
