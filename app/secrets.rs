@@ -30,15 +30,20 @@ pub fn matches_hash(presented: &str, stored: &[u8]) -> bool {
 /// A stand-in hash verified when a login ID does not exist, so the answer takes as long.
 pub const DUMMY_PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$xBBR3nsV+cRQTOh4W0qGIvSc4e3LRwfMSQWiP3n1nTM";
 
-/// Threads that compute Argon2: one fewer than the cores (at least one). A storm of logins
-/// queues for them and always leaves a core to the API. Dedicated threads, not tokio's blocking
+/// The Argon2 threads: one fewer than the cores, at least one (and one when the cores are
+/// unknown).
+fn hashing_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
+}
+
+/// Threads that compute Argon2 ([`hashing_threads`]). A storm of logins queues for them and
+/// always leaves a core to the API. Dedicated threads, not tokio's blocking
 /// pool: each thread keeps the 19 MiB of its last hash in its allocator, and the blocking pool
 /// would spread hashes over dozens of threads.
 static HASHERS: LazyLock<std::sync::mpsc::Sender<Job>> = LazyLock::new(|| {
     let (tx, rx) = std::sync::mpsc::channel::<Job>();
     let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    for i in 0..cores.saturating_sub(1).max(1) {
+    for i in 0..hashing_threads() {
         let rx = rx.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("argon2-{i}"))
@@ -75,10 +80,7 @@ async fn argon2<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) ->
 
 /// Sign-ins served at once; the others wait here, before they take a database connection, so
 /// that a storm of logins queued for Argon2 cannot hold every connection of the pool.
-static SIGN_INS: LazyLock<Semaphore> = LazyLock::new(|| {
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    Semaphore::new(2 * cores.saturating_sub(1).max(1))
-});
+static SIGN_INS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(2 * hashing_threads()));
 
 /// Waits for a sign-in's turn; hold it until the password has been checked.
 pub async fn sign_in_turn() -> Option<tokio::sync::SemaphorePermit<'static>> {
