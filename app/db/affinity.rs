@@ -122,16 +122,7 @@ pub struct Counts {
 impl Affinity {
     pub fn new(slots: usize) -> Arc<Self> {
         Arc::new(Self {
-            state: Mutex::new(State {
-                slots: (0..slots.clamp(1, usize::from(u16::MAX)))
-                    .map(|_| Slot::Empty)
-                    .collect(),
-                last: vec![None; slots.clamp(1, usize::from(u16::MAX))],
-                prefs: HashMap::new(),
-                waiters: VecDeque::new(),
-                hasher: std::hash::RandomState::new(),
-                total: 0,
-            }),
+            state: Mutex::new(State::new(slots)),
         })
     }
 
@@ -251,6 +242,19 @@ impl Affinity {
 }
 
 impl State {
+    /// `slots` empty slots (at least one, at most what a `u16` numbers).
+    fn new(slots: usize) -> Self {
+        let n = slots.clamp(1, usize::from(u16::MAX));
+        Self {
+            slots: (0..n).map(|_| Slot::Empty).collect(),
+            last: vec![None; n],
+            prefs: HashMap::new(),
+            waiters: VecDeque::new(),
+            hasher: std::hash::RandomState::new(),
+            total: 0,
+        }
+    }
+
     fn is_free(&self, slot: usize) -> bool {
         !matches!(self.slots[slot], Slot::Busy)
     }
@@ -305,14 +309,7 @@ mod tests {
 
     #[test]
     fn prefixes_follow_the_share_of_requests() {
-        let mut st = State {
-            slots: (0..16).map(|_| Slot::Empty).collect(),
-            last: vec![None; 16],
-            prefs: HashMap::new(),
-            waiters: VecDeque::new(),
-            hasher: std::hash::RandomState::new(),
-            total: 0,
-        };
+        let mut st = State::new(16);
         // Two tenants sharing the load: each may use every slot.
         for _ in 0..1000 {
             st.count("tenant_a");
