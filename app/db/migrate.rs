@@ -192,7 +192,7 @@ fn up_to_date(
         .map(|m| m.name().version().to_string())
         .collect();
     // Only schemas that have the migrations table can be asked; the others are migrated.
-    let present: Vec<String> = {
+    let present: std::collections::HashSet<String> = {
         #[derive(QueryableByName)]
         struct Schema {
             #[diesel(sql_type = Text)]
@@ -209,13 +209,14 @@ fn up_to_date(
     };
     let asks: Vec<String> = slugs
         .iter()
-        .filter(|s| present.iter().any(|p| p == s.schema().as_str()))
-        .map(|s| {
+        .map(|s| (s, s.schema()))
+        .filter(|(_, schema)| present.contains(schema.as_str()))
+        .map(|(s, schema)| {
             format!(
                 "SELECT '{}'::text AS slug FROM {}.__diesel_schema_migrations
                   HAVING count(*) FILTER (WHERE version = ANY($1)) = cardinality($1)",
                 s.as_str(),
-                s.schema().quoted()
+                schema.quoted()
             )
         })
         .collect();
