@@ -127,9 +127,9 @@ say "seeding the 998 added tenants (5 customers each)"
 { cat "$BENCH_DIR/many/access.txt"; awk '$3 == "kitami" && k < 5 { print; k++ } $3 == "hokuto" && h < 5 { print; h++ }' "$BENCH_DIR/access.txt"; } > "$BENCH_DIR/access-many.txt"
 start_server
 # Each connection meets each of its tenants once before it serves them fast (its backend loads
-# their tables and prepares the statements): one unmeasured pass first, as a server in service
+# their tables and prepares the statements): two unmeasured passes first, as a server in service
 # would long have done.
-say "warming up: one unmeasured pass over the 1,000 tenants (${SECS}s x 2)"
+say "warming up: two unmeasured passes over the 1,000 tenants (${SECS}s each)"
 for _ in 1 2; do BENCH_ACCESS=access-many.txt wrk_once bench/balances.lua / >/dev/null; done
 many=("$(BENCH_ACCESS=access-many.txt scenario balances-1000-tenants bench/balances.lua /)")
 stop_server

@@ -43,8 +43,6 @@ type RefreshRow = (
     DateTime<Utc>,
     Option<DateTime<Utc>>,
 );
-/// (kind, issued, expiry, rotated at, partner, customer, scopes, grant expiry, revoked at,
-/// certificate)
 /// A token and its grant, as introspection reads them.
 #[derive(QueryableByName)]
 struct TokenRow {
