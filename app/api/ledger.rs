@@ -1,6 +1,10 @@
 //! The access ledger: one row per API call (partner, grant, endpoint, account, rows returned).
 //! Calls hand their row to a writer task and return at once; the writer inserts in batches, and on
 //! shutdown writes what is still queued before the process exits.
+//!
+//! A batch is one insert per tenant in it, so what an insert costs is paid per tenant, not per
+//! row. Rows land within `QUIET` of a call when calls are few; under steady traffic the writer
+//! gathers for up to `GATHER`, so that even with a thousand tenants most inserts carry several rows.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -16,8 +20,16 @@ use crate::db::Db;
 use crate::statement;
 use crate::tenancy::TenantSlug;
 
-const BATCH: usize = 500;
+/// Most rows in one batch: about a second of calls at full speed.
+const BATCH: usize = 20_000;
 const QUEUE: usize = 50_000;
+/// A batch is written once no row has come for this long...
+const QUIET: Duration = Duration::from_millis(20);
+/// ... or once it has gathered for this long.
+const GATHER: Duration = Duration::from_secs(1);
+/// Most rows in one insert: a big tenant's second of calls is written in a few short statements,
+/// none of which holds a core for long.
+const CHUNK: usize = 1_000;
 /// Tenants written at once (the background pool has at most four connections).
 const WRITERS: usize = 3;
 
@@ -54,27 +66,45 @@ impl Ledger {
 }
 
 async fn write_loop(db: Db, mut rx: mpsc::Receiver<Entry>) {
-    let mut batch = Vec::with_capacity(BATCH);
+    let mut batch = Vec::new();
     while rx.recv_many(&mut batch, BATCH).await > 0 {
-        // Let a burst gather into one insert.
-        if batch.len() < BATCH {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            let room = BATCH - batch.len();
-            rx.recv_many(&mut batch, room).await;
-        }
+        gather(&mut rx, &mut batch).await;
         let mut by_tenant: HashMap<TenantSlug, Vec<Entry>> = HashMap::new();
         for e in batch.drain(..) {
             by_tenant.entry(e.tenant.clone()).or_default().push(e);
         }
-        // A statement a tenant; a few tenants at once, each on a connection of its own.
-        futures_util::stream::iter(by_tenant)
+        // A statement a tenant (or a chunk of one); a few at once, each on a connection of its own.
+        let writes: Vec<(&TenantSlug, &[Entry])> = by_tenant
+            .iter()
+            .flat_map(|(tenant, entries)| entries.chunks(CHUNK).map(move |chunk| (tenant, chunk)))
+            .collect();
+        futures_util::stream::iter(writes)
             .for_each_concurrent(WRITERS, |(tenant, entries)| {
                 let db = &db;
-                async move { write_with_retry(db, &tenant, &entries).await }
+                async move { write_with_retry(db, tenant, entries).await }
             })
             .await;
         if rx.is_closed() && rx.is_empty() {
             break;
+        }
+    }
+}
+
+/// Adds to `batch` what comes in `QUIET` steps, until a step brings nothing, `GATHER` has passed
+/// or the batch is full. A closed channel brings nothing, so shutdown does not wait.
+async fn gather(rx: &mut mpsc::Receiver<Entry>, batch: &mut Vec<Entry>) {
+    let started = tokio::time::Instant::now();
+    while batch.len() < BATCH && started.elapsed() < GATHER {
+        tokio::time::sleep(QUIET).await;
+        let before = batch.len();
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(entry) => batch.push(entry),
+                Err(_) => break,
+            }
+        }
+        if batch.len() == before {
+            return;
         }
     }
 }
@@ -121,4 +151,70 @@ async fn write(db: &Db, tenant: &TenantSlug, entries: &[Entry]) -> anyhow::Resul
         .execute()
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    fn entry() -> Entry {
+        Entry {
+            tenant: TenantSlug::parse("kitami").unwrap(),
+            at: Utc::now(),
+            grant_id: Uuid::nil(),
+            partner_id: Uuid::nil(),
+            endpoint: "balances",
+            account_id: None,
+            rows: 1,
+            status: 200,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_is_written_once_the_calls_stop() {
+        let (tx, mut rx) = mpsc::channel(QUEUE);
+        for _ in 0..3 {
+            tx.send(entry()).await.unwrap();
+        }
+        let mut batch = Vec::new();
+        rx.recv_many(&mut batch, BATCH).await;
+        let started = Instant::now();
+        gather(&mut rx, &mut batch).await;
+        assert_eq!(batch.len(), 3);
+        assert_eq!(started.elapsed(), QUIET);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn steady_calls_gather_for_at_most_a_second() {
+        let (tx, mut rx) = mpsc::channel(QUEUE);
+        tokio::spawn(async move {
+            loop {
+                if tx.send(entry()).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        });
+        let mut batch = Vec::new();
+        rx.recv_many(&mut batch, BATCH).await;
+        let started = Instant::now();
+        gather(&mut rx, &mut batch).await;
+        let took = started.elapsed();
+        assert!((GATHER..GATHER + QUIET).contains(&took), "{took:?}");
+        assert!((95..=105).contains(&batch.len()), "{}", batch.len());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_closed_queue_is_not_waited_for() {
+        let (tx, mut rx) = mpsc::channel(QUEUE);
+        tx.send(entry()).await.unwrap();
+        drop(tx);
+        let mut batch = Vec::new();
+        rx.recv_many(&mut batch, BATCH).await;
+        let started = Instant::now();
+        gather(&mut rx, &mut batch).await;
+        assert_eq!((batch.len(), started.elapsed()), (1, QUIET));
+        assert_eq!(rx.recv_many(&mut batch, BATCH).await, 0);
+    }
 }
