@@ -33,7 +33,6 @@ for db in renkei_bench renkei_pgbench; do
   psql "$ADMIN" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -qc "CREATE DATABASE $db" 2>/dev/null
 done
 export RENKEI__DATABASE__URL="$BASE_URL/renkei_bench"
-export RENKEI__HTTP__BIND="127.0.0.1:$PORT" RENKEI__HTTP__PUBLIC_URL="http://127.0.0.1:$PORT"
 export RENKEI__NOTICES__SCHEDULER=false RENKEI__LOG__FILTER=warn RENKEI__DATABASE__POOL_SIZE="${BENCH_POOL:-32}"
 # One bench partner refreshes as fast as wrk can, and the login storm comes from one address:
 # lift those rate limits.
@@ -45,21 +44,28 @@ say "seeding: 2 tenants, 10,000 customers, 20,000 live grants, 2,000,000 transac
 "$BIN" bench seed --customers-per-tenant 5000 --transactions-per-account 200 --out "$BENCH_DIR"
 
 server_pid=""
+servers=()
+# Starts `renkei serve` on $RENKEI__DATABASE__URL and $PORT; its pid goes to server_pid.
 start_server() {
-  "$BIN" serve > "$BENCH_DIR/server.log" 2>&1 &
+  RENKEI__HTTP__BIND="127.0.0.1:$PORT" RENKEI__HTTP__PUBLIC_URL="http://127.0.0.1:$PORT" \
+    "$BIN" serve > "$BENCH_DIR/server-$PORT.log" 2>&1 &
   server_pid=$!
+  servers+=("$server_pid")
   # With 1,000 tenants, start-up checks every schema's migrations first (about 10 s here).
   for _ in $(seq 1200); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && return; sleep 0.1; done
-  echo "server did not start" >&2; cat "$BENCH_DIR/server.log" >&2; exit 1
+  echo "server did not start" >&2; cat "$BENCH_DIR/server-$PORT.log" >&2; exit 1
 }
-stop_server() { [[ -n "$server_pid" ]] && kill "$server_pid" && wait "$server_pid" 2>/dev/null || true; server_pid=""; }
-trap stop_server EXIT
+stop_servers() {
+  for pid in "${servers[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
+  servers=(); server_pid=""
+}
+trap stop_servers EXIT
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$server_pid/status"; }
 
 # One wrk run: prints "rps p50_ms p99_ms errors".
 wrk_once() {
   local script="$1" path="$2" out
-  out="$(wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency ${script:+-s "$script"} "http://127.0.0.1:$PORT$path")"
+  out="$(wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency ${script:+-s "$script"} "http://127.0.0.1:${TARGET_PORT:-$PORT}$path")"
   local rps p50 p99 errors non2xx
   rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
   p50="$(awk '$1=="50%" {print $2}' <<<"$out")"
@@ -71,13 +77,19 @@ wrk_once() {
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub("us","",v); print v/1000 } else if (v ~ /ms$/) { sub("ms","",v); print v } else { sub("s","",v); print v*1000 } }'; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-# Runs a scenario RUNS times; prints "name rps p50 p99 errors" with medians and summed errors.
+# "name rps p50 p99 errors" from the rows of a scenario's runs: medians, and errors summed.
+summary() {
+  local name="$1" rows="$2"
+  printf '%s\n' "$rows" > "$BENCH_DIR/$name.runs"
+  echo "$name $(awk '{print $1}' <<<"$rows" | median) $(awk '{print $2}' <<<"$rows" | median) $(awk '{print $3}' <<<"$rows" | median) $(awk '{s+=$4} END {print s}' <<<"$rows")"
+}
+
+# Runs a scenario RUNS times; prints its summary.
 scenario() {
   local name="$1" script="$2" path="$3" rows=()
   say "wrk: $name ($RUNS × ${SECS}s, $CONNS connections)"
   for run in $(seq "$RUNS"); do rows+=("$(BENCH_RUN=$run wrk_once "$script" "$path")"); done
-  printf '%s\n' "${rows[@]}" > "$BENCH_DIR/$name.runs"
-  echo "$name $(printf '%s\n' "${rows[@]}" | awk '{print $1}' | median) $(printf '%s\n' "${rows[@]}" | awk '{print $2}' | median) $(printf '%s\n' "${rows[@]}" | awk '{print $3}' | median) $(printf '%s\n' "${rows[@]}" | awk '{s+=$4} END {print s}')"
+  summary "$name" "$(printf '%s\n' "${rows[@]}")"
 }
 
 start_server
@@ -92,14 +104,17 @@ results+=("$(scenario balances bench/balances.lua /)")
 results+=("$(scenario transactions bench/transactions.lua /)")
 results+=("$(scenario introspection bench/introspect.lua /)")
 results+=("$(scenario refresh bench/refresh.lua /)")
-# Balances from 8 connections, first alone, then while 32 connections sign in to the console
-# without pause (each sign-in verifies a password with Argon2).
+# Balances from 8 connections: first as fast as they go, then each pausing 1 ms between calls (a
+# load with room to spare, where latency is the service's and not a queue's), alone and then while
+# 32 connections sign in to the console without pause (each sign-in verifies a password with Argon2).
 results+=("$(CONNS=8 scenario balances-8-connections bench/balances.lua /)")
+export BENCH_PAUSE_MS=1
+results+=("$(CONNS=8 scenario balances-8-paced bench/balances_paced.lua /)")
 say "login storm: 32 connections signing in, for the whole of the next scenario"
 wrk -t1 -c32 -d"$(( RUNS * (SECS + 1) + 2 ))s" -s bench/login_storm.lua "http://127.0.0.1:$PORT/t/kitami/admin/login" > "$BENCH_DIR/storm.out" &
 storm=$!
 sleep 1
-results+=("$(CONNS=8 scenario balances-during-login-storm bench/balances.lua /)")
+results+=("$(CONNS=8 scenario balances-8-paced-during-login-storm bench/balances_paced.lua /)")
 wait "$storm" || true
 STORM_RPS="$(awk '/Requests\/sec/ {print $2}' "$BENCH_DIR/storm.out")"
 kill "$sampler" 2>/dev/null || true
@@ -117,22 +132,39 @@ say "EXPLAIN of the transactions page query"
 read -r tok acct tenant < <(head -n 1 "$BENCH_DIR/access.txt")
 EXPLAIN="$("$BIN" bench explain --tenant "$tenant" --token "$tok" --account "$acct" --from "$BENCH_FROM" --to "$(date +%Y-%m-%d)")"
 
-say "provisioning 1,000 tenant schemas"
-stop_server
-"$BIN" bench tenants --count 998 >&2
+# 1,000 tenants against 2, on two copies of the same database: the 2-tenant one as it is, the
+# other with 998 small tenants added. Their runs alternate, so that both meet the same moments of
+# a shared machine.
+say "copying the bench database and provisioning 1,000 tenant schemas in the copy"
+stop_servers
+psql "$ADMIN" -qc "DROP DATABASE IF EXISTS renkei_bench_many WITH (FORCE)" \
+  -qc "CREATE DATABASE renkei_bench_many TEMPLATE renkei_bench STRATEGY FILE_COPY"
+MANY_DB="$BASE_URL/renkei_bench_many"
+RENKEI__DATABASE__URL="$MANY_DB" "$BIN" bench tenants --count 998 >&2
 slugs="$(seq -f 'bench-%04g' 1 998 | paste -sd, -)"
 say "seeding the 998 added tenants (5 customers each)"
-"$BIN" bench seed --tenants "$slugs" --customers-per-tenant 5 --transactions-per-account 20 --out "$BENCH_DIR/many" 2>"$BENCH_DIR/many-seed.log"
+RENKEI__DATABASE__URL="$MANY_DB" "$BIN" bench seed --tenants "$slugs" --customers-per-tenant 5 \
+  --transactions-per-account 20 --out "$BENCH_DIR/many" 2>"$BENCH_DIR/many-seed.log"
 # Traffic spread evenly over all 1,000 tenants: five tokens from each.
 { cat "$BENCH_DIR/many/access.txt"; awk '$3 == "kitami" && k < 5 { print; k++ } $3 == "hokuto" && h < 5 { print; h++ }' "$BENCH_DIR/access.txt"; } > "$BENCH_DIR/access-many.txt"
+MANY_PORT=$(( PORT + 1 ))
 start_server
+RENKEI__DATABASE__URL="$MANY_DB" PORT="$MANY_PORT" start_server
 # Each connection meets each of its tenants once before it serves them fast (its backend loads
 # their tables and prepares the statements): two unmeasured passes first, as a server in service
-# would long have done.
-say "warming up: two unmeasured passes over the 1,000 tenants (${SECS}s each)"
-for _ in 1 2; do BENCH_ACCESS=access-many.txt wrk_once bench/balances.lua / >/dev/null; done
-many=("$(BENCH_ACCESS=access-many.txt scenario balances-1000-tenants bench/balances.lua /)")
-stop_server
+# would long have done; one for the 2-tenant server, whose connections are new as well.
+say "warming up: two unmeasured passes over the 1,000 tenants and one over the 2 (${SECS}s each)"
+for _ in 1 2; do BENCH_ACCESS=access-many.txt TARGET_PORT="$MANY_PORT" wrk_once bench/balances.lua / >/dev/null; done
+wrk_once bench/balances.lua / >/dev/null
+say "wrk: balances-2-tenants and balances-1000-tenants, alternately ($RUNS × ${SECS}s each, $CONNS connections)"
+two_rows=() many_rows=()
+for _ in $(seq "$RUNS"); do
+  two_rows+=("$(wrk_once bench/balances.lua /)")
+  many_rows+=("$(BENCH_ACCESS=access-many.txt TARGET_PORT="$MANY_PORT" wrk_once bench/balances.lua /)")
+done
+many=("$(summary balances-2-tenants "$(printf '%s\n' "${two_rows[@]}")")" \
+      "$(summary balances-1000-tenants "$(printf '%s\n' "${many_rows[@]}")")")
+stop_servers
 
 say "writing docs/benchmarks.md"
 BENCH_RESULTS="$(printf '%s\n' "${results[@]}" "${many[@]}")" PG_TPS="$PG_TPS" STORM_RPS="${STORM_RPS:-0}" RSS_IDLE="$RSS_IDLE" RSS_MAX="$RSS_MAX" \
