@@ -1,10 +1,38 @@
-"""Writes docs/benchmarks.md from the figures scripts/bench.sh measured (passed in the environment)."""
+"""Writes docs/benchmarks.md from the figures scripts/bench.sh measured (passed in the environment).
+
+The figures are also kept in $BENCH_DIR/report-inputs.json: `python3 scripts/bench_report.py --from FILE`
+writes the report of that run again, after a change to this script.
+"""
+import json
 import os
 import platform
-import subprocess
+import sys
 from datetime import datetime, timezone
 
-env = os.environ
+
+def cpu():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+INPUTS = ["BENCH_RESULTS", "PG_TPS", "STORM_RPS", "RSS_IDLE", "RSS_MAX", "EXPLAIN", "RUNS", "SECS", "CONNS",
+          "THREADS", "MEASURED_AT", "MACHINE"]
+
+if len(sys.argv) == 3 and sys.argv[1] == "--from":
+    with open(sys.argv[2], encoding="utf-8") as f:
+        env = json.load(f)
+else:
+    env = {k: os.environ[k] for k in INPUTS if k in os.environ}
+    env.setdefault("MEASURED_AT", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+    env.setdefault("MACHINE", f"{os.cpu_count()} cores ({cpu()})")
+    if os.environ.get("BENCH_DIR"):
+        with open(os.path.join(os.environ["BENCH_DIR"], "report-inputs.json"), "w", encoding="utf-8") as f:
+            json.dump(env, f, ensure_ascii=False, indent=1)
 pg_tps = float(env["PG_TPS"])
 rows = [line.split() for line in env["BENCH_RESULTS"].strip().splitlines()]
 results = {r[0]: {"rps": float(r[1]), "p50": float(r[2]), "p99": float(r[3]), "errors": int(r[4])} for r in rows}
@@ -16,21 +44,12 @@ targets = {
     "transactions": ("≥ 0.25 × pgbench -S", 0.25),
 }
 
-def cpu():
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
 out = []
 w = out.append
 w("# Benchmarks")
 w("")
-w(f"Measured by `make bench` on {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}: "
-  f"{os.cpu_count()} cores ({cpu()}), wrk and PostgreSQL on the same machine as the server.")
+w(f"Measured by `make bench` on {env['MEASURED_AT']}: "
+  f"{env['MACHINE']}, wrk and PostgreSQL on the same machine as the server.")
 w(f"Each figure is the median of {env['RUNS']} runs of {env['SECS']} s, wrk -t{env['THREADS']} -c{env['CONNS']}, "
   "release build, database seeded with 2 tenants, 10,000 customers, 20,000 live grants and 2,000,000 transactions. "
   "Tokens and accounts rotate at random over all 10,000 bench grants.")
@@ -75,6 +94,9 @@ w("- `balances-8-connections`: the same balances calls from 8 connections, each 
 w("")
 w("## What limits these figures")
 w("")
+w(f"- **The framework's ceiling.** `healthz`, one `SELECT 1` through the same server, pool and loopback, reached "
+  f"{healthz / pg_tps:.2f} × `pgbench -S` in this run. A ratio of 0.5 asks a call that checks a token, a grant and "
+  "an account to run about as fast as one that checks nothing.")
 w("- **The work per call.** A balances call reads the token, grant, partner, granted account and balance, "
   "plus two index probes for the end-of-day and end-of-month balances, in one statement: seven index lookups "
   "against `pgbench -S`'s one. A transactions call returns about 100 rows as JSON. On two cores shared with "
