@@ -94,7 +94,7 @@ impl Partner {
 
 #[derive(QueryableByName)]
 #[diesel(table_name = partners)]
-struct Row {
+pub(super) struct Row {
     id: Uuid,
     client_id: String,
     client_secret_hash: Option<Vec<u8>>,
@@ -245,13 +245,13 @@ pub async fn register(
 }
 
 /// The client credentials a request presents, before they are checked.
-struct Presented {
-    client_id: String,
+pub(super) struct Presented {
+    pub(super) client_id: String,
     secret: Option<String>,
     method: AuthMethod,
 }
 
-fn presented(req: &HttpRequest, form: &Params) -> Result<Presented, OAuthError> {
+pub(super) fn presented(req: &HttpRequest, form: &Params) -> Result<Presented, OAuthError> {
     let basic = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -324,8 +324,19 @@ pub async fn authenticate(
     certs: &ClientCertificates,
 ) -> Result<Authenticated, OAuthError> {
     let p = presented(req, form)?;
+    let partner = find(conn, &p.client_id).await?;
+    verify(partner, &p, req, certs)
+}
+
+/// [`authenticate`]'s checks, on the partner found by the presented `client_id` (`None`: none).
+pub(super) fn verify(
+    partner: Option<Partner>,
+    p: &Presented,
+    req: &HttpRequest,
+    certs: &ClientCertificates,
+) -> Result<Authenticated, OAuthError> {
     let basic = p.method == AuthMethod::ClientSecretBasic;
-    let Some(partner) = find(conn, &p.client_id).await? else {
+    let Some(partner) = partner else {
         return Err(OAuthError::invalid_client(basic));
     };
     if p.method != partner.auth_method || !partner.active {

@@ -44,37 +44,83 @@ type RefreshRow = (
     Option<DateTime<Utc>>,
 );
 /// A token and its grant, as introspection reads them.
-#[derive(QueryableByName)]
-struct TokenRow {
-    #[diesel(sql_type = Text)]
+pub struct TokenRow {
     kind: String,
-    #[diesel(sql_type = Timestamptz)]
     created_at: DateTime<Utc>,
-    #[diesel(sql_type = Timestamptz)]
     expires_at: DateTime<Utc>,
+    rotated_at: Option<DateTime<Utc>>,
+    partner_id: Uuid,
+    customer_id: Uuid,
+    scopes: Vec<String>,
+    grant_expires_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+    cnf_x5t_s256: Option<Vec<u8>>,
+}
+
+/// The partner of a `client_id` and, when there is one, a token with its grant: introspection's
+/// client authentication and lookup in one round trip. The token's columns are NULL when no
+/// token has the hash; they are read only once the partner has authenticated.
+#[derive(QueryableByName)]
+struct PartnerTokenRow {
+    #[diesel(embed)]
+    partner: super::clients::Row,
+    #[diesel(sql_type = Nullable<Text>)]
+    kind: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    created_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    expires_at: Option<DateTime<Utc>>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     rotated_at: Option<DateTime<Utc>>,
-    #[diesel(sql_type = SqlUuid)]
-    partner_id: Uuid,
-    #[diesel(sql_type = SqlUuid)]
-    customer_id: Uuid,
-    #[diesel(sql_type = Array<Text>)]
-    scopes: Vec<String>,
-    #[diesel(sql_type = Timestamptz)]
-    grant_expires_at: DateTime<Utc>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    partner_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    customer_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<Array<Text>>)]
+    grant_scopes: Option<Vec<String>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    grant_expires_at: Option<DateTime<Utc>>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     revoked_at: Option<DateTime<Utc>>,
     #[diesel(sql_type = Nullable<Bytea>)]
     cnf_x5t_s256: Option<Vec<u8>>,
 }
 
+impl PartnerTokenRow {
+    fn split(self) -> (Partner, Option<TokenRow>) {
+        let token = (|| {
+            Some(TokenRow {
+                kind: self.kind?,
+                created_at: self.created_at?,
+                expires_at: self.expires_at?,
+                rotated_at: self.rotated_at,
+                partner_id: self.partner_id?,
+                customer_id: self.customer_id?,
+                scopes: self.grant_scopes?,
+                grant_expires_at: self.grant_expires_at?,
+                revoked_at: self.revoked_at,
+                cnf_x5t_s256: self.cnf_x5t_s256,
+            })
+        })();
+        (self.partner.into(), token)
+    }
+}
+
 statement!(
-    /// A token with its grant, for introspection.
-    IntrospectSql,
-    "SELECT t.kind, t.created_at, t.expires_at, t.rotated_at, g.partner_id, g.customer_id, g.scopes,
-            g.expires_at AS grant_expires_at, g.revoked_at, t.cnf_x5t_s256
-       FROM {schema}.tokens t JOIN {schema}.grants g ON g.id = t.grant_id
-      WHERE t.token_hash = ?"
+    /// A partner by `client_id`, with a token and its grant by the token's hash.
+    PartnerAndTokenSql,
+    "SELECT p.id, p.client_id, p.client_secret_hash, p.name_ja, p.name_en, p.redirect_uris, p.scopes,
+            p.auth_method, p.cert_subject, p.par_required, p.status,
+            x.kind, x.created_at, x.expires_at, x.rotated_at, x.partner_id, x.customer_id, x.grant_scopes,
+            x.grant_expires_at, x.revoked_at, x.cnf_x5t_s256
+       FROM {schema}.partners p
+       LEFT JOIN LATERAL (
+         SELECT t.kind, t.created_at, t.expires_at, t.rotated_at, g.partner_id, g.customer_id,
+                g.scopes AS grant_scopes, g.expires_at AS grant_expires_at, g.revoked_at, t.cnf_x5t_s256
+           FROM {schema}.tokens t JOIN {schema}.grants g ON g.id = t.grant_id
+          WHERE t.token_hash = ?
+       ) x ON true
+      WHERE p.client_id = ?"
 );
 
 /// The token response (RFC 6749 §5.1).
@@ -460,20 +506,36 @@ pub fn pairwise_sub(tenant: &str, partner: Uuid, customer: Uuid) -> String {
     base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &h[..16])
 }
 
-pub async fn introspect(
+/// The partner of `client_id` (`None`: no such partner) and the token presented for
+/// introspection (`None`: no such token), in one round trip.
+pub async fn partner_and_token(
     conn: &mut TenantStatements,
-    partner: &Partner,
+    client_id: &str,
     token: &str,
-    issuer: &str,
-) -> Result<Introspection, OAuthError> {
-    let rows: Vec<TokenRow> = conn
-        .query::<IntrospectSql>()
+) -> QueryResult<(Option<Partner>, Option<TokenRow>)> {
+    let rows: Vec<PartnerTokenRow> = conn
+        .query::<PartnerAndTokenSql>()
         .bind::<Bytea, _>(secrets::sha256(token))
+        .bind::<Text, _>(client_id)
         .load()
         .await?;
+    Ok(match rows.into_iter().next().map(PartnerTokenRow::split) {
+        Some((partner, token)) => (Some(partner), token),
+        None => (None, None),
+    })
+}
+
+/// What introspection answers an authenticated `partner` about a token (RFC 7662): inactive
+/// for no token, another partner's, and one that is revoked, expired or rotated.
+pub fn introspection(
+    partner: &Partner,
+    token: Option<TokenRow>,
+    tenant: &str,
+    issuer: &str,
+) -> Introspection {
     let now = Utc::now();
-    let Some(t) = rows.into_iter().next() else {
-        return Ok(Introspection::inactive());
+    let Some(t) = token else {
+        return Introspection::inactive();
     };
     if t.partner_id != partner.id
         || t.revoked_at.is_some()
@@ -481,9 +543,9 @@ pub async fn introspect(
         || t.grant_expires_at <= now
         || t.rotated_at.is_some()
     {
-        return Ok(Introspection::inactive());
+        return Introspection::inactive();
     }
-    Ok(Introspection {
+    Introspection {
         active: true,
         scope: Some(Scopes::from_stored(&t.scopes).to_string()),
         client_id: Some(partner.client_id.clone()),
@@ -494,17 +556,13 @@ pub async fn introspect(
         }),
         exp: Some(t.expires_at.timestamp()),
         iat: Some(t.created_at.timestamp()),
-        sub: Some(pairwise_sub(
-            conn.slug().as_str(),
-            partner.id,
-            t.customer_id,
-        )),
+        sub: Some(pairwise_sub(tenant, partner.id, t.customer_id)),
         iss: Some(issuer.to_owned()),
         grant_expires_at: Some(t.grant_expires_at.timestamp()),
         cnf: t.cnf_x5t_s256.map(|b| Confirmation {
             x5t_s256: base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, b),
         }),
-    })
+    }
 }
 
 #[cfg(test)]

@@ -703,6 +703,44 @@ async fn introspection_of_another_partners_token_is_inactive() {
 }
 
 #[tokio::test]
+async fn introspection_tells_nothing_before_the_partner_authenticates() {
+    let app = TestApp::spawn_seeded().await;
+    let code = Flow::new(&app, "kitami")
+        .code_for("Yamada01", "Shinkin-2026!")
+        .await;
+    let t = json(app.exchange("kitami", &code).await).await;
+    let access = t["access_token"].as_str().unwrap();
+    let ask = |client: &'static str, secret: &'static str, token: Option<&str>| {
+        let form: Vec<(&str, &str)> = token.map(|t| ("token", t)).into_iter().collect();
+        app.client
+            .post(app.url("/t/kitami/oauth/introspect"))
+            .basic_auth(client, Some(secret))
+            .form(&form)
+            .send()
+    };
+    // A live token, with a wrong secret or an unknown client: 401, and not a word on the token.
+    for (client, secret) in [(CLIENT, "wrong-secret"), ("no-such-app", SECRET)] {
+        let res = ask(client, secret, Some(access)).await.unwrap();
+        assert_eq!(res.status(), 401, "{client}");
+        let body = json(res).await;
+        assert_eq!(body["error"], "invalid_client");
+        assert!(body.get("active").is_none(), "{body}");
+    }
+    // No token: the client's authentication is still checked first.
+    assert_eq!(ask(CLIENT, "wrong-secret", None).await.unwrap().status(), 401);
+    let res = ask(CLIENT, SECRET, None).await.unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(json(res).await["error"], "invalid_request");
+    // An unknown token is inactive; the live one is active.
+    let unknown = json(ask(CLIENT, SECRET, Some("no-such-token")).await.unwrap()).await;
+    assert_eq!(unknown, serde_json::json!({ "active": false }));
+    assert_eq!(
+        json(ask(CLIENT, SECRET, Some(access)).await.unwrap()).await["active"],
+        true
+    );
+}
+
+#[tokio::test]
 async fn a_par_required_partner_cannot_skip_par() {
     let app = TestApp::spawn_seeded().await;
     register(
