@@ -12,10 +12,7 @@ const VIEWER: &str = "viewer@kitami.example.jp";
 
 /// Yamada01 allows demo-kakeibo; returns (grant id, access token, refresh token).
 async fn linked(app: &TestApp) -> (String, String, String) {
-    let code = Flow::new(app, "kitami")
-        .code_for("Yamada01", "Shinkin-2026!")
-        .await;
-    let tokens: serde_json::Value = app.exchange("kitami", &code).await.json().await.unwrap();
+    let tokens = app.yamadas_tokens().await;
     let db = app.db_pool(1);
     let mut conn = db.tenant(&TestApp::slug("kitami")).await.unwrap();
     #[derive(diesel::QueryableByName)]

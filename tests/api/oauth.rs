@@ -299,10 +299,7 @@ async fn code_older_than_60_seconds_is_refused() {
 #[tokio::test]
 async fn rotated_refresh_token_reused_revokes_the_grant() {
     let app = TestApp::spawn_seeded().await;
-    let code = Flow::new(&app, "kitami")
-        .code_for("Yamada01", "Shinkin-2026!")
-        .await;
-    let t = json(app.exchange("kitami", &code).await).await;
+    let t = app.yamadas_tokens().await;
     let old = t["refresh_token"].as_str().unwrap();
     let t2 = json(
         app.token(
@@ -341,10 +338,7 @@ async fn rotated_refresh_token_reused_revokes_the_grant() {
 #[tokio::test]
 async fn expired_grant_cannot_be_refreshed() {
     let app = TestApp::spawn_seeded().await;
-    let code = Flow::new(&app, "kitami")
-        .code_for("Yamada01", "Shinkin-2026!")
-        .await;
-    let t = json(app.exchange("kitami", &code).await).await;
+    let t = app.yamadas_tokens().await;
     let db = app.db_pool(1);
     let mut conn = db.tenant(&TestApp::slug("kitami")).await.unwrap();
     let past = chrono::Utc::now() - chrono::Duration::days(91);
@@ -592,14 +586,8 @@ async fn consenting_again_replaces_the_grant_and_its_tokens() {
     let app = TestApp::spawn_seeded().await;
     // The demo seed made a grant already: count from here.
     let before = grant_count(&app, "kitami").await;
-    let code = Flow::new(&app, "kitami")
-        .code_for("Yamada01", "Shinkin-2026!")
-        .await;
-    let first = json(app.exchange("kitami", &code).await).await;
-    let code = Flow::new(&app, "kitami")
-        .code_for("Yamada01", "Shinkin-2026!")
-        .await;
-    let second = json(app.exchange("kitami", &code).await).await;
+    let first = app.yamadas_tokens().await;
+    let second = app.yamadas_tokens().await;
     assert_eq!(
         introspect(&app, "kitami", first["access_token"].as_str().unwrap()).await["active"],
         false
@@ -678,10 +666,7 @@ async fn introspection_of_another_partners_token_is_inactive() {
         false,
     )
     .await;
-    let code = Flow::new(&app, "kitami")
-        .code_for("Yamada01", "Shinkin-2026!")
-        .await;
-    let t = json(app.exchange("kitami", &code).await).await;
+    let t = app.yamadas_tokens().await;
     let access = t["access_token"].as_str().unwrap();
     let other = |path: &'static str| {
         app.client
@@ -705,10 +690,7 @@ async fn introspection_of_another_partners_token_is_inactive() {
 #[tokio::test]
 async fn introspection_tells_nothing_before_the_partner_authenticates() {
     let app = TestApp::spawn_seeded().await;
-    let code = Flow::new(&app, "kitami")
-        .code_for("Yamada01", "Shinkin-2026!")
-        .await;
-    let t = json(app.exchange("kitami", &code).await).await;
+    let t = app.yamadas_tokens().await;
     let access = t["access_token"].as_str().unwrap();
     let ask = |client: &'static str, secret: &'static str, token: Option<&str>| {
         let form: Vec<(&str, &str)> = token.map(|t| ("token", t)).into_iter().collect();
@@ -727,7 +709,10 @@ async fn introspection_tells_nothing_before_the_partner_authenticates() {
         assert!(body.get("active").is_none(), "{body}");
     }
     // No token: the client's authentication is still checked first.
-    assert_eq!(ask(CLIENT, "wrong-secret", None).await.unwrap().status(), 401);
+    assert_eq!(
+        ask(CLIENT, "wrong-secret", None).await.unwrap().status(),
+        401
+    );
     let res = ask(CLIENT, SECRET, None).await.unwrap();
     assert_eq!(res.status(), 400);
     assert_eq!(json(res).await["error"], "invalid_request");

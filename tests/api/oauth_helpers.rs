@@ -93,6 +93,14 @@ impl TestApp {
         )
         .await
     }
+
+    /// The token response (JSON) for Yamada01's consent to the demo partner at kitami.
+    pub async fn yamadas_tokens(&self) -> serde_json::Value {
+        let code = Flow::new(self, "kitami")
+            .code_for("Yamada01", "Shinkin-2026!")
+            .await;
+        self.exchange("kitami", &code).await.json().await.unwrap()
+    }
 }
 
 pub fn csrf_of(html: &str) -> String {

@@ -397,10 +397,7 @@ async fn postgresql_restarted_under_load_fails_fast_and_recovers_by_itself() {
         s.database.statement_timeout_ms = 2000;
     })
     .await;
-    let code = Flow::new(&app, "kitami")
-        .code_for("Yamada01", "Shinkin-2026!")
-        .await;
-    let tokens: serde_json::Value = app.exchange("kitami", &code).await.json().await.unwrap();
+    let tokens = app.yamadas_tokens().await;
     let access = tokens["access_token"].as_str().unwrap().to_owned();
     let grants = "SELECT count(*) AS n FROM grants";
     let issued = "SELECT count(*) AS n FROM tokens";
@@ -503,10 +500,7 @@ async fn postgresql_restarted_under_load_fails_fast_and_recovers_by_itself() {
 #[tokio::test]
 async fn a_slow_database_gets_503_within_the_deadline() {
     let app = TestApp::spawn_seeded_with(|s| s.database.statement_timeout_ms = 500).await;
-    let code = Flow::new(&app, "kitami")
-        .code_for("Yamada01", "Shinkin-2026!")
-        .await;
-    let tokens: serde_json::Value = app.exchange("kitami", &code).await.json().await.unwrap();
+    let tokens = app.yamadas_tokens().await;
     let access = tokens["access_token"].as_str().unwrap().to_owned();
     // Someone holds the tokens table: every API read waits on the lock.
     let db = app.db_pool(1);
