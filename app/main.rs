@@ -1,5 +1,10 @@
 use clap::Parser;
 
+/// A request allocates and frees many small buffers across two worker threads; mimalloc's
+/// thread-local free lists serve them with less work than the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = renkei::cli::Cli::parse();
