@@ -6,7 +6,9 @@
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Bytea, Date, Int2, Int8, Integer, Nullable, Text, Uuid as SqlUuid};
+use diesel::sql_types::{
+    Array, Bool, Bytea, Date, Int2, Int8, Integer, Nullable, Text, Uuid as SqlUuid,
+};
 use uuid::Uuid;
 
 use crate::db::TenantStatements;
@@ -168,40 +170,47 @@ pub async fn balances(
     q.bind::<Bytea, _>(token_hash).load().await
 }
 
+/// The SQL types of [`TransactionsSql`]'s columns, in order.
+type TransactionColumns = (
+    Nullable<SqlUuid>,
+    Nullable<SqlUuid>,
+    Nullable<Array<Text>>,
+    Nullable<Bool>,
+    Nullable<Bytea>,
+    Nullable<Text>,
+    Nullable<Text>,
+    Nullable<Date>,
+    Nullable<Int8>,
+    Nullable<Date>,
+    Nullable<Date>,
+    Nullable<Int2>,
+    Nullable<Int8>,
+    Nullable<Text>,
+    Nullable<Int8>,
+);
+
 /// A row of a transactions page. The caller's row has the caller's columns and NULL
 /// transaction columns; each transaction's row the other way round. The caller's columns, its
 /// scopes array among them, come back once rather than on every row of the page.
-#[derive(Debug, QueryableByName)]
+///
+/// Read by position, a page being about a hundred rows: the fields are in the order of
+/// [`TransactionsSql`]'s columns, whose SQL types [`TransactionColumns`] lists.
+#[derive(Debug, Queryable)]
 pub struct TransactionRow {
-    #[diesel(sql_type = Nullable<SqlUuid>)]
     grant_id: Option<Uuid>,
-    #[diesel(sql_type = Nullable<SqlUuid>)]
     partner_id: Option<Uuid>,
-    #[diesel(sql_type = Nullable<diesel::sql_types::Array<Text>>)]
     scopes: Option<Vec<String>>,
-    #[diesel(sql_type = Nullable<Bool>)]
     partner_active: Option<bool>,
-    #[diesel(sql_type = Nullable<Bytea>)]
     cnf_x5t_s256: Option<Vec<u8>>,
-    #[diesel(sql_type = Nullable<Text>)]
     pub account_id: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
     pub currency_code: Option<String>,
-    #[diesel(sql_type = Nullable<Date>)]
     pub first_date: Option<NaiveDate>,
-    #[diesel(sql_type = Nullable<Int8>)]
     pub id: Option<i64>,
-    #[diesel(sql_type = Nullable<Date>)]
     pub transaction_date: Option<NaiveDate>,
-    #[diesel(sql_type = Nullable<Date>)]
     pub value_date: Option<NaiveDate>,
-    #[diesel(sql_type = Nullable<Int2>)]
     pub transaction_type: Option<i16>,
-    #[diesel(sql_type = Nullable<Int8>)]
     pub amount: Option<i64>,
-    #[diesel(sql_type = Nullable<Text>)]
     pub remarks: Option<String>,
-    #[diesel(sql_type = Nullable<Int8>)]
     pub balance: Option<i64>,
 }
 
@@ -275,6 +284,6 @@ pub async fn transactions(
         .bind::<Date, _>(q.after.0)
         .bind::<Int8, _>(q.after.1)
         .bind::<Integer, _>(q.limit)
-        .load()
+        .load_positional::<TransactionColumns, _>()
         .await
 }

@@ -15,8 +15,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::QueryResult;
-use diesel::deserialize::QueryableByName;
+use diesel::deserialize::{FromSqlRow, QueryableByName};
+use diesel::expression::QueryMetadata;
 use diesel::pg::Pg;
+use diesel::query_dsl::CompatibleType;
 use diesel::serialize::ToSql;
 use diesel::sql_types::HasSqlType;
 use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
@@ -190,6 +192,17 @@ impl<'c> TenantQuery<'c> {
         T: QueryableByName<Pg> + Send + 'static,
     {
         RunQueryDsl::load(self.q, self.conn).await
+    }
+
+    /// Rows read by position: `ST` are the SQL types of the statement's columns in order, and
+    /// `T` derives [`diesel::Queryable`] with its fields in the same order.
+    pub async fn load_positional<ST, T>(self) -> QueryResult<Vec<T>>
+    where
+        ST: CompatibleType<T, Pg> + 'static,
+        Pg: QueryMetadata<ST>,
+        T: FromSqlRow<ST::SqlType, Pg> + Send + 'static,
+    {
+        RunQueryDsl::load(self.q.typed::<ST>(), self.conn).await
     }
 
     pub async fn get_result<T>(self) -> QueryResult<T>

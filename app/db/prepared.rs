@@ -130,9 +130,14 @@ impl<M: Sql> Query for Prepared<'_, M> {
 
 /// A tenant statement with its binds. The query id is not static: diesel caches it by its text,
 /// which names the tenant's schema, so each tenant's statement is prepared apart.
-pub struct Qualified<'f> {
+///
+/// Untyped, its rows are read by column name ([`diesel::QueryableByName`]). Given the SQL types
+/// of its columns in order (`ST`), they are read by position ([`diesel::Queryable`]), with no
+/// name to look up for each column of each row.
+pub struct Qualified<'f, ST = Untyped> {
     sql: Arc<str>,
     binds: Vec<Bind<'f>>,
+    _st: PhantomData<fn() -> ST>,
 }
 
 impl<'f> Qualified<'f> {
@@ -140,6 +145,16 @@ impl<'f> Qualified<'f> {
         Self {
             sql: qualified_text::<M>(schema),
             binds: Vec::new(),
+            _st: PhantomData,
+        }
+    }
+
+    /// The same statement, its columns of the SQL types `ST` in order.
+    pub(super) fn typed<ST>(self) -> Qualified<'f, ST> {
+        Qualified {
+            sql: self.sql,
+            binds: self.binds,
+            _st: PhantomData,
         }
     }
 
@@ -153,19 +168,19 @@ impl<'f> Qualified<'f> {
     }
 }
 
-impl QueryFragment<Pg> for Qualified<'_> {
+impl<ST> QueryFragment<Pg> for Qualified<'_, ST> {
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         walk(&self.sql, &self.binds, out)
     }
 }
 
-impl QueryId for Qualified<'_> {
+impl<ST> QueryId for Qualified<'_, ST> {
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl Query for Qualified<'_> {
-    type SqlType = Untyped;
+impl<ST> Query for Qualified<'_, ST> {
+    type SqlType = ST;
 }
 
 thread_local! {
