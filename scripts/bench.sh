@@ -4,7 +4,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 cd "$ROOT"
-say() { printf '==> %s\n' "$*" >&2; }
+say() { printf '==> [%d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
 
 RUNS="${BENCH_RUNS:-3}"; (( RUNS <= 5 )) || { echo "BENCH_RUNS is at most 5 (refresh token sets)" >&2; exit 2; }
 RUNS="$RUNS" SECS="${BENCH_SECS:-6}" CONNS="${BENCH_CONNS:-32}" THREADS="${BENCH_THREADS:-2}"
