@@ -1,5 +1,11 @@
-//! Resolves `/t/<slug>` to a [`Tenant`]. Each replica keeps a short-lived copy of every tenant's
-//! settings, so an admin's change reaches all replicas within `tenancy.cache_ttl_secs`.
+//! Resolves `/t/<slug>` to a [`Tenant`]. Each replica keeps a copy of every tenant's settings and
+//! checks it every `tenancy.cache_ttl_secs`, so an admin's change reaches all replicas within
+//! about that time.
+//!
+//! A copy past its time goes on serving while one task asks whether the tenant's `updated_at`
+//! moved, and loads the settings again only if it did: with a thousand tenants, checking each
+//! every few seconds is a few hundred one-row reads a second, none of them on a request's path.
+//! With a time of zero (tests, one-off commands) every lookup reads the tenant afresh.
 
 use std::collections::HashMap;
 use std::future::{Ready, ready};
@@ -37,9 +43,12 @@ impl Tenant {
     }
 }
 
+/// When the copy was last read or checked, and the copy (`None`: no such tenant).
 type Entry = (Instant, Option<Arc<Tenant>>);
 
-pub struct TenantRegistry {
+pub struct TenantRegistry(Arc<Registry>);
+
+struct Registry {
     db: Db,
     ttl: Duration,
     cache: RwLock<HashMap<String, Entry>>,
@@ -47,11 +56,11 @@ pub struct TenantRegistry {
 
 impl TenantRegistry {
     pub fn new(db: Db, ttl: Duration) -> Self {
-        Self {
+        Self(Arc::new(Registry {
             db,
             ttl,
             cache: RwLock::new(HashMap::new()),
-        }
+        }))
     }
 
     /// The tenant for a slug from a URL; `None` when there is no such tenant.
@@ -59,21 +68,79 @@ impl TenantRegistry {
         let Ok(slug) = TenantSlug::parse(raw) else {
             return Ok(None);
         };
-        if let Some((at, hit)) = self.cache.read().expect("tenant cache").get(raw)
-            && at.elapsed() < self.ttl
-        {
-            return Ok(hit.clone());
+        if let Some(held) = self.held(raw) {
+            return Ok(held);
         }
-        let found = self.load(&slug).await?;
+        let found = self.0.read(&slug).await?;
+        self.0.store(raw, found.clone());
+        Ok(found)
+    }
+
+    /// The copy held for `raw`, if it may serve: one in its time, or a tenant past it, which
+    /// serves while a task checks it (the first request to find it past its time starts the
+    /// task; the others go on serving it meanwhile). A "no such tenant" past its time does not
+    /// serve: a tenant just provisioned should not wait for a check.
+    fn held(&self, raw: &str) -> Option<Option<Arc<Tenant>>> {
+        let ttl = self.0.ttl;
+        {
+            let cache = self.0.cache.read().expect("tenant cache");
+            let (at, held) = cache.get(raw)?;
+            if at.elapsed() < ttl {
+                return Some(held.clone());
+            }
+            if held.is_none() || ttl.is_zero() {
+                return None;
+            }
+        }
+        let mut cache = self.0.cache.write().expect("tenant cache");
+        let (at, held) = cache.get_mut(raw)?;
+        let tenant = held.clone()?;
+        if at.elapsed() >= ttl {
+            *at = Instant::now();
+            let registry = self.0.clone();
+            let (key, stale) = (raw.to_owned(), tenant.clone());
+            tokio::spawn(async move { registry.check(key, stale).await });
+        }
+        Some(Some(tenant))
+    }
+}
+
+impl Registry {
+    fn store(&self, raw: &str, found: Option<Arc<Tenant>>) {
         let mut cache = self.cache.write().expect("tenant cache");
         if cache.len() >= MAX_CACHED {
             cache.clear();
         }
-        cache.insert(raw.to_owned(), (Instant::now(), found.clone()));
-        Ok(found)
+        cache.insert(raw.to_owned(), (Instant::now(), found));
     }
 
-    async fn load(&self, slug: &TenantSlug) -> Result<Option<Arc<Tenant>>, DbUnavailable> {
+    /// Reads the tenant again if its `updated_at` is no longer the copy's. When the database
+    /// cannot be reached, the copy goes on serving until its next check.
+    async fn check(&self, raw: String, held: Arc<Tenant>) {
+        let checked = async {
+            let mut conn = self.db.platform().await?;
+            let updated_at: Option<DateTime<Utc>> = tenants::table
+                .filter(tenants::slug.eq(held.slug.as_str()))
+                .select(tenants::updated_at)
+                .first(&mut *conn)
+                .await
+                .optional()?;
+            drop(conn);
+            if updated_at == Some(held.updated_at) {
+                return Ok(None);
+            }
+            self.read(&held.slug).await.map(Some)
+        };
+        match checked.await {
+            Ok(None) => {}
+            Ok(Some(found)) => self.store(&raw, found),
+            Err(e) => {
+                tracing::warn!(tenant = %held.slug, error = %e, "tenant settings could not be checked; the copy held serves until the next check");
+            }
+        }
+    }
+
+    async fn read(&self, slug: &TenantSlug) -> Result<Option<Arc<Tenant>>, DbUnavailable> {
         let mut conn = self.db.platform().await?;
         let row: Option<(serde_json::Value, Vec<u8>, String, DateTime<Utc>)> = tenants::table
             .filter(tenants::slug.eq(slug.as_str()))

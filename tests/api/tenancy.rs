@@ -187,3 +187,47 @@ async fn affine_pool_prefers_the_connection_pinned_to_the_tenant_and_still_isola
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_tenant_copy_serves_until_its_check_finds_the_change() {
+    let app = TestApp::builder()
+        .with_tenant("kitami")
+        .with_settings(|s| s.tenancy.cache_ttl_secs = 2)
+        .spawn()
+        .await;
+    let home = app.get("/t/kitami/").await.text().await.unwrap();
+    assert!(home.contains("北見信用金庫"));
+
+    // Another replica's admin renames the institution.
+    let db = app.db_pool(1);
+    let mut conn = db.platform().await.unwrap();
+    diesel::sql_query(
+        "UPDATE public.tenants
+            SET settings = jsonb_set(settings, '{name,ja}', '\"北見しんきん（新）\"'),
+                updated_at = now()
+          WHERE slug = 'kitami'",
+    )
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    drop(conn);
+
+    // Within its time, this replica's copy serves as it is.
+    let home = app.get("/t/kitami/").await.text().await.unwrap();
+    assert!(home.contains("北見信用金庫"));
+    assert!(!home.contains("北見しんきん（新）"));
+
+    // Past it, a check finds updated_at moved and reads the settings again.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let home = app.get("/t/kitami/").await.text().await.unwrap();
+        if home.contains("北見しんきん（新）") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the renamed institution never showed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
