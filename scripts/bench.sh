@@ -7,7 +7,7 @@ cd "$ROOT"
 say() { printf '==> [%d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
 
 RUNS="${BENCH_RUNS:-3}"; (( RUNS <= 5 )) || { echo "BENCH_RUNS is at most 5 (refresh token sets)" >&2; exit 2; }
-RUNS="$RUNS" SECS="${BENCH_SECS:-6}" CONNS="${BENCH_CONNS:-32}" THREADS="${BENCH_THREADS:-2}"
+RUNS="$RUNS" SECS="${BENCH_SECS:-5}" CONNS="${BENCH_CONNS:-32}" THREADS="${BENCH_THREADS:-2}"
 PORT="${BENCH_PORT:-18080}"
 export BENCH_DIR="$ROOT/target/bench" BENCH_THREADS="$THREADS"
 export BENCH_FROM="$(date -d '-200 days' +%Y-%m-%d)"
@@ -45,12 +45,14 @@ say "seeding: 2 tenants, 10,000 customers, 20,000 live grants, 2,000,000 transac
 
 server_pid=""
 servers=()
+declare -A pid_at
 # Starts `renkei serve` on $RENKEI__DATABASE__URL and $PORT; its pid goes to server_pid.
 start_server() {
   RENKEI__HTTP__BIND="127.0.0.1:$PORT" RENKEI__HTTP__PUBLIC_URL="http://127.0.0.1:$PORT" \
     "$BIN" serve > "$BENCH_DIR/server-$PORT.log" 2>&1 &
   server_pid=$!
   servers+=("$server_pid")
+  pid_at[$PORT]=$server_pid
   # With 1,000 tenants, start-up checks every schema's migrations first (about 10 s here).
   for _ in $(seq 1200); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && return; sleep 0.1; done
   echo "server did not start" >&2; cat "$BENCH_DIR/server-$PORT.log" >&2; exit 1
@@ -62,26 +64,59 @@ stop_servers() {
 trap stop_servers EXIT
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$server_pid/status"; }
 
-# One wrk run: prints "rps p50_ms p99_ms errors".
+# CPU time, in clock ticks, used so far: by one process (all its threads, ended ones too); by
+# PostgreSQL (the postmaster, its live children, and the children it has reaped); by the machine
+# (idle, I/O wait and steal left out). The postmaster's pid is the first line of postmaster.pid in
+# its data directory; with a PostgreSQL this script cannot read that of, its share stays blank.
+TICK="$(getconf CLK_TCK)"
+stat_of() { sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null; }
+ticks_of() { stat_of "$1" | awk '{print $12 + $13}'; }
+postmaster="$(d="$(psql "$ADMIN" -Atc 'SHOW data_directory' 2>/dev/null)" && head -n 1 "$d/postmaster.pid" 2>/dev/null || true)"
+[[ -n "$postmaster" && -r "/proc/$postmaster/stat" ]] || postmaster=""
+pg_ticks() {
+  [[ -n "$postmaster" ]] || { echo 0; return; }
+  { stat_of "$postmaster" | awk '{print $12 + $13 + $14 + $15}'
+    for child in $(pgrep -P "$postmaster"); do ticks_of "$child"; done; } | awk '{t += $1} END {print t + 0}'
+}
+busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+# "server pg busy" ticks now, for the server at $1.
+cpu_now() { echo "$(ticks_of "$1") $(pg_ticks) $(busy_ticks)"; }
+# µs of CPU per request between two cpu_now readings: "server pg busy" ("-" for PostgreSQL elsewhere).
+per_request() {
+  awk -v a="$1" -v b="$2" -v n="$3" -v tick="$TICK" -v pg="$postmaster" 'BEGIN {
+    split(a, x, " "); split(b, y, " "); f = 1e6 / tick / n
+    printf "%.0f %s %.0f\n", (y[1] - x[1]) * f, pg == "" ? "-" : sprintf("%.0f", (y[2] - x[2]) * f), (y[3] - x[3]) * f }'
+}
+
+# One wrk run: prints "rps p50_ms p99_ms errors server_us pg_us busy_us", the last three the CPU
+# time per request of the server, of PostgreSQL and of the whole machine.
 wrk_once() {
-  local script="$1" path="$2" out
-  out="$(wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency ${script:+-s "$script"} "http://127.0.0.1:${TARGET_PORT:-$PORT}$path")"
-  local rps p50 p99 errors non2xx
+  local script="$1" path="$2" port="${TARGET_PORT:-$PORT}" out before
+  before="$(cpu_now "${pid_at[$port]}")"
+  out="$(wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency ${script:+-s "$script"} "http://127.0.0.1:$port$path")"
+  local cpu requests rps p50 p99 errors non2xx
+  cpu="$(cpu_now "${pid_at[$port]}")"
+  requests="$(awk '/requests in/ {print $1}' <<<"$out")"
   rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
   p50="$(awk '$1=="50%" {print $2}' <<<"$out")"
   p99="$(awk '$1=="99%" {print $2}' <<<"$out")"
   non2xx="$(awk '/Non-2xx/ {print $5}' <<<"$out")"
   errors="$(awk '/Socket errors/ {gsub(",",""); print $4+$6+$8+$10}' <<<"$out")"
-  echo "$rps $(to_ms "$p50") $(to_ms "$p99") $(( ${non2xx:-0} + ${errors:-0} ))"
+  echo "$rps $(to_ms "$p50") $(to_ms "$p99") $(( ${non2xx:-0} + ${errors:-0} )) $(per_request "$before" "$cpu" "${requests:-1}")"
 }
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub("us","",v); print v/1000 } else if (v ~ /ms$/) { sub("ms","",v); print v } else { sub("s","",v); print v*1000 } }'; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-# "name rps p50 p99 errors" from the rows of a scenario's runs: medians, and errors summed.
+# "name rps p50 p99 errors server_us pg_us busy_us" from the rows of a scenario's runs: medians,
+# and errors summed.
 summary() {
   local name="$1" rows="$2"
   printf '%s\n' "$rows" > "$BENCH_DIR/$name.runs"
-  echo "$name $(awk '{print $1}' <<<"$rows" | median) $(awk '{print $2}' <<<"$rows" | median) $(awk '{print $3}' <<<"$rows" | median) $(awk '{s+=$4} END {print s}' <<<"$rows")"
+  local col cols=()
+  for col in 1 2 3; do cols+=("$(awk -v c=$col '{print $c}' <<<"$rows" | median)"); done
+  cols+=("$(awk '{s+=$4} END {print s}' <<<"$rows")")
+  for col in 5 6 7; do cols+=("$(awk -v c=$col '{print $c}' <<<"$rows" | median)"); done
+  echo "$name ${cols[*]}"
 }
 
 # Runs a scenario RUNS times; prints its summary.
@@ -122,11 +157,17 @@ RSS_MAX="$(sort -n "$BENCH_DIR/rss.samples" | tail -n 1)"
 
 say "pgbench -S ($RUNS × ${SECS}s, $CONNS clients)"
 pgbench -q -i -s 10 "$BASE_URL/renkei_pgbench" >/dev/null 2>&1
-pg_runs=()
+pg_runs=() pg_busy=()
 for _ in $(seq "$RUNS"); do
-  pg_runs+=("$(pgbench -S -c "$CONNS" -j "$THREADS" -T "$SECS" "$BASE_URL/renkei_pgbench" 2>/dev/null | awk '/^tps/ {print $3; exit}')")
+  before="$(busy_ticks)"
+  out="$(pgbench -S -c "$CONNS" -j "$THREADS" -T "$SECS" "$BASE_URL/renkei_pgbench" 2>/dev/null)"
+  after="$(busy_ticks)"
+  pg_runs+=("$(awk '/^tps/ {print $3; exit}' <<<"$out")")
+  txns="$(awk '/transactions actually processed/ {split($NF, n, "/"); print n[1]}' <<<"$out")"
+  pg_busy+=("$(awk -v d=$(( after - before )) -v n="${txns:-1}" -v tick="$TICK" 'BEGIN {printf "%.0f", d * 1e6 / tick / n}')")
 done
 PG_TPS="$(printf '%s\n' "${pg_runs[@]}" | median)"
+PG_BUSY_US="$(printf '%s\n' "${pg_busy[@]}" | median)"
 
 say "EXPLAIN of the transactions page query"
 read -r tok acct tenant < <(head -n 1 "$BENCH_DIR/access.txt")
@@ -167,7 +208,7 @@ many=("$(summary balances-2-tenants "$(printf '%s\n' "${two_rows[@]}")")" \
 stop_servers
 
 say "writing docs/benchmarks.md"
-BENCH_RESULTS="$(printf '%s\n' "${results[@]}" "${many[@]}")" PG_TPS="$PG_TPS" STORM_RPS="${STORM_RPS:-0}" RSS_IDLE="$RSS_IDLE" RSS_MAX="$RSS_MAX" \
+BENCH_RESULTS="$(printf '%s\n' "${results[@]}" "${many[@]}")" PG_TPS="$PG_TPS" PG_BUSY_US="$PG_BUSY_US" STORM_RPS="${STORM_RPS:-0}" RSS_IDLE="$RSS_IDLE" RSS_MAX="$RSS_MAX" \
   EXPLAIN="$EXPLAIN" RUNS="$RUNS" SECS="$SECS" CONNS="$CONNS" THREADS="$THREADS" \
   python3 scripts/bench_report.py > docs/benchmarks.md
 cat docs/benchmarks.md
