@@ -44,66 +44,40 @@ type RefreshRow = (
     Option<DateTime<Utc>>,
 );
 /// A token and its grant, as introspection reads them.
-pub struct TokenRow {
-    kind: String,
-    created_at: DateTime<Utc>,
-    expires_at: DateTime<Utc>,
-    rotated_at: Option<DateTime<Utc>>,
-    partner_id: Uuid,
-    customer_id: Uuid,
-    scopes: Vec<String>,
-    grant_expires_at: DateTime<Utc>,
-    revoked_at: Option<DateTime<Utc>>,
-    cnf_x5t_s256: Option<Vec<u8>>,
-}
-
-/// The partner of a `client_id` and, when there is one, a token with its grant: introspection's
-/// client authentication and lookup in one round trip. The token's columns are NULL when no
-/// token has the hash; they are read only once the partner has authenticated.
 #[derive(QueryableByName)]
-struct PartnerTokenRow {
-    #[diesel(embed)]
-    partner: super::clients::Row,
-    #[diesel(sql_type = Nullable<Text>)]
-    kind: Option<String>,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    created_at: Option<DateTime<Utc>>,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    expires_at: Option<DateTime<Utc>>,
+pub struct TokenRow {
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Timestamptz)]
+    created_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    expires_at: DateTime<Utc>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     rotated_at: Option<DateTime<Utc>>,
-    #[diesel(sql_type = Nullable<SqlUuid>)]
-    partner_id: Option<Uuid>,
-    #[diesel(sql_type = Nullable<SqlUuid>)]
-    customer_id: Option<Uuid>,
-    #[diesel(sql_type = Nullable<Array<Text>>)]
-    grant_scopes: Option<Vec<String>>,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    grant_expires_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = SqlUuid)]
+    partner_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    customer_id: Uuid,
+    #[diesel(sql_type = Array<Text>, column_name = grant_scopes)]
+    scopes: Vec<String>,
+    #[diesel(sql_type = Timestamptz)]
+    grant_expires_at: DateTime<Utc>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     revoked_at: Option<DateTime<Utc>>,
     #[diesel(sql_type = Nullable<Bytea>)]
     cnf_x5t_s256: Option<Vec<u8>>,
 }
 
-impl PartnerTokenRow {
-    fn split(self) -> (Partner, Option<TokenRow>) {
-        let token = (|| {
-            Some(TokenRow {
-                kind: self.kind?,
-                created_at: self.created_at?,
-                expires_at: self.expires_at?,
-                rotated_at: self.rotated_at,
-                partner_id: self.partner_id?,
-                customer_id: self.customer_id?,
-                scopes: self.grant_scopes?,
-                grant_expires_at: self.grant_expires_at?,
-                revoked_at: self.revoked_at,
-                cnf_x5t_s256: self.cnf_x5t_s256,
-            })
-        })();
-        (self.partner.into(), token)
-    }
+/// The partner of a `client_id` and, when there is one, a token with its grant: introspection's
+/// client authentication and lookup in one round trip. The token's columns are NULL when no
+/// token has the hash (`token` is then `None`); they are read only once the partner has
+/// authenticated.
+#[derive(QueryableByName)]
+struct PartnerTokenRow {
+    #[diesel(embed)]
+    partner: super::clients::Row,
+    #[diesel(embed)]
+    token: Option<TokenRow>,
 }
 
 statement!(
@@ -519,8 +493,8 @@ pub async fn partner_and_token(
         .bind::<Text, _>(client_id)
         .load()
         .await?;
-    Ok(match rows.into_iter().next().map(PartnerTokenRow::split) {
-        Some((partner, token)) => (Some(partner), token),
+    Ok(match rows.into_iter().next() {
+        Some(row) => (Some(row.partner.into()), row.token),
         None => (None, None),
     })
 }
