@@ -3,8 +3,11 @@
 //! shutdown writes what is still queued before the process exits.
 //!
 //! A batch is one insert per tenant in it, so what an insert costs is paid per tenant, not per
-//! row. Rows land within `QUIET` of a call when calls are few; under steady traffic the writer
-//! gathers for up to `GATHER`, so that even with a thousand tenants most inserts carry several rows.
+//! row. Rows land within `QUIET` of a call when calls are few. Under steady traffic the writer
+//! gathers for up to `GATHER`, and a tenant's rows wait until it has `CHUNK` of them or its oldest
+//! has waited `HOLD`: with a thousand tenants, most inserts then carry tens of rows, not a few.
+//! Each insert costs PostgreSQL about as much as a few dozen rows do, and otherwise a thousand
+//! tenants would cost a thousand inserts a second.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -14,6 +17,7 @@ use diesel::sql_types::{Array, Integer, Nullable, SmallInt, Text, Timestamptz, U
 use futures_util::StreamExt as _;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::db::Db;
@@ -32,6 +36,8 @@ const GATHER: Duration = Duration::from_secs(1);
 const CHUNK: usize = 1_000;
 /// Tenants written at once (the background pool has at most four connections).
 const WRITERS: usize = 3;
+/// Under steady traffic, the longest a tenant's row waits for more of its tenant's rows.
+const HOLD: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -67,14 +73,18 @@ impl Ledger {
 
 async fn write_loop(db: Db, mut rx: mpsc::Receiver<Entry>) {
     let mut batch = Vec::new();
-    while rx.recv_many(&mut batch, BATCH).await > 0 {
-        gather(&mut rx, &mut batch).await;
-        let mut by_tenant: HashMap<TenantSlug, Vec<Entry>> = HashMap::new();
-        for e in batch.drain(..) {
-            by_tenant.entry(e.tenant.clone()).or_default().push(e);
+    let mut held = Held::default();
+    loop {
+        // With rows held, `gather` below comes back within `QUIET` if no call comes.
+        if held.is_empty() && rx.recv_many(&mut batch, BATCH).await == 0 {
+            break;
         }
+        let quiet = gather(&mut rx, &mut batch).await;
+        let now = Instant::now();
+        held.add(batch.drain(..), now);
+        let writes = held.take_due(quiet, now);
         // A statement a tenant (or a chunk of one); a few at once, each on a connection of its own.
-        let writes: Vec<(&TenantSlug, &[Entry])> = by_tenant
+        let writes: Vec<(&TenantSlug, &[Entry])> = writes
             .iter()
             .flat_map(|(tenant, entries)| entries.chunks(CHUNK).map(move |chunk| (tenant, chunk)))
             .collect();
@@ -84,15 +94,58 @@ async fn write_loop(db: Db, mut rx: mpsc::Receiver<Entry>) {
                 async move { write_with_retry(db, tenant, entries).await }
             })
             .await;
-        if rx.is_closed() && rx.is_empty() {
+        if rx.is_closed() && rx.is_empty() && held.is_empty() {
             break;
         }
     }
 }
 
-/// Adds to `batch` what comes in `QUIET` steps, until a step brings nothing, `GATHER` has passed
-/// or the batch is full. A closed channel brings nothing, so shutdown does not wait.
-async fn gather(rx: &mut mpsc::Receiver<Entry>, batch: &mut Vec<Entry>) {
+/// Rows waiting for more of their tenant's rows.
+#[derive(Default)]
+struct Held {
+    by_tenant: HashMap<TenantSlug, Waiting>,
+}
+
+struct Waiting {
+    /// When the oldest row came.
+    since: Instant,
+    entries: Vec<Entry>,
+}
+
+impl Held {
+    fn is_empty(&self) -> bool {
+        self.by_tenant.is_empty()
+    }
+
+    fn add(&mut self, entries: impl Iterator<Item = Entry>, now: Instant) {
+        for e in entries {
+            self.by_tenant
+                .entry(e.tenant.clone())
+                .or_insert_with(|| Waiting {
+                    since: now,
+                    entries: Vec::new(),
+                })
+                .entries
+                .push(e);
+        }
+    }
+
+    /// The rows to write now: every tenant's once calls have gone quiet (or the queue has closed);
+    /// else those of each tenant with `CHUNK` rows or whose oldest has waited `HOLD`.
+    fn take_due(&mut self, quiet: bool, now: Instant) -> Vec<(TenantSlug, Vec<Entry>)> {
+        self.by_tenant
+            .extract_if(|_, w| {
+                quiet || w.entries.len() >= CHUNK || now.duration_since(w.since) >= HOLD
+            })
+            .map(|(tenant, w)| (tenant, w.entries))
+            .collect()
+    }
+}
+
+/// Adds to `batch` what comes in `QUIET` steps, until a step brings nothing (then it answers
+/// true: calls have gone quiet), `GATHER` has passed or the batch is full. A closed channel brings
+/// nothing, so shutdown does not wait.
+async fn gather(rx: &mut mpsc::Receiver<Entry>, batch: &mut Vec<Entry>) -> bool {
     let started = tokio::time::Instant::now();
     while batch.len() < BATCH && started.elapsed() < GATHER {
         tokio::time::sleep(QUIET).await;
@@ -104,9 +157,10 @@ async fn gather(rx: &mut mpsc::Receiver<Entry>, batch: &mut Vec<Entry>) {
             }
         }
         if batch.len() == before {
-            return;
+            return true;
         }
     }
+    false
 }
 
 async fn write_with_retry(db: &Db, tenant: &TenantSlug, entries: &[Entry]) {
@@ -156,11 +210,14 @@ async fn write(db: &Db, tenant: &TenantSlug, entries: &[Entry]) -> anyhow::Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::time::Instant;
 
     fn entry() -> Entry {
+        entry_of("kitami")
+    }
+
+    fn entry_of(tenant: &str) -> Entry {
         Entry {
-            tenant: TenantSlug::parse("kitami").unwrap(),
+            tenant: TenantSlug::parse(tenant).unwrap(),
             at: Utc::now(),
             grant_id: Uuid::nil(),
             partner_id: Uuid::nil(),
@@ -180,8 +237,8 @@ mod tests {
         let mut batch = Vec::new();
         rx.recv_many(&mut batch, BATCH).await;
         let started = Instant::now();
-        gather(&mut rx, &mut batch).await;
-        assert_eq!(batch.len(), 3);
+        let quiet = gather(&mut rx, &mut batch).await;
+        assert_eq!((quiet, batch.len()), (true, 3));
         assert_eq!(started.elapsed(), QUIET);
     }
 
@@ -199,7 +256,8 @@ mod tests {
         let mut batch = Vec::new();
         rx.recv_many(&mut batch, BATCH).await;
         let started = Instant::now();
-        gather(&mut rx, &mut batch).await;
+        let quiet = gather(&mut rx, &mut batch).await;
+        assert!(!quiet);
         let took = started.elapsed();
         assert!((GATHER..GATHER + QUIET).contains(&took), "{took:?}");
         assert!((95..=105).contains(&batch.len()), "{}", batch.len());
@@ -213,8 +271,46 @@ mod tests {
         let mut batch = Vec::new();
         rx.recv_many(&mut batch, BATCH).await;
         let started = Instant::now();
-        gather(&mut rx, &mut batch).await;
-        assert_eq!((batch.len(), started.elapsed()), (1, QUIET));
+        let quiet = gather(&mut rx, &mut batch).await;
+        assert_eq!((quiet, batch.len(), started.elapsed()), (true, 1, QUIET));
         assert_eq!(rx.recv_many(&mut batch, BATCH).await, 0);
+    }
+
+    fn tenants(due: &[(TenantSlug, Vec<Entry>)]) -> Vec<(String, usize)> {
+        let mut t: Vec<_> = due
+            .iter()
+            .map(|(tenant, rows)| (tenant.to_string(), rows.len()))
+            .collect();
+        t.sort();
+        t
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn under_steady_calls_a_small_tenant_waits_until_its_oldest_row_is_due() {
+        let mut held = Held::default();
+        let start = Instant::now();
+        held.add([entry_of("kitami"), entry_of("hokuto")].into_iter(), start);
+        held.add((0..CHUNK).map(|_| entry_of("hokuto")), start + GATHER);
+        let due = held.take_due(false, start + GATHER);
+        assert_eq!(tenants(&due), [("hokuto".to_owned(), CHUNK + 1)]);
+
+        held.add([entry_of("kitami")].into_iter(), start + HOLD - GATHER);
+        assert!(held.take_due(false, start + HOLD - GATHER).is_empty());
+        let due = held.take_due(false, start + HOLD);
+        assert_eq!(tenants(&due), [("kitami".to_owned(), 2)]);
+        assert!(held.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn once_calls_go_quiet_every_held_row_is_due() {
+        let mut held = Held::default();
+        let now = Instant::now();
+        held.add([entry_of("kitami"), entry_of("hokuto")].into_iter(), now);
+        let due = held.take_due(true, now);
+        assert_eq!(
+            tenants(&due),
+            [("hokuto".to_owned(), 1), ("kitami".to_owned(), 1)]
+        );
+        assert!(held.is_empty());
     }
 }
