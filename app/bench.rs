@@ -21,8 +21,8 @@ pub struct Scale {
     pub transactions_per_account: i64,
 }
 
-/// Tenants seeded at the same time.
-const SEEDED_AT_ONCE: usize = 2;
+/// Tenants seeded, or provisioned, at the same time.
+const TENANTS_AT_ONCE: usize = 2;
 
 fn say(line: &str) {
     eprintln!("==> {line}");
@@ -163,7 +163,7 @@ pub async fn seed(
                     .map(|lines| (slug, lines))
             }
         })
-        .buffered(SEEDED_AT_ONCE)
+        .buffered(TENANTS_AT_ONCE)
         .try_collect()
         .await?;
     for (slug, (a, r)) in seeded {
@@ -180,23 +180,31 @@ pub async fn seed(
 }
 
 /// Provisions `count` tenants in all (cloning `template`'s settings), for the many-schema run.
+/// A few at once: PostgreSQL runs each tenant's migrations (DDL) on one core.
 pub async fn provision_tenants(
     url: &str,
     template: &crate::tenancy::TenantManifest,
     count: usize,
 ) -> anyhow::Result<usize> {
-    let mut created = 0;
-    for i in 1..=count {
-        let slug =
-            TenantSlug::parse(&format!("bench-{i:04}")).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let mut m = template.clone();
-        m.slug = slug;
-        let report = crate::db::migrate::apply_tenant(url, m).await?;
-        if report.schema_created {
+    let manifests = (1..=count)
+        .map(|i| {
+            let mut m = template.clone();
+            m.slug =
+                TenantSlug::parse(&format!("bench-{i:04}")).map_err(|e| anyhow::anyhow!("{e}"))?;
+            Ok(m)
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut reports = futures_util::stream::iter(manifests)
+        .map(|m| crate::db::migrate::apply_tenant(url, m))
+        .buffer_unordered(TENANTS_AT_ONCE);
+    let (mut done, mut created) = (0, 0);
+    while let Some(report) = reports.next().await {
+        done += 1;
+        if report?.schema_created {
             created += 1;
         }
-        if i % 100 == 0 {
-            say(&format!("  {i}/{count} tenant schemas"));
+        if done % 100 == 0 {
+            say(&format!("  {done}/{count} tenant schemas"));
         }
     }
     Ok(created)

@@ -1,6 +1,8 @@
 //! Embedded migrations: `migrations/public` for the platform, `migrations/tenant` replayed in every
-//! `tenant_<slug>` schema. Each schema migrates in one transaction under an advisory lock, so two
-//! starting replicas never migrate at once and a failing migration leaves its schema as it was.
+//! `tenant_<slug>` schema. Each schema migrates in one transaction under advisory locks, so two
+//! starting replicas never migrate the same schema at once, and a failing migration leaves its
+//! schema as it was. Different tenants' schemas may migrate at once: a tenant's migrations touch
+//! only its own schema.
 
 use anyhow::Context as _;
 use diesel::migration::{Migration as _, MigrationSource};
@@ -15,8 +17,22 @@ use crate::tenancy::{SchemaName, TenantManifest, TenantSlug};
 pub const PUBLIC: EmbeddedMigrations = embed_migrations!("migrations/public");
 pub const TENANT: EmbeddedMigrations = embed_migrations!("migrations/tenant");
 
-/// Serialises every migration of every process on this database.
+/// Taken by the platform migrations: no other migration of any process on this database runs
+/// beside them.
 const LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('renkei:migrate'))";
+
+/// Taken by a tenant's migrations (`$1`: its schema): beside other tenants', never beside the
+/// platform's or the same tenant's. The schema's lock is in the two-key space, apart from
+/// [`LOCK`]'s.
+const TENANT_LOCK: &str = "SELECT pg_advisory_xact_lock_shared(hashtext('renkei:migrate')),
+        pg_advisory_xact_lock(hashtext('renkei:migrate'), hashtext($1))";
+
+fn lock_tenant(conn: &mut SyncConn, schema: &SchemaName) -> QueryResult<()> {
+    diesel::sql_query(TENANT_LOCK)
+        .bind::<Text, _>(schema.as_str())
+        .execute(conn)
+        .map(drop)
+}
 
 type SyncConn = AsyncConnectionWrapper<AsyncPgConnection>;
 
@@ -92,9 +108,9 @@ pub async fn apply_tenant(url: &str, manifest: TenantManifest) -> anyhow::Result
     let slug = manifest.slug.clone();
     blocking(url, move |conn| {
         conn.transaction(|conn| {
-            diesel::sql_query(LOCK).execute(conn)?;
-            let (schema_created, migrations_applied) =
-                migrate_schema(conn, &manifest.slug.schema())?;
+            let schema = manifest.slug.schema();
+            lock_tenant(conn, &schema)?;
+            let (schema_created, migrations_applied) = migrate_schema(conn, &schema)?;
             let settings = serde_json::to_value(&manifest.settings)?;
             // A folder without customer-ca.pem leaves the stored bundle as it is (an admin's,
             // or the development CA of `renkei demo certs`).
@@ -162,7 +178,7 @@ pub async fn all_tenants(url: &str) -> anyhow::Result<Vec<(TenantSlug, usize)>> 
             } else {
                 let schema = slug.schema();
                 conn.transaction(|conn| {
-                    diesel::sql_query(LOCK).execute(conn)?;
+                    lock_tenant(conn, &schema)?;
                     Ok::<_, anyhow::Error>(migrate_schema(conn, &schema)?.1)
                 })
                 .with_context(|| {

@@ -256,6 +256,64 @@ async fn failing_tenant_migration_leaves_the_schema_as_it_was() {
     );
 }
 
+fn manifest_of(slug: &str) -> renkei::tenancy::TenantManifest {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tenants")
+        .join(slug)
+        .join("tenant.toml");
+    manifest::load_file(&file).unwrap()
+}
+
+#[tokio::test]
+async fn tenants_migrate_side_by_side_but_one_tenant_never_twice_at_once() {
+    use std::time::Duration;
+    let db = TestDb::create().await;
+    migrate::public(&db.url).await.unwrap();
+    // Another process is migrating kitami: it holds kitami's lock until it commits.
+    let mut other = AsyncPgConnection::establish(&db.url).await.unwrap();
+    diesel_async::SimpleAsyncConnection::batch_execute(
+        &mut other,
+        "BEGIN; SELECT pg_advisory_xact_lock_shared(hashtext('renkei:migrate')), \
+         pg_advisory_xact_lock(hashtext('renkei:migrate'), hashtext('tenant_kitami'))",
+    )
+    .await
+    .unwrap();
+
+    let kitami = tokio::spawn({
+        let url = db.url.clone();
+        async move { migrate::apply_tenant(&url, manifest_of("kitami")).await }
+    });
+    let hokuto = tokio::time::timeout(
+        Duration::from_secs(20),
+        migrate::apply_tenant(&db.url, manifest_of("hokuto")),
+    )
+    .await
+    .expect("hokuto migrates while kitami is locked")
+    .unwrap();
+    assert!(hokuto.schema_created, "{hokuto:?}");
+    // The platform's migrations wait for every tenant's, so they are not run beside kitami's.
+    let platform = tokio::time::timeout(Duration::from_millis(500), migrate::public(&db.url)).await;
+    assert!(
+        platform.is_err(),
+        "platform migrations ran beside a tenant's"
+    );
+    assert!(
+        !kitami.is_finished(),
+        "kitami migrated beside another migration of kitami"
+    );
+
+    diesel_async::SimpleAsyncConnection::batch_execute(&mut other, "COMMIT")
+        .await
+        .unwrap();
+    let kitami = tokio::time::timeout(Duration::from_secs(20), kitami)
+        .await
+        .expect("kitami migrates once the lock is free")
+        .unwrap()
+        .unwrap();
+    assert!(kitami.schema_created, "{kitami:?}");
+    assert_eq!(tenant_rows(&db.url).await.len(), 2);
+}
+
 #[tokio::test]
 async fn demo_seed_is_idempotent_and_consistent() {
     let app = TestApp::spawn().await;
