@@ -36,7 +36,8 @@ const GATHER: Duration = Duration::from_secs(1);
 const CHUNK: usize = 1_000;
 /// Tenants written at once (the background pool has at most four connections).
 const WRITERS: usize = 3;
-/// Under steady traffic, the longest a tenant's row waits for more of its tenant's rows.
+/// Under steady traffic, how long a tenant's rows wait for more of its rows. Rows are looked at
+/// once a gathering ends, so the oldest is written within `HOLD` + `GATHER` of its call.
 const HOLD: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone)]
@@ -79,10 +80,11 @@ async fn write_loop(db: Db, mut rx: mpsc::Receiver<Entry>) {
         if held.is_empty() && rx.recv_many(&mut batch, BATCH).await == 0 {
             break;
         }
+        // The batch's first rows came about now; the rest while it gathers.
+        let came = Instant::now();
         let quiet = gather(&mut rx, &mut batch).await;
-        let now = Instant::now();
-        held.add(batch.drain(..), now);
-        let writes = held.take_due(quiet, now);
+        held.add(batch.drain(..), came);
+        let writes = held.take_due(quiet, Instant::now());
         // A statement a tenant (or a chunk of one); a few at once, each on a connection of its own.
         let writes: Vec<(&TenantSlug, &[Entry])> = writes
             .iter()
@@ -117,12 +119,13 @@ impl Held {
         self.by_tenant.is_empty()
     }
 
-    fn add(&mut self, entries: impl Iterator<Item = Entry>, now: Instant) {
+    /// Holds rows that came from `came` on.
+    fn add(&mut self, entries: impl Iterator<Item = Entry>, came: Instant) {
         for e in entries {
             self.by_tenant
                 .entry(e.tenant.clone())
                 .or_insert_with(|| Waiting {
-                    since: now,
+                    since: came,
                     entries: Vec::new(),
                 })
                 .entries
