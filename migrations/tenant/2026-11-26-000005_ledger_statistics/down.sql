@@ -1,0 +1,1 @@
+ALTER TABLE access_ledger RESET (autovacuum_analyze_threshold);
