@@ -194,8 +194,8 @@ RENKEI__DATABASE__URL="$MANY_DB" PORT="$MANY_PORT" start_server
 # Each connection meets each of its tenants once before it serves them fast (its backend loads
 # their tables and prepares the statements), as a server in service would long have done:
 # unmeasured passes over the 1,000 tenants until one runs within 5 % of the one before (at most
-# six; on a new PostgreSQL the first ran at a sixth of the rate to come, the second at two
-# thirds), and one over the 2 tenants, whose connections are new as well.
+# six; on a new PostgreSQL the first ran at a sixth of the rate to come, the second at two fifths
+# to two thirds of it), and one over the 2 tenants, whose connections are new as well.
 say "warming up: unmeasured passes over the 1,000 tenants until their rate settles (${SECS}s each)"
 last=0 warm=()
 for pass in $(seq 6); do
