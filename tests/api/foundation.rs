@@ -6,9 +6,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use renkei::db::migrate;
 use renkei::db::schema::platform::tenants;
-use renkei::tenancy::manifest;
 
-use crate::helpers::{TestApp, TestDb, apply_tenant};
+use crate::helpers::{TestApp, TestDb, apply_tenant, repo_manifest};
 
 #[tokio::test]
 async fn home_is_japanese_by_default_and_english_on_request() {
@@ -127,8 +126,7 @@ async fn applying_tenants_twice_changes_nothing() {
     apply_tenant(&db.url, "kitami").await;
     let before = tenant_rows(&db.url).await;
 
-    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tenants/kitami/tenant.toml");
-    let again = migrate::apply_tenant(&db.url, manifest::load_file(&file).unwrap())
+    let again = migrate::apply_tenant(&db.url, repo_manifest("kitami"))
         .await
         .unwrap();
     assert!(!again.changed(), "{again:?}");
@@ -226,8 +224,7 @@ async fn failing_tenant_migration_leaves_the_schema_as_it_was() {
     )
     .await
     .unwrap();
-    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tenants/hokuto/tenant.toml");
-    let err = migrate::apply_tenant(&db.url, manifest::load_file(&file).unwrap())
+    let err = migrate::apply_tenant(&db.url, repo_manifest("hokuto"))
         .await
         .unwrap_err();
     assert!(format!("{err:#}").contains("tenant 'hokuto'"), "{err:#}");
@@ -256,14 +253,6 @@ async fn failing_tenant_migration_leaves_the_schema_as_it_was() {
     );
 }
 
-fn manifest_of(slug: &str) -> renkei::tenancy::TenantManifest {
-    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tenants")
-        .join(slug)
-        .join("tenant.toml");
-    manifest::load_file(&file).unwrap()
-}
-
 #[tokio::test]
 async fn tenants_migrate_side_by_side_but_one_tenant_never_twice_at_once() {
     use std::time::Duration;
@@ -281,11 +270,11 @@ async fn tenants_migrate_side_by_side_but_one_tenant_never_twice_at_once() {
 
     let kitami = tokio::spawn({
         let url = db.url.clone();
-        async move { migrate::apply_tenant(&url, manifest_of("kitami")).await }
+        async move { migrate::apply_tenant(&url, repo_manifest("kitami")).await }
     });
     let hokuto = tokio::time::timeout(
         Duration::from_secs(20),
-        migrate::apply_tenant(&db.url, manifest_of("hokuto")),
+        migrate::apply_tenant(&db.url, repo_manifest("hokuto")),
     )
     .await
     .expect("hokuto migrates while kitami is locked")

@@ -8,7 +8,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use renkei::config::{LogFormat, LogSettings, Settings};
 use renkei::db::{Db, migrate};
 use renkei::startup::Application;
-use renkei::tenancy::{TenantSlug, manifest};
+use renkei::tenancy::{TenantManifest, TenantSlug, manifest};
 
 /// The server that `make test` provides (a project-local cluster unless configured otherwise).
 pub static ADMIN_URL: LazyLock<String> = LazyLock::new(|| {
@@ -103,16 +103,29 @@ pub fn settings(db_url: &str) -> Settings {
 
 /// Applies `tenants/<slug>/tenant.toml` from the repository.
 pub async fn apply_tenant(db_url: &str, slug: &str) {
-    let folder = Path::new(env!("CARGO_MANIFEST_DIR"))
+    apply_tenant_folder(db_url, &repo_tenant_folder(slug)).await;
+}
+
+fn repo_tenant_folder(slug: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tenants")
-        .join(slug);
-    apply_tenant_folder(db_url, &folder).await;
+        .join(slug)
+}
+
+/// The manifest `tenants/<slug>/tenant.toml` of the repository, for tests that apply it
+/// themselves.
+pub fn repo_manifest(slug: &str) -> TenantManifest {
+    manifest_in(&repo_tenant_folder(slug))
+}
+
+fn manifest_in(folder: &Path) -> TenantManifest {
+    let file = folder.join("tenant.toml");
+    manifest::load_file(&file).unwrap_or_else(|e| panic!("{}: {e:?}", file.display()))
 }
 
 /// Applies `<folder>/tenant.toml`, with what lies beside it (logo, customer CA).
 pub async fn apply_tenant_folder(db_url: &str, folder: &Path) {
-    let file = folder.join("tenant.toml");
-    let m = manifest::load_file(&file).unwrap_or_else(|e| panic!("{}: {e:?}", file.display()));
+    let m = manifest_in(folder);
     migrate::public(db_url).await.expect("public migrations");
     migrate::apply_tenant(db_url, m)
         .await
