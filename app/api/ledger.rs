@@ -149,7 +149,7 @@ impl Held {
 /// true: calls have gone quiet), `GATHER` has passed or the batch is full. A closed channel brings
 /// nothing, so shutdown does not wait.
 async fn gather(rx: &mut mpsc::Receiver<Entry>, batch: &mut Vec<Entry>) -> bool {
-    let started = tokio::time::Instant::now();
+    let started = Instant::now();
     while batch.len() < BATCH && started.elapsed() < GATHER {
         tokio::time::sleep(QUIET).await;
         let before = batch.len();
