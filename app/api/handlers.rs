@@ -3,7 +3,7 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{Datelike, Utc};
+use chrono::{Datelike, Timelike, Utc};
 use utoipa::IntoParams;
 
 use super::cursor::{CursorKey, Position};
@@ -97,11 +97,18 @@ fn admit(
     }
 }
 
+/// The answer's baseDate and baseTime, in Japan time. Written field by field: a `format`
+/// pattern would be parsed again on every call.
 fn base() -> (String, String) {
     let now = Utc::now().with_timezone(&jst());
     (
-        now.format("%Y-%m-%d").to_string(),
-        now.format("%H:%M:%S+09:00").to_string(),
+        format!("{:04}-{:02}-{:02}", now.year(), now.month(), now.day()),
+        format!(
+            "{:02}:{:02}:{:02}+09:00",
+            now.hour(),
+            now.minute(),
+            now.second()
+        ),
     )
 }
 
@@ -437,4 +444,22 @@ pub async fn transactions(
         },
         capacity,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base_date_and_time_are_zero_padded_japan_time() {
+        let (date, time) = super::base();
+        assert_eq!(date.len(), 10, "{date}");
+        assert!(
+            chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").is_ok(),
+            "{date}"
+        );
+        assert_eq!(time.len(), 14, "{time}");
+        assert!(
+            chrono::NaiveTime::parse_from_str(&time, "%H:%M:%S+09:00").is_ok(),
+            "{time}"
+        );
+    }
 }
