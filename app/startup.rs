@@ -213,7 +213,7 @@ fn server(shared: Shared, listeners: Listeners) -> anyhow::Result<Server> {
             .wrap(from_fn(edge::i18n))
             .wrap(from_fn(edge::error_pages))
             .wrap(from_fn(edge::headers::security_headers))
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
             .wrap(from_fn(metrics::track))
             .app_data(pages.clone())
             .app_data(registry.clone())
