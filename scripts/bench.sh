@@ -13,6 +13,9 @@ export BENCH_DIR="$ROOT/target/bench" BENCH_THREADS="$THREADS"
 export BENCH_FROM="$(date -d '-200 days' +%Y-%m-%d)"
 BIN="$ROOT/target/release/renkei"
 mkdir -p "$BENCH_DIR"
+# What wrk counted as errors, run by run, and the error statuses the servers answered with.
+: > "$BENCH_DIR/errors.txt"
+: > "$BENCH_DIR/statuses.txt"
 
 need=()
 command -v wrk >/dev/null || need+=(wrk)
@@ -63,6 +66,15 @@ stop_servers() {
 }
 trap stop_servers EXIT
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$server_pid/status"; }
+# Appends "label, route, status, count" (tab-separated) for each answer of status 400 or above
+# that the server at port $1 counted (its /metrics); $2 names the server in the report.
+error_statuses() {
+  curl -fs "http://127.0.0.1:$1/metrics" | awk -v label="$2" -v OFS='\t' '
+    /^renkei_http_requests_total\{/ && match($0, /status="[0-9]+"/) {
+      status = substr($0, RSTART + 8, RLENGTH - 9)
+      if (status + 0 >= 400 && match($0, /route="[^"]*"/)) print label, substr($0, RSTART + 7, RLENGTH - 8), status, $NF
+    }' >> "$BENCH_DIR/statuses.txt" || true
+}
 
 # CPU time, in clock ticks, used so far: by one process (all its threads, ended ones too); by
 # PostgreSQL (the postmaster, its live children, and the children it has reaped); by the machine
@@ -102,6 +114,11 @@ wrk_once() {
   p99="$(awk '$1=="99%" {print $2}' <<<"$out")"
   non2xx="$(awk '/Non-2xx/ {print $5}' <<<"$out")"
   errors="$(awk '/Socket errors/ {gsub(",",""); print $4+$6+$8+$10}' <<<"$out")"
+  if (( ${non2xx:-0} + ${errors:-0} )); then
+    local sockets
+    sockets="$(awk '/Socket errors/ {gsub(",",""); print "connect " $4 ", read " $6 ", write " $8 ", timeout " $10}' <<<"$out")"
+    echo "${BENCH_NAME:-?} run ${BENCH_RUN:-?}: ${non2xx:-0} answers of status 400 or above; socket errors: ${sockets:-none}" >> "$BENCH_DIR/errors.txt"
+  fi
   echo "$rps $(to_ms "$p50") $(to_ms "$p99") $(( ${non2xx:-0} + ${errors:-0} )) $(per_request "$before" "$cpu" "${requests:-1}")"
 }
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub("us","",v); print v/1000 } else if (v ~ /ms$/) { sub("ms","",v); print v } else { sub("s","",v); print v*1000 } }'; }
@@ -123,7 +140,7 @@ summary() {
 scenario() {
   local name="$1" script="$2" path="$3" rows=()
   say "wrk: $name ($RUNS × ${SECS}s, $CONNS connections)"
-  for run in $(seq "$RUNS"); do rows+=("$(BENCH_RUN=$run wrk_once "$script" "$path")"); done
+  for run in $(seq "$RUNS"); do rows+=("$(BENCH_NAME=$name BENCH_RUN=$run wrk_once "$script" "$path")"); done
   summary "$name" "$(printf '%s\n' "${rows[@]}")"
 }
 
@@ -177,6 +194,7 @@ EXPLAIN="$("$BIN" bench explain --tenant "$tenant" --token "$tok" --account "$ac
 # other with 998 small tenants added. Their runs alternate, so that both meet the same moments of
 # a shared machine.
 say "copying the bench database and provisioning 1,000 tenant schemas in the copy"
+error_statuses "$PORT" "the scenarios' server"
 stop_servers
 psql "$ADMIN" -qc "DROP DATABASE IF EXISTS renkei_bench_many WITH (FORCE)" \
   -qc "CREATE DATABASE renkei_bench_many TEMPLATE renkei_bench STRATEGY FILE_COPY"
@@ -199,29 +217,32 @@ RENKEI__DATABASE__URL="$MANY_DB" PORT="$MANY_PORT" start_server
 say "warming up: unmeasured passes over the 1,000 tenants until their rate settles (${SECS}s each)"
 last=0 warm=()
 for pass in $(seq 6); do
-  rps="$(BENCH_ACCESS=access-many.txt TARGET_PORT="$MANY_PORT" wrk_once bench/balances.lua / | awk '{print $1}')"
+  rps="$(BENCH_NAME=warm-up BENCH_RUN=$pass BENCH_ACCESS=access-many.txt TARGET_PORT="$MANY_PORT" wrk_once bench/balances.lua / | awk '{print $1}')"
   say "  pass $pass: $rps requests/s"
   warm+=("$rps")
   awk -v a="$last" -v b="$rps" 'BEGIN { exit !(a > 0 && b < 1.05 * a) }' && break
   last="$rps"
 done
-wrk_once bench/balances.lua / >/dev/null
+BENCH_NAME=warm-up BENCH_RUN=1 wrk_once bench/balances.lua / >/dev/null
 say "wrk: balances-2-tenants and balances-1000-tenants, alternately ($RUNS × ${SECS}s each, $CONNS connections)"
 two_rows=() many_rows=()
 # Once calls stop, a server writes the access-ledger rows it held (up to 5 s of a small tenant's):
 # a pause after each run keeps that work out of the other server's run.
-for _ in $(seq "$RUNS"); do
-  two_rows+=("$(wrk_once bench/balances.lua /)")
+for run in $(seq "$RUNS"); do
+  two_rows+=("$(BENCH_NAME=balances-2-tenants BENCH_RUN=$run wrk_once bench/balances.lua /)")
   sleep 2
-  many_rows+=("$(BENCH_ACCESS=access-many.txt TARGET_PORT="$MANY_PORT" wrk_once bench/balances.lua /)")
+  many_rows+=("$(BENCH_NAME=balances-1000-tenants BENCH_RUN=$run BENCH_ACCESS=access-many.txt TARGET_PORT="$MANY_PORT" wrk_once bench/balances.lua /)")
   sleep 2
 done
 many=("$(summary balances-2-tenants "$(printf '%s\n' "${two_rows[@]}")")" \
       "$(summary balances-1000-tenants "$(printf '%s\n' "${many_rows[@]}")")")
+error_statuses "$PORT" "2 tenants"
+error_statuses "$MANY_PORT" "1,000 tenants"
 stop_servers
 
 say "writing docs/benchmarks.md"
-BENCH_RESULTS="$(printf '%s\n' "${results[@]}" "${many[@]}")" WARM_RPS="${warm[*]}" PG_TPS="$PG_TPS" PG_BUSY_US="$PG_BUSY_US" STORM_RPS="${STORM_RPS:-0}" RSS_IDLE="$RSS_IDLE" RSS_MAX="$RSS_MAX" \
+BENCH_RESULTS="$(printf '%s\n' "${results[@]}" "${many[@]}")" \
+  BENCH_ERRORS="$(cat "$BENCH_DIR/errors.txt")" ERROR_STATUSES="$(cat "$BENCH_DIR/statuses.txt")" WARM_RPS="${warm[*]}" PG_TPS="$PG_TPS" PG_BUSY_US="$PG_BUSY_US" STORM_RPS="${STORM_RPS:-0}" RSS_IDLE="$RSS_IDLE" RSS_MAX="$RSS_MAX" \
   EXPLAIN="$EXPLAIN" RUNS="$RUNS" SECS="$SECS" CONNS="$CONNS" THREADS="$THREADS" \
   python3 scripts/bench_report.py > docs/benchmarks.md
 cat docs/benchmarks.md

@@ -20,7 +20,7 @@ def cpu():
     return platform.processor() or "unknown"
 
 
-INPUTS = ["BENCH_RESULTS", "WARM_RPS", "PG_TPS", "PG_BUSY_US", "STORM_RPS", "RSS_IDLE", "RSS_MAX", "EXPLAIN", "RUNS", "SECS", "CONNS",
+INPUTS = ["BENCH_RESULTS", "BENCH_ERRORS", "ERROR_STATUSES", "WARM_RPS", "PG_TPS", "PG_BUSY_US", "STORM_RPS", "RSS_IDLE", "RSS_MAX", "EXPLAIN", "RUNS", "SECS", "CONNS",
           "THREADS", "MEASURED_AT", "MACHINE"]
 
 if len(sys.argv) == 3 and sys.argv[1] == "--from":
@@ -115,6 +115,30 @@ w("- `balances-8-connections`: the same balances calls from 8 connections, each 
   f"admin console without pause ({float(env.get('STORM_RPS') or 0):,.0f} sign-ins/s, each an Argon2 verification; "
   "their 200 answers are the sign-in page with its error, not counted here).")
 w("")
+
+errors = [line for line in env.get("BENCH_ERRORS", "").splitlines() if line.strip()]
+statuses = [line.split("\t") for line in env.get("ERROR_STATUSES", "").splitlines() if line.strip()]
+if errors or statuses:
+    w("## Errors")
+    w("")
+    if errors:
+        w("What wrk counted as errors, run by run (a timeout is a call that had no answer within wrk's 2 s; "
+          "warm-up runs are listed too, though no figure comes from them):")
+        w("")
+        for line in errors:
+            w(f"- {line}")
+        w("")
+    if statuses:
+        w("Answers of status 400 or above that the servers counted (`renkei_http_requests_total` in `/metrics`):")
+        w("")
+        w("| server | route | status | answers |")
+        w("|---|---|---:|---:|")
+        for server, route, status, count in statuses:
+            w(f"| {server} | `{route}` | {status} | {count} |")
+    else:
+        w("The servers answered no call with a status of 400 or above (`renkei_http_requests_total` in `/metrics`): "
+          "each error above happened at the socket, not in an answer.")
+    w("")
 
 
 def us(v):
