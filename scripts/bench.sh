@@ -113,13 +113,15 @@ wrk_once() {
   p50="$(awk '$1=="50%" {print $2}' <<<"$out")"
   p99="$(awk '$1=="99%" {print $2}' <<<"$out")"
   non2xx="$(awk '/Non-2xx/ {print $5}' <<<"$out")"
-  errors="$(awk '/Socket errors/ {gsub(",",""); print $4+$6+$8+$10}' <<<"$out")"
-  if (( ${non2xx:-0} + ${errors:-0} )); then
-    local sockets
-    sockets="$(awk '/Socket errors/ {gsub(",",""); print "connect " $4 ", read " $6 ", write " $8 ", timeout " $10}' <<<"$out")"
-    echo "${BENCH_NAME:-?} run ${BENCH_RUN:-?}: ${non2xx:-0} answers of status 400 or above; socket errors: ${sockets:-none}" >> "$BENCH_DIR/errors.txt"
+  # wrk prints "Socket errors: connect C, read R, write W, timeout T" only when there were some.
+  local connect read write timeout
+  read -r connect read write timeout < <(awk '/Socket errors/ {gsub(",",""); c = $4; r = $6; w = $8; t = $10}
+    END {print c + 0, r + 0, w + 0, t + 0}' <<<"$out")
+  errors=$(( connect + read + write + timeout ))
+  if (( ${non2xx:-0} + errors )); then
+    echo "${BENCH_NAME:-?} run ${BENCH_RUN:-?}: ${non2xx:-0} answers of status 400 or above; socket errors: connect $connect, read $read, write $write, timeout $timeout" >> "$BENCH_DIR/errors.txt"
   fi
-  echo "$rps $(to_ms "$p50") $(to_ms "$p99") $(( ${non2xx:-0} + ${errors:-0} )) $(per_request "$before" "$cpu" "${requests:-1}")"
+  echo "$rps $(to_ms "$p50") $(to_ms "$p99") $(( ${non2xx:-0} + errors )) $(per_request "$before" "$cpu" "${requests:-1}")"
 }
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub("us","",v); print v/1000 } else if (v ~ /ms$/) { sub("ms","",v); print v } else { sub("s","",v); print v*1000 } }'; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -217,13 +219,13 @@ RENKEI__DATABASE__URL="$MANY_DB" PORT="$MANY_PORT" start_server
 say "warming up: unmeasured passes over the 1,000 tenants until their rate settles (${SECS}s each)"
 last=0 warm=()
 for pass in $(seq 6); do
-  rps="$(BENCH_NAME=warm-up BENCH_RUN=$pass BENCH_ACCESS=access-many.txt TARGET_PORT="$MANY_PORT" wrk_once bench/balances.lua / | awk '{print $1}')"
+  rps="$(BENCH_NAME="warm-up, 1,000 tenants" BENCH_RUN=$pass BENCH_ACCESS=access-many.txt TARGET_PORT="$MANY_PORT" wrk_once bench/balances.lua / | awk '{print $1}')"
   say "  pass $pass: $rps requests/s"
   warm+=("$rps")
   awk -v a="$last" -v b="$rps" 'BEGIN { exit !(a > 0 && b < 1.05 * a) }' && break
   last="$rps"
 done
-BENCH_NAME=warm-up BENCH_RUN=1 wrk_once bench/balances.lua / >/dev/null
+BENCH_NAME="warm-up, 2 tenants" BENCH_RUN=1 wrk_once bench/balances.lua / >/dev/null
 say "wrk: balances-2-tenants and balances-1000-tenants, alternately ($RUNS × ${SECS}s each, $CONNS connections)"
 two_rows=() many_rows=()
 # Once calls stop, a server writes the access-ledger rows it held (up to 5 s of a small tenant's):
