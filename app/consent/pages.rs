@@ -280,6 +280,8 @@ struct ConsentView<'a> {
     error: Option<String>,
     /// `None`: every account ticked (the first showing).
     chosen: Option<&'a [String]>,
+    /// The terms box as the customer left it.
+    agreed: bool,
 }
 
 async fn render_consent(
@@ -334,6 +336,7 @@ async fn render_consent(
     ctx.insert("expiry_date", &long_date(jst_date(expires), lang));
     ctx.insert("terms_name", terms_name);
     ctx.insert("terms_url", &terms.url);
+    ctx.insert("agreed", &v.agreed);
     let status = if v.error.is_some() {
         StatusCode::BAD_REQUEST
     } else {
@@ -367,6 +370,7 @@ pub async fn consent_form(
         ConsentView {
             error: None,
             chosen: None,
+            agreed: false,
         },
     )
     .await
@@ -404,7 +408,8 @@ pub async fn consent_submit(
         .map(|a| a.account_id.clone())
         .collect();
     // The terms box first, then the accounts: the page comes back with one clear message.
-    let refusal = if p.get("agree") != Some("yes") {
+    let agreed = p.get("agree") == Some("yes");
+    let refusal = if !agreed {
         Some(crate::web::i18n::t_args(
             lang,
             "consent-error-agree",
@@ -425,6 +430,7 @@ pub async fn consent_submit(
             ConsentView {
                 error: Some(error),
                 chosen: Some(chosen),
+                agreed,
             },
         )
         .await;

@@ -164,3 +164,45 @@ impl Pages {
             .map_err(|e| anyhow::anyhow!("rendering {name}: {e:#}"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The expiry mail's lead, in the given language, `days` before the expiry.
+    fn expiry_lead(lang: Lang, days: i16) -> String {
+        let pages = Pages::new().unwrap();
+        let mut ctx = Context::new();
+        for (k, v) in [
+            ("lang", lang.code()),
+            ("bank", "Kitami Shinkin Bank"),
+            ("partner", "Demo Kakeibo"),
+            ("operations", "Balance inquiry"),
+            ("expiry_date", "March 3, 2027"),
+            ("my_url", "https://renkei.example/t/kitami/my"),
+            ("home_url", "https://renkei.example/t/kitami/"),
+            ("contact", "0157-00-0000"),
+        ] {
+            ctx.insert(k, v);
+        }
+        ctx.insert("days", &days);
+        let text = pages.render("mail/expiry.txt", &ctx).unwrap();
+        text.lines().nth(2).unwrap().to_owned()
+    }
+
+    #[test]
+    fn the_expiry_mail_counts_days_in_the_right_number() {
+        assert!(
+            expiry_lead(Lang::En, 1).ends_with("expires on March 3, 2027 (1 day from now)."),
+            "{}",
+            expiry_lead(Lang::En, 1)
+        );
+        assert!(expiry_lead(Lang::En, 7).ends_with("(7 days from now)."));
+        assert!(expiry_lead(Lang::En, 30).ends_with("(30 days from now)."));
+        assert!(
+            expiry_lead(Lang::Ja, 1).contains("（あと1日）"),
+            "{}",
+            expiry_lead(Lang::Ja, 1)
+        );
+    }
+}

@@ -18,6 +18,9 @@ scope-balance-help = The current balance of your accounts.
 scope-transactions = Transaction history
 scope-transactions-help = The deposits and withdrawals of your accounts.
 home-never-password = External services can never make transfers or withdrawals.
+home-yours-title = Your links
+home-my-link = See the services linked to your accounts, or end a link
+home-partners-link = The services you can link
 home-terms-title = Terms of use
 
 platform-lead = The consent portal of credit unions' API services. Please start from your credit union's page.
@@ -54,6 +57,7 @@ consent-validity = Validity
 consent-validity-text = The permission is valid for { $days } days (until { $date }). After that, register again from { $partner }.
 consent-revoke = To withdraw the permission before then (unlink), do so in { $partner }.
 consent-terms = Terms of use
+new-window = (opens in a new window)
 consent-terms-read = Please read the { $terms }
 consent-agree = I agree to the { $terms }
 consent-allow = Allow
@@ -121,7 +125,10 @@ dev-err-503 = Temporarily unavailable (retry after Retry-After seconds)
 
 mail-greeting = Thank you for banking with us.
 mail-expiry-subject = [{ $bank }] Your link with { $partner } expires on { $date }
-mail-expiry-lead = The access you allowed { $partner } through the { $bank } API service expires on { $date } ({ $days } days from now).
+mail-expiry-lead = The access you allowed { $partner } through the { $bank } API service expires on { $date } ({ $days ->
+    [one] 1 day
+   *[other] { $days } days
+} from now).
 mail-expiry-date = Expires on
 mail-partner = Linked service
 mail-operations = What it may view

@@ -18,6 +18,9 @@ scope-balance-help = 口座の現在の残高を照会できます。
 scope-transactions = 入出金明細照会
 scope-transactions-help = 口座の入出金の明細を照会できます。
 home-never-password = 外部サービスが振込や出金を行うことはできません。
+home-yours-title = 連携の確認と解除
+home-my-link = 連携中のサービスを確認する・連携を解除する
+home-partners-link = ご利用いただける外部企業の一覧
 home-terms-title = 利用規約
 
 platform-lead = 信用金庫のAPIサービス（外部サービス連携）の同意画面です。ご利用の金庫のページからお進みください。
@@ -54,6 +57,7 @@ consent-validity = 有効期間
 consent-validity-text = 許可の有効期間は{ $days }日間です（{ $date }まで）。期間が過ぎると、{ $partner }から改めて登録が必要です。
 consent-revoke = 有効期間内に許可を取り消す（連携を解除する）場合は、{ $partner }のサービス上で手続きしてください。
 consent-terms = 利用規約
+new-window = （新しいウィンドウで開きます）
 consent-terms-read = { $terms }をお読みください
 consent-agree = { $terms }に同意しました
 consent-allow = 許可

@@ -16,6 +16,9 @@ async fn home_is_japanese_by_default_and_english_on_request() {
     assert!(ja.contains("<html lang=\"ja\">"));
     assert!(ja.contains("APIサービス"));
     assert!(ja.contains("当ページの内容は著作権法により保護されています"));
+    // A customer finds their links and the list of services from here.
+    assert!(ja.contains("<a href=\"/t/kitami/my\">連携中のサービスを確認する・連携を解除する</a>"));
+    assert!(ja.contains("<a href=\"/t/kitami/partners\">ご利用いただける外部企業の一覧</a>"));
 
     let en = app.get("/t/kitami/?lang=en").await;
     let cookie = en.headers()["set-cookie"].to_str().unwrap().to_owned();

@@ -535,9 +535,22 @@ async fn allow_without_the_checkbox_stores_nothing() {
     assert!(body.contains("value=\"001010123456\">"));
     assert_eq!(grant_count(&app, "kitami").await, before);
 
-    // No account at all: refused too.
+    // Its terms box comes back as the customer left it: not ticked.
+    assert!(
+        body.contains("name=\"agree\" value=\"yes\" aria-describedby"),
+        "{body}"
+    );
+
+    // No account at all: refused too, and the terms box stays ticked, so the customer has
+    // only the accounts to mend.
     let res = flow.allow(true, Some(&[])).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("口座を1つ以上選んでください"), "{body}");
+    assert!(
+        body.contains("name=\"agree\" value=\"yes\" checked"),
+        "{body}"
+    );
     assert_eq!(grant_count(&app, "kitami").await, before);
 
     // With it ticked, the same page goes through.
