@@ -59,7 +59,7 @@ pub async fn login_submit(
 ) -> Result<HttpResponse, AppError> {
     let p = form(&body, &[])?;
     if !sessions::login_csrf_ok(&req, Kind::Admin, p.get("csrf")) {
-        return Err(AppError::Page(StatusCode::FORBIDDEN, "csrf"));
+        return Err(AppError::Page(StatusCode::FORBIDDEN, "page-csrf"));
     }
     let email = p.get("email").unwrap_or_default().trim().to_owned();
     let password = p.get("password").unwrap_or_default().to_owned();
@@ -225,7 +225,7 @@ pub async fn totp_submit(
     let p = form(&body, &[])?;
     let mut h = half_signed_in(&req, &tenant, &db).await?;
     if !sessions::csrf_ok(&h.session, p.get("csrf")) {
-        return Err(AppError::Page(StatusCode::FORBIDDEN, "csrf"));
+        return Err(AppError::Page(StatusCode::FORBIDDEN, "page-csrf"));
     }
     let admin = h.admin.clone();
     let secret = accounts::pending_secret(&mut h.conn, &admin).await?;

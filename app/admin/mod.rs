@@ -77,7 +77,7 @@ impl Console {
             return Err(AppError::Page(StatusCode::FORBIDDEN, "admin-forbidden"));
         }
         if !sessions::csrf_ok(&self.session, csrf) {
-            return Err(AppError::Page(StatusCode::FORBIDDEN, "csrf"));
+            return Err(AppError::Page(StatusCode::FORBIDDEN, "page-csrf"));
         }
         Ok(())
     }
@@ -127,7 +127,7 @@ pub fn render(pages: &Pages, name: &str, ctx: &Context) -> Result<HttpResponse, 
 
 pub fn form(body: &[u8], repeated: &[&str]) -> Result<Params, AppError> {
     Params::parse(body, repeated)
-        .map_err(|_| AppError::Page(StatusCode::BAD_REQUEST, "oauth-bad-request"))
+        .map_err(|_| AppError::Page(StatusCode::BAD_REQUEST, "page-bad-request"))
 }
 
 pub fn query(req: &HttpRequest) -> Result<Params, AppError> {
@@ -136,6 +136,24 @@ pub fn query(req: &HttpRequest) -> Result<Params, AppError> {
 
 pub fn see_other(to: &str) -> HttpResponse {
     crate::oauth::authorize::see_other(to)
+}
+
+/// A partner's secret is rotated from its page; asked for with GET, the path is that page.
+async fn secret_get(
+    req: HttpRequest,
+    tenant: CurrentTenant,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let id = uuid::Uuid::parse_str(&path.1).map_err(|_| AppError::NotFound)?;
+    Ok(crate::web::to_form_page(
+        &req,
+        &format!("{}/partners/{id}", base(&tenant)),
+    ))
+}
+
+/// The logo is uploaded from the settings page; asked for with GET, the path is that page.
+async fn logo_get(req: HttpRequest, tenant: CurrentTenant) -> HttpResponse {
+    crate::web::to_form_page(&req, &format!("{}/settings", base(&tenant)))
 }
 
 /// Routes under `/t/{tenant}`.
@@ -155,6 +173,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
             "/admin/partners/{id}/secret",
             web::post().to(partners::rotate),
         )
+        .route("/admin/partners/{id}/secret", web::get().to(secret_get))
         .route(
             "/admin/partners/{id}/status",
             web::post().to(partners::set_status),
@@ -173,6 +192,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         )
         .route("/admin/settings", web::get().to(settings::show))
         .route("/admin/settings", web::post().to(settings::update))
+        .route("/admin/settings/logo", web::get().to(logo_get))
         .route("/admin/settings/logo", web::post().to(settings::logo))
         .route("/admin/audit", web::get().to(audit_log::list))
         .route("/admin/audit.csv", web::get().to(audit_log::csv));

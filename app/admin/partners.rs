@@ -58,19 +58,60 @@ async fn all(c: &mut Console) -> Result<Vec<Partner>, AppError> {
     Ok(out)
 }
 
+/// The register form as it is shown: empty with both scopes ticked, or as the admin sent it.
+#[derive(Serialize)]
+struct Draft<'a> {
+    name_ja: &'a str,
+    name_en: &'a str,
+    redirect_uris: &'a str,
+    scopes: Vec<&'a str>,
+    auth_method: &'a str,
+    cert_subject: &'a str,
+}
+
+impl<'a> Draft<'a> {
+    fn new() -> Self {
+        Self {
+            name_ja: "",
+            name_en: "",
+            redirect_uris: "",
+            scopes: vec!["balance:read", "transactions:read"],
+            auth_method: AuthMethod::ClientSecretBasic.as_str(),
+            cert_subject: "",
+        }
+    }
+
+    fn sent(f: &'a Params) -> Self {
+        Self {
+            name_ja: f.get("name_ja").unwrap_or_default(),
+            name_en: f.get("name_en").unwrap_or_default(),
+            redirect_uris: f.get("redirect_uris").unwrap_or_default(),
+            scopes: f.all("scopes").iter().map(|s| s.as_str()).collect(),
+            auth_method: f.get("auth_method").unwrap_or_default(),
+            cert_subject: f.get("cert_subject").unwrap_or_default(),
+        }
+    }
+}
+
 async fn list_page(
     req: &HttpRequest,
     pages: &Pages,
     tenant: &CurrentTenant,
     lang: Lang,
     mut c: Console,
-    error: Option<String>,
+    error: Option<(String, &Params)>,
     shown_secret: Option<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let partners: Vec<Row> = all(&mut c).await?.iter().map(|x| row(x, lang)).collect();
     let mut ctx = context(req, pages, tenant, lang, &c, "partners");
     ctx.insert("partners", &partners);
-    let status = if let Some(e) = &error {
+    ctx.insert(
+        "draft",
+        &error
+            .as_ref()
+            .map_or_else(Draft::new, |(_, f)| Draft::sent(f)),
+    );
+    let status = if let Some((e, _)) = &error {
         ctx.insert("error", e);
         StatusCode::BAD_REQUEST
     } else {
@@ -139,7 +180,7 @@ pub async fn create(
     c.may_change(&f)?;
     let (name_ja, name_en, redirect_uris, scopes) = match fields(&f) {
         Ok(x) => x,
-        Err(e) => return list_page(&req, &pages, &tenant, lang, c, Some(e), None).await,
+        Err(e) => return list_page(&req, &pages, &tenant, lang, c, Some((e, &f)), None).await,
     };
     let auth_method = AuthMethod::parse(f.get("auth_method").unwrap_or("client_secret_basic"))
         .unwrap_or(AuthMethod::ClientSecretBasic);
@@ -166,7 +207,8 @@ pub async fn create(
     let (client_id, secret) = match registered {
         Ok(x) => x,
         Err(e) => {
-            return list_page(&req, &pages, &tenant, lang, c, Some(format!("{e:#}")), None).await;
+            let error = Some((format!("{e:#}"), &f));
+            return list_page(&req, &pages, &tenant, lang, c, error, None).await;
         }
     };
     let actor = c.actor();
@@ -189,9 +231,11 @@ async fn one(c: &mut Console, id: &str) -> Result<Partner, AppError> {
 }
 
 /// What the partner page says above its form.
-enum Note {
+enum Note<'a> {
     Nothing,
     Error(String),
+    /// The form as the admin sent it, refused: shown again as sent, with why.
+    Refused(String, &'a Params),
     /// A new secret, shown this once.
     Secret(String),
 }
@@ -203,7 +247,7 @@ async fn edit_page(
     lang: Lang,
     c: &Console,
     partner: &Partner,
-    note: Note,
+    note: Note<'_>,
 ) -> Result<HttpResponse, AppError> {
     let mut ctx = context(req, pages, tenant, lang, c, "partners");
     ctx.insert("partner", &row(partner, lang));
@@ -226,6 +270,22 @@ async fn edit_page(
     let status = match note {
         Note::Error(e) => {
             ctx.insert("error", &e);
+            StatusCode::BAD_REQUEST
+        }
+        Note::Refused(e, sent) => {
+            ctx.insert("error", &e);
+            ctx.insert("name_ja", sent.get("name_ja").unwrap_or_default());
+            ctx.insert("name_en", sent.get("name_en").unwrap_or_default());
+            ctx.insert(
+                "redirect_text",
+                sent.get("redirect_uris").unwrap_or_default(),
+            );
+            let scopes = sent.all("scopes");
+            ctx.insert("has_balance", &scopes.iter().any(|s| s == "balance:read"));
+            ctx.insert(
+                "has_transactions",
+                &scopes.iter().any(|s| s == "transactions:read"),
+            );
             StatusCode::BAD_REQUEST
         }
         Note::Secret(s) => {
@@ -268,7 +328,8 @@ pub async fn update(
     let (name_ja, name_en, uris, scopes) = match fields(&f) {
         Ok(x) => x,
         Err(e) => {
-            return edit_page(&req, &pages, &tenant, lang, &c, &partner, Note::Error(e)).await;
+            let note = Note::Refused(e, &f);
+            return edit_page(&req, &pages, &tenant, lang, &c, &partner, note).await;
         }
     };
     diesel::update(p::table.find(partner.id))
@@ -358,7 +419,7 @@ pub async fn set_status(
     let status = match f.get("status") {
         Some("active") => "active",
         Some("suspended") => "suspended",
-        _ => return Err(AppError::Page(StatusCode::BAD_REQUEST, "oauth-bad-request")),
+        _ => return Err(AppError::Page(StatusCode::BAD_REQUEST, "page-bad-request")),
     };
     diesel::update(p::table.find(partner.id))
         .set((p::status.eq(status), p::updated_at.eq(Utc::now())))

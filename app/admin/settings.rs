@@ -228,12 +228,7 @@ pub async fn logo(
     pages: web::Data<Pages>,
 ) -> Result<HttpResponse, AppError> {
     use futures_util::StreamExt as _;
-    let bad = || {
-        AppError::Page(
-            actix_web::http::StatusCode::BAD_REQUEST,
-            "oauth-bad-request",
-        )
-    };
+    let bad = || AppError::Page(actix_web::http::StatusCode::BAD_REQUEST, "page-bad-request");
     let (mut csrf, mut upload, mut too_big) = (None, None, false);
     for _ in 0..4 {
         let Some(field) = payload.next().await else {

@@ -33,7 +33,7 @@ fn base(tenant: &CurrentTenant) -> String {
 
 fn form(body: &[u8]) -> Result<Params, AppError> {
     Params::parse(body, &[])
-        .map_err(|_| AppError::Page(StatusCode::BAD_REQUEST, "oauth-bad-request"))
+        .map_err(|_| AppError::Page(StatusCode::BAD_REQUEST, "page-bad-request"))
 }
 
 fn see_other(to: &str) -> HttpResponse {
@@ -238,7 +238,7 @@ pub async fn login(
 ) -> Result<HttpResponse, AppError> {
     let p = form(&body)?;
     if !login_csrf_ok(&req, &p) {
-        return Err(AppError::Page(StatusCode::FORBIDDEN, "csrf"));
+        return Err(AppError::Page(StatusCode::FORBIDDEN, "page-csrf"));
     }
     let login_id = p.get("login_id").unwrap_or_default().trim().to_owned();
     let password = p.get("password").unwrap_or_default().to_owned();
@@ -306,7 +306,7 @@ pub async fn certificate_login(
 ) -> Result<HttpResponse, AppError> {
     let p = form(&body)?;
     if !login_csrf_ok(&req, &p) {
-        return Err(AppError::Page(StatusCode::FORBIDDEN, "csrf"));
+        return Err(AppError::Page(StatusCode::FORBIDDEN, "page-csrf"));
     }
     if p.get("action") == Some("cancel") {
         return Ok(see_other(&base(&tenant)));
@@ -372,7 +372,7 @@ pub async fn revoke(
     let mut conn = db.tenant(&tenant.slug).await?;
     let (session, link) = own_grant(&req, &mut conn, &tenant, &path.1, lang).await?;
     if !sessions::csrf_ok(&session, p.get("csrf")) {
-        return Err(AppError::Page(StatusCode::FORBIDDEN, "csrf"));
+        return Err(AppError::Page(StatusCode::FORBIDDEN, "page-csrf"));
     }
     let id = Uuid::parse_str(&link.id).map_err(|_| AppError::NotFound)?;
     if grants::revoke(&mut conn, id, "customer_revoked").await? {
@@ -408,10 +408,16 @@ pub async fn logout(
     )
 }
 
+/// The sign-in form posts to `/my/login`; asked for with GET, that is `/my`.
+async fn login_get(req: HttpRequest, tenant: CurrentTenant) -> HttpResponse {
+    crate::web::to_form_page(&req, &base(&tenant))
+}
+
 /// Routes under `/t/{tenant}`.
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/my", web::get().to(home))
         .route("/my/login", web::post().to(login))
+        .route("/my/login", web::get().to(login_get))
         .route("/my/certificate", web::get().to(certificate_confirm))
         .route("/my/certificate", web::post().to(certificate_login))
         .route("/my/links/{id}/revoke", web::get().to(revoke_confirm))

@@ -113,6 +113,17 @@ pub async fn app_css() -> HttpResponse {
         .body(APP_CSS)
 }
 
+/// A path that only a form posts to, asked for with GET (the language switch of the page the
+/// post answered, a reload): sent on to `page`, the page the form is on, with the query kept, so
+/// `?lang=` still takes effect.
+pub fn to_form_page(req: &actix_web::HttpRequest, page: &str) -> actix_web::HttpResponse {
+    let location = match req.query_string() {
+        "" => page.to_owned(),
+        query => format!("{page}?{query}"),
+    };
+    crate::oauth::authorize::see_other(&location)
+}
+
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/static/app.css", web::get().to(app_css));
 }

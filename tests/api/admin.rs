@@ -521,6 +521,12 @@ async fn a_customer_revokes_at_my_and_the_partners_refresh_fails() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // The page tells the customer what to do here, not to go back to a partner's service.
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains("ページを開き直してからもう一度お試しください"),
+        "{body}"
+    );
     assert_eq!(balances(&app, &access).await, StatusCode::OK);
     let res = browser
         .post(app.url(&format!("/t/kitami/my/links/{grant}/revoke")))
@@ -686,4 +692,169 @@ async fn a_logo_upload_is_png_or_a_safe_svg_within_the_limit() {
     let served = app.get("/t/kitami/logo").await;
     assert_eq!(served.headers()["content-type"], "image/svg+xml");
     assert_eq!(served.bytes().await.unwrap().as_ref(), good.as_slice());
+}
+
+/// The language link of a page sent in answer to a form's POST points at the path the form
+/// posted to. Asked for with GET, that path sends the browser on to the form's page in the
+/// other language, instead of to a page that does not exist.
+#[tokio::test]
+async fn the_language_link_of_a_page_answering_a_form_leads_to_the_form_page() {
+    let app = TestApp::spawn_seeded().await;
+    let switch_of = |page: &str| {
+        let at = page.find("hreflang=").expect("a language link");
+        let link = &page[..at];
+        let href = &link[link.rfind("href=\"").unwrap() + 6..];
+        href[..href.find('"').unwrap()].replace("&amp;", "&")
+    };
+
+    // A customer's failed sign-in at /my.
+    let browser = app.browser();
+    let page = browser
+        .get(app.url("/t/kitami/my"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let res = browser
+        .post(app.url("/t/kitami/my/login"))
+        .form(&[
+            ("csrf", csrf_of(&page).as_str()),
+            ("login_id", "Yamada01"),
+            ("password", "wrong"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let switch = switch_of(&res.text().await.unwrap());
+    assert_eq!(switch, "/t/kitami/my/login?lang=en");
+    let res = browser.get(app.url(&switch)).send().await.unwrap();
+    assert_eq!(location(&res), "/t/kitami/my?lang=en");
+    let page = browser
+        .get(app.url(&location(&res)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Customer ID"), "{page}");
+
+    // An admin's refused logo upload and a partner's new secret.
+    add_admin(&app, "kitami", ADMIN, Role::Admin).await;
+    let a = AdminBrowser::new(&app, "kitami").sign_in(ADMIN).await;
+    let (content_type, body) = upload(&a.csrf, "huge.svg", "image/svg+xml", &[b' '; 300 * 1024]);
+    let res = a
+        .client
+        .post(a.url("/settings/logo"))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let switch = switch_of(&res.text().await.unwrap());
+    assert_eq!(switch, "/t/kitami/admin/settings/logo?lang=en");
+    let res = a.client.get(app.url(&switch)).send().await.unwrap();
+    assert_eq!(location(&res), "/t/kitami/admin/settings?lang=en");
+
+    let partners = a.get("/partners").await.text().await.unwrap();
+    let partner = partners.split("/admin/partners/").nth(1).unwrap()[..36].to_owned();
+    let res = a
+        .client
+        .post(a.url(&format!("/partners/{partner}/secret")))
+        .form(&[("csrf", a.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    // The console is in English now (the switch above), so its link leads back to Japanese.
+    let switch = switch_of(&res.text().await.unwrap());
+    assert_eq!(
+        switch,
+        format!("/t/kitami/admin/partners/{partner}/secret?lang=ja")
+    );
+    let res = a.client.get(app.url(&switch)).send().await.unwrap();
+    assert_eq!(
+        location(&res),
+        format!("/t/kitami/admin/partners/{partner}?lang=ja")
+    );
+    // Only a partner's id goes into the address it sends the browser to.
+    let res = a
+        .client
+        .get(a.url("/partners/%0d%0aSet-Cookie:x=1/secret"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
+/// A refused registration comes back with what the admin typed and chose, so fixing one field
+/// does not mean entering the others again (or sending the defaults by mistake).
+#[tokio::test]
+async fn a_refused_partner_registration_keeps_what_was_entered() {
+    let app = TestApp::spawn_seeded().await;
+    add_admin(&app, "kitami", ADMIN, Role::Admin).await;
+    let a = AdminBrowser::new(&app, "kitami").sign_in(ADMIN).await;
+    let res = a
+        .post(
+            "/partners",
+            &[
+                ("name_ja", "みらい家計簿"),
+                ("name_en", "Mirai <Budget>"),
+                ("redirect_uris", "http://mirai.example/cb"),
+                ("scopes", "transactions:read"),
+                ("auth_method", "client_secret_post"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("must be https"), "{page}");
+    assert!(
+        page.contains("name=\"name_ja\" value=\"みらい家計簿\""),
+        "{page}"
+    );
+    // Escaped, as everything typed is.
+    assert!(page.contains("value=\"Mirai &lt;Budget&gt;\""), "{page}");
+    assert!(page.contains(">http://mirai.example/cb</textarea>"));
+    assert!(page.contains("value=\"balance:read\">"));
+    assert!(page.contains("value=\"transactions:read\" checked>"));
+    assert!(page.contains("<option selected>client_secret_post</option>"));
+    // Nothing was registered.
+    assert!(
+        !a.get("/partners")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("みらい家計簿")
+    );
+    // The first showing: empty, both scopes ticked, the default method.
+    let page = a.get("/partners").await.text().await.unwrap();
+    assert!(page.contains("name=\"name_ja\" value=\"\""));
+    assert!(page.contains("value=\"balance:read\" checked>"));
+    assert!(page.contains("<option selected>client_secret_basic</option>"));
+
+    // Editing: a refused change keeps what was typed, not what is stored.
+    let partners = a.get("/partners").await.text().await.unwrap();
+    let partner = partners.split("/admin/partners/").nth(1).unwrap()[..36].to_owned();
+    let res = a
+        .post(
+            &format!("/partners/{partner}"),
+            &[
+                ("name_ja", "デモ家計簿２"),
+                ("name_en", "Demo Kakeibo 2"),
+                ("redirect_uris", "ftp://demo.example/cb"),
+                ("scopes", "balance:read"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("value=\"デモ家計簿２\""), "{page}");
+    assert!(page.contains(">ftp://demo.example/cb</textarea>"));
+    assert!(page.contains("value=\"transactions:read\">"));
 }
