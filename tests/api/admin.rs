@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 
 use crate::admin_helpers::{AdminBrowser, PASSWORD, add_admin, code_from_setup};
 use crate::helpers::TestApp;
-use crate::oauth_helpers::{Flow, REDIRECT, VERIFIER, csrf_of, location, query_of};
+use crate::oauth_helpers::{Flow, REDIRECT, VERIFIER, csrf_of, location, my_sign_in, query_of};
 
 const ADMIN: &str = "admin@kitami.example.jp";
 const VIEWER: &str = "viewer@kitami.example.jp";
@@ -490,16 +490,7 @@ async fn a_customer_revokes_at_my_and_the_partners_refresh_fails() {
     let my = app.url("/t/kitami/my");
     let page = browser.get(&my).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("お客様ID") && page.contains("電子証明書認証"));
-    let res = browser
-        .post(app.url("/t/kitami/my/login"))
-        .form(&[
-            ("csrf", csrf_of(&page).as_str()),
-            ("login_id", "Yamada01"),
-            ("password", "Shinkin-2026!"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = my_sign_in(&app, &browser, "kitami", "Yamada01", "Shinkin-2026!").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let home = browser.get(&my).send().await.unwrap().text().await.unwrap();
     assert!(home.contains("デモ家計簿"), "{home}");
@@ -547,17 +538,7 @@ async fn a_customer_revokes_at_my_and_the_partners_refresh_fails() {
     assert_eq!(balances(&app, &access).await, StatusCode::UNAUTHORIZED);
     // Another customer cannot even see the link.
     let other = app.browser();
-    let page = other.get(&my).send().await.unwrap().text().await.unwrap();
-    other
-        .post(app.url("/t/kitami/my/login"))
-        .form(&[
-            ("csrf", csrf_of(&page).as_str()),
-            ("login_id", "Suzuki02"),
-            ("password", "Shinkin-2026!"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    my_sign_in(&app, &other, "kitami", "Suzuki02", "Shinkin-2026!").await;
     let res = other
         .get(app.url(&format!("/t/kitami/my/links/{grant}/revoke")))
         .send()
@@ -709,37 +690,14 @@ async fn the_language_link_of_a_page_answering_a_form_leads_to_the_form_page() {
 
     // A customer's failed sign-in at /my.
     let browser = app.browser();
-    let page = browser
-        .get(app.url("/t/kitami/my"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let res = browser
-        .post(app.url("/t/kitami/my/login"))
-        .form(&[
-            ("csrf", csrf_of(&page).as_str()),
-            ("login_id", "Yamada01"),
-            ("password", "wrong"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = my_sign_in(&app, &browser, "kitami", "Yamada01", "wrong").await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let switch = switch_of(&res.text().await.unwrap());
     assert_eq!(switch, "/t/kitami/my/login?lang=en");
     let res = browser.get(app.url(&switch)).send().await.unwrap();
     assert_eq!(location(&res), "/t/kitami/my?lang=en");
-    let page = browser
-        .get(app.url(&location(&res)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let res = browser.get(app.url(&location(&res))).send().await.unwrap();
+    let page = res.text().await.unwrap();
     assert!(page.contains("Customer ID"), "{page}");
 
     // An admin's refused logo upload and a partner's new secret.
@@ -782,12 +740,7 @@ async fn the_language_link_of_a_page_answering_a_form_leads_to_the_form_page() {
         format!("/t/kitami/admin/partners/{partner}?lang=ja")
     );
     // Only a partner's id goes into the address it sends the browser to.
-    let res = a
-        .client
-        .get(a.url("/partners/%0d%0aSet-Cookie:x=1/secret"))
-        .send()
-        .await
-        .unwrap();
+    let res = a.get("/partners/%0d%0aSet-Cookie:x=1/secret").await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 

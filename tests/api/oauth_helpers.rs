@@ -103,6 +103,34 @@ impl TestApp {
     }
 }
 
+/// A customer signs in at `/t/{tenant}/my` in `browser`: the sign-in page's form, posted.
+pub async fn my_sign_in(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    tenant: &str,
+    login_id: &str,
+    password: &str,
+) -> reqwest::Response {
+    let page = browser
+        .get(app.url(&format!("/t/{tenant}/my")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    browser
+        .post(app.url(&format!("/t/{tenant}/my/login")))
+        .form(&[
+            ("csrf", csrf_of(&page).as_str()),
+            ("login_id", login_id),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
 pub fn csrf_of(html: &str) -> String {
     let start = html.find("name=\"csrf\" value=\"").expect("csrf field") + 19;
     html[start..start + html[start..].find('"').unwrap()].to_owned()
