@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::{Console, console, context, form, render, see_other};
 use crate::audit::{self, Event};
+use crate::certs::DistinguishedName;
 use crate::db::Db;
 use crate::db::schema::tenant::partners as p;
 use crate::error::AppError;
@@ -20,6 +21,7 @@ use crate::oauth::params::Params;
 use crate::oauth::scopes::Scopes;
 use crate::secrets;
 use crate::tenancy::CurrentTenant;
+use crate::web::i18n::Message;
 use crate::web::{Lang, Pages};
 
 #[derive(Serialize)]
@@ -99,7 +101,7 @@ async fn list_page(
     tenant: &CurrentTenant,
     lang: Lang,
     mut c: Console,
-    error: Option<(String, &Params)>,
+    error: Option<(Message, &Params)>,
     shown_secret: Option<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let partners: Vec<Row> = all(&mut c).await?.iter().map(|x| row(x, lang)).collect();
@@ -112,7 +114,7 @@ async fn list_page(
             .map_or_else(Draft::new, |(_, f)| Draft::sent(f)),
     );
     let status = if let Some((e, _)) = &error {
-        ctx.insert("error", e);
+        ctx.insert("error", &e.text(lang));
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
@@ -138,7 +140,7 @@ pub async fn list(
 }
 
 /// Names, redirect URIs (one a line) and scopes from a form.
-fn fields(f: &Params) -> Result<(String, String, Vec<String>, Scopes), String> {
+fn fields(f: &Params) -> Result<(String, String, Vec<String>, Scopes), Message> {
     let name_ja = f.get("name_ja").unwrap_or_default().trim().to_owned();
     let name_en = f.get("name_en").unwrap_or_default().trim().to_owned();
     if name_ja.is_empty()
@@ -146,7 +148,7 @@ fn fields(f: &Params) -> Result<(String, String, Vec<String>, Scopes), String> {
         || name_ja.chars().count() > 100
         || name_en.chars().count() > 100
     {
-        return Err("names in Japanese and English are required (at most 100 characters)".into());
+        return Err(Message::new("check-partner-names").with("max", 100));
     }
     let uris: Vec<String> = f
         .get("redirect_uris")
@@ -157,14 +159,32 @@ fn fields(f: &Params) -> Result<(String, String, Vec<String>, Scopes), String> {
         .map(str::to_owned)
         .collect();
     if uris.is_empty() {
-        return Err("at least one redirect URI is required".into());
+        return Err(Message::new("check-redirect-required"));
     }
     for u in &uris {
         clients::check_redirect_uri(u)?;
     }
-    let scopes = Scopes::parse(&f.all("scopes").join(" "))
-        .map_err(|_| "choose at least one scope".to_owned())?;
+    let scopes =
+        Scopes::parse(&f.all("scopes").join(" ")).map_err(|_| Message::new("check-scopes"))?;
     Ok((name_ja, name_en, uris, scopes))
+}
+
+/// The subject DN a `tls_client_auth` partner's certificate must have: required for that
+/// method, ignored for the others.
+fn certificate_subject(f: &Params, method: AuthMethod) -> Result<Option<String>, Message> {
+    if method != AuthMethod::TlsClientAuth {
+        return Ok(None);
+    }
+    let raw = f.get("cert_subject").unwrap_or_default().trim();
+    if raw.is_empty() {
+        return Err(Message::new("check-cert-subject-required"));
+    }
+    DistinguishedName::parse(raw).map_err(|e| {
+        Message::new("check-cert-subject")
+            .with("value", raw)
+            .with("detail", e)
+    })?;
+    Ok(Some(raw.to_owned()))
 }
 
 pub async fn create(
@@ -184,11 +204,10 @@ pub async fn create(
     };
     let auth_method = AuthMethod::parse(f.get("auth_method").unwrap_or("client_secret_basic"))
         .unwrap_or(AuthMethod::ClientSecretBasic);
-    let cert_subject = f
-        .get("cert_subject")
-        .map(str::trim)
-        .filter(|s| !s.is_empty() && auth_method == AuthMethod::TlsClientAuth)
-        .map(str::to_owned);
+    let cert_subject = match certificate_subject(&f, auth_method) {
+        Ok(x) => x,
+        Err(e) => return list_page(&req, &pages, &tenant, lang, c, Some((e, &f)), None).await,
+    };
     let registered = clients::register(
         &mut c.conn,
         NewPartner {
@@ -207,7 +226,8 @@ pub async fn create(
     let (client_id, secret) = match registered {
         Ok(x) => x,
         Err(e) => {
-            let error = Some((format!("{e:#}"), &f));
+            tracing::warn!(error = %format!("{e:#}"), "a partner could not be registered");
+            let error = Some((Message::new("check-partner-register"), &f));
             return list_page(&req, &pages, &tenant, lang, c, error, None).await;
         }
     };
@@ -233,9 +253,9 @@ async fn one(c: &mut Console, id: &str) -> Result<Partner, AppError> {
 /// What the partner page says above its form.
 enum Note<'a> {
     Nothing,
-    Error(String),
+    Error(Message),
     /// The form as the admin sent it, refused: shown again as sent, with why.
-    Refused(String, &'a Params),
+    Refused(Message, &'a Params),
     /// A new secret, shown this once.
     Secret(String),
 }
@@ -269,11 +289,11 @@ async fn edit_page(
     ctx.insert("cert_subject", &partner.cert_subject);
     let status = match note {
         Note::Error(e) => {
-            ctx.insert("error", &e);
+            ctx.insert("error", &e.text(lang));
             StatusCode::BAD_REQUEST
         }
         Note::Refused(e, sent) => {
-            ctx.insert("error", &e);
+            ctx.insert("error", &e.text(lang));
             ctx.insert("name_ja", sent.get("name_ja").unwrap_or_default());
             ctx.insert("name_en", sent.get("name_en").unwrap_or_default());
             ctx.insert(
@@ -371,7 +391,7 @@ pub async fn rotate(
             lang,
             &c,
             &partner,
-            Note::Error("tls_client_auth partners have no secret".into()),
+            Note::Error(Message::new("check-no-secret")),
         )
         .await;
     }

@@ -18,6 +18,7 @@ use crate::error::AppError;
 use crate::oauth::params::Params;
 use crate::tenancy::CurrentTenant;
 use crate::tenancy::manifest::{self, TenantSettings};
+use crate::web::i18n::Message;
 use crate::web::{Lang, Pages};
 
 #[derive(Serialize)]
@@ -73,18 +74,17 @@ fn fields_from(f: &Params) -> Fields {
     }
 }
 
+/// A refused value: the `tenant.toml` key it went to, and why.
+type Refusal = (String, Message);
+
 /// The form as a `tenant.toml` (what the form does not edit is kept), so one set of rules
 /// checks both. Numbers that do not parse are reported by key.
-fn as_manifest(
-    slug: &str,
-    f: &Fields,
-    current: &TenantSettings,
-) -> Result<String, Vec<(String, String)>> {
+fn as_manifest(slug: &str, f: &Fields, current: &TenantSettings) -> Result<String, Vec<Refusal>> {
     let mut errors = Vec::new();
     let grant_days = f.grant_days.parse::<i64>().map_err(|_| {
         errors.push((
             "grants.days".to_owned(),
-            format!("'{}' is not a number", f.grant_days),
+            Message::new("check-number").with("value", &f.grant_days),
         ));
     });
     let notice_days: Result<Vec<i64>, _> = f
@@ -96,10 +96,7 @@ fn as_manifest(
     let notice_days = notice_days.map_err(|_| {
         errors.push((
             "grants.notice_days".to_owned(),
-            format!(
-                "'{}' is not a list of numbers such as 30, 7, 1",
-                f.notice_days
-            ),
+            Message::new("check-numbers").with("value", &f.notice_days),
         ));
     });
     let (Ok(grant_days), Ok(notice_days)) = (grant_days, notice_days) else {
@@ -119,7 +116,52 @@ fn as_manifest(
         "security": {"lockout_threshold": current.lockout_threshold},
         "certificates": {"revoked_serials": current.revoked_serials},
     });
-    toml::to_string(&value).map_err(|e| vec![("-".to_owned(), e.to_string())])
+    toml::to_string(&value).map_err(|e| {
+        vec![(
+            "-".to_owned(),
+            Message::new("check-detail").with("detail", e),
+        )]
+    })
+}
+
+/// The form field (its input's id) and label of a `tenant.toml` key the form edits.
+fn field_of(key: &str) -> Option<(&'static str, &'static str)> {
+    Some(match key {
+        "name.ja" => ("name_ja", "admin-name-ja"),
+        "name.en" => ("name_en", "admin-name-en"),
+        "colors.primary" => ("primary", "admin-color-primary"),
+        "colors.accent" => ("accent", "admin-color-accent"),
+        "terms.name.ja" => ("terms_name_ja", "admin-terms-name-ja"),
+        "terms.name.en" => ("terms_name_en", "admin-terms-name-en"),
+        "terms.url" => ("terms_url", "admin-terms-url"),
+        "terms.version" => ("terms_version", "admin-terms-version"),
+        "password_help_url" => ("password_help_url", "admin-password-help-url"),
+        "grants.notice_days" => ("notice_days", "admin-notice-days"),
+        "grants.days" => ("grant_days", "admin-grant-days"),
+        "logo" => ("logo", "admin-logo"),
+        _ => return None,
+    })
+}
+
+/// One line of the page's list of problems: the field's label and why, in the admin's
+/// language, linked to the field.
+#[derive(Serialize)]
+struct Problem {
+    field: Option<&'static str>,
+    text: String,
+}
+
+fn problem((key, message): &Refusal, lang: Lang) -> Problem {
+    match field_of(key) {
+        Some((field, label)) => Problem {
+            field: Some(field),
+            text: format!("{}: {}", lang.t(label), message.text(lang)),
+        },
+        None => Problem {
+            field: None,
+            text: format!("{key}: {}", message.text(lang)),
+        },
+    }
 }
 
 async fn page(
@@ -129,17 +171,14 @@ async fn page(
     lang: Lang,
     c: &super::Console,
     fields: &Fields,
-    errors: &[(String, String)],
+    errors: &[Refusal],
 ) -> Result<HttpResponse, AppError> {
     let mut ctx = context(req, pages, tenant, lang, c, "settings");
     ctx.insert("f", fields);
-    ctx.insert(
-        "errors",
-        &errors
-            .iter()
-            .map(|(k, m)| format!("{k}: {m}"))
-            .collect::<Vec<_>>(),
-    );
+    let problems: Vec<Problem> = errors.iter().map(|e| problem(e, lang)).collect();
+    let invalid: Vec<&str> = problems.iter().filter_map(|p| p.field).collect();
+    ctx.insert("errors", &problems);
+    ctx.insert("invalid", &invalid);
     ctx.insert("saved", &req.query_string().contains("saved=1"));
     let mut res = render(pages, "admin/settings.html", &ctx)?;
     if !errors.is_empty() {
@@ -255,9 +294,9 @@ pub async fn logo(
     let mut c = console(&req, &tenant, &db).await?;
     c.may_change_with(csrf.as_deref())?;
     let logo = match (too_big, upload) {
-        (true, _) => Err(format!("is over {} bytes", manifest::MAX_LOGO_BYTES)),
+        (true, _) => Err(Message::new("check-logo-over").with("max", manifest::MAX_LOGO_BYTES)),
         (false, Some(bytes)) if !bytes.is_empty() => manifest::Logo::sniff(bytes),
-        (false, _) => Err("choose a PNG or SVG file".to_owned()),
+        (false, _) => Err(Message::new("check-logo-choose")),
     };
     let logo = match logo {
         Ok(l) => l,

@@ -17,6 +17,7 @@ use crate::db::{TenantConn, TenantStatements};
 use crate::secrets;
 use crate::statement;
 use crate::web::Lang;
+use crate::web::i18n::Message;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthMethod {
@@ -161,18 +162,20 @@ pub async fn find_by_id(conn: &mut TenantConn, id: Uuid) -> QueryResult<Partner>
 }
 
 /// A redirect URI a partner may register: absolute https (http only on this machine), no fragment.
-pub fn check_redirect_uri(raw: &str) -> Result<(), String> {
-    let url = url::Url::parse(raw).map_err(|e| format!("'{raw}' is not a URL: {e}"))?;
+pub fn check_redirect_uri(raw: &str) -> Result<(), Message> {
+    let url = url::Url::parse(raw).map_err(|e| {
+        Message::new("check-url")
+            .with("value", raw)
+            .with("detail", e)
+    })?;
     if url.fragment().is_some() {
-        return Err(format!("'{raw}' must not have a fragment"));
+        return Err(Message::new("check-redirect-fragment").with("value", raw));
     }
     let local = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
     match url.scheme() {
         "https" => Ok(()),
         "http" if local => Ok(()),
-        _ => Err(format!(
-            "'{raw}' must be https (http only for 127.0.0.1 or localhost)"
-        )),
+        _ => Err(Message::new("check-redirect-https").with("value", raw)),
     }
 }
 
@@ -200,7 +203,7 @@ pub async fn register(
         "at least one redirect URI is required"
     );
     for uri in &p.redirect_uris {
-        check_redirect_uri(uri).map_err(anyhow::Error::msg)?;
+        check_redirect_uri(uri).map_err(|m| anyhow::anyhow!("{m}"))?;
     }
     anyhow::ensure!(
         !p.name_ja.trim().is_empty() && !p.name_en.trim().is_empty(),

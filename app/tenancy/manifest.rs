@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::slug::TenantSlug;
+use crate::web::i18n::Message;
 
 /// Largest logo accepted, in bytes.
 pub const MAX_LOGO_BYTES: usize = 256 * 1024;
@@ -133,12 +134,19 @@ pub struct Logo {
     pub bytes: Vec<u8>,
 }
 
-/// One problem in one file, pointing at the key.
+/// One problem in one file, pointing at the key. The command line prints it in English; the
+/// console shows the same check's message in the admin's language.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldError {
     pub file: PathBuf,
     pub key: String,
-    pub message: String,
+    pub message: Message,
+}
+
+/// A problem whose words come from elsewhere (the file system, the TOML reader, OpenSSL), as
+/// they are.
+fn detail(text: impl ToString) -> Message {
+    Message::new("check-detail").with("detail", text)
 }
 
 impl std::fmt::Display for FieldError {
@@ -155,7 +163,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<TenantManifest>, Vec<FieldError>> {
             return Err(vec![FieldError {
                 file: dir.to_owned(),
                 key: "-".into(),
-                message: format!("cannot read the directory: {e}"),
+                message: detail(format!("cannot read the directory: {e}")),
             }]);
         }
     };
@@ -169,7 +177,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<TenantManifest>, Vec<FieldError>> {
         return Err(vec![FieldError {
             file: dir.to_owned(),
             key: "-".into(),
-            message: "no */tenant.toml found".into(),
+            message: detail("no */tenant.toml found"),
         }]);
     }
     let mut manifests = Vec::new();
@@ -186,7 +194,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<TenantManifest>, Vec<FieldError>> {
             errors.push(FieldError {
                 file: file.clone(),
                 key: "slug".into(),
-                message: format!("'{}' is declared twice", m.slug),
+                message: Message::new("check-slug-twice").with("slug", &m.slug),
             });
         }
     }
@@ -203,7 +211,7 @@ pub fn load_file(file: &Path) -> Result<TenantManifest, Vec<FieldError>> {
         vec![FieldError {
             file: file.to_owned(),
             key: "-".into(),
-            message: format!("cannot read: {e}"),
+            message: detail(format!("cannot read: {e}")),
         }]
     })?;
     let folder = file.parent().unwrap_or(Path::new("."));
@@ -225,7 +233,7 @@ fn read_customer_ca(
             Err(e) => Err(FieldError {
                 file: path,
                 key: "-".into(),
-                message: format!("cannot read: {e}"),
+                message: detail(format!("cannot read: {e}")),
             }),
         }
     };
@@ -235,7 +243,7 @@ fn read_customer_ca(
         vec![FieldError {
             file: folder.join(name),
             key: "-".into(),
-            message,
+            message: detail(message),
         }]
     };
     match (ca, crl) {
@@ -263,20 +271,20 @@ fn read_customer_ca(
     }
 }
 
-fn read_logo(folder: &Path, name: &str) -> Result<Vec<u8>, String> {
+fn read_logo(folder: &Path, name: &str) -> Result<Vec<u8>, Message> {
     if name.contains("..") || name.starts_with('/') {
-        return Err("must be a file name inside the tenant's folder".into());
+        return Err(detail("must be a file name inside the tenant's folder"));
     }
-    std::fs::read(folder.join(name)).map_err(|e| format!("cannot read '{name}': {e}"))
+    std::fs::read(folder.join(name)).map_err(|e| detail(format!("cannot read '{name}': {e}")))
 }
 
 /// Parses and validates; `logo` loads the logo file by name.
 pub fn parse(
     file: &Path,
     text: &str,
-    logo: impl FnOnce(&str) -> Result<Vec<u8>, String>,
+    logo: impl FnOnce(&str) -> Result<Vec<u8>, Message>,
 ) -> Result<TenantManifest, Vec<FieldError>> {
-    let err = |key: &str, message: String| FieldError {
+    let err = |key: &str, message: Message| FieldError {
         file: file.to_owned(),
         key: key.to_owned(),
         message,
@@ -293,14 +301,14 @@ pub fn parse(
             .map(|s| text[..s.start].lines().count().max(1))
             .map(|l| format!(" (line {l})"))
             .unwrap_or_default();
-        vec![err(&key, format!("{}{line}", e.message().trim()))]
+        vec![err(&key, detail(format!("{}{line}", e.message().trim())))]
     })?;
 
     let mut errors = Vec::new();
     let slug = match TenantSlug::parse(&raw.slug) {
         Ok(slug) => Some(slug),
         Err(e) => {
-            errors.push(err("slug", format!("'{}' {e}", raw.slug)));
+            errors.push(err("slug", detail(format!("'{}' {e}", raw.slug))));
             None
         }
     };
@@ -313,7 +321,9 @@ pub fn parse(
     {
         errors.push(err(
             "slug",
-            format!("'{}' must match its folder name '{dir_name}'", raw.slug),
+            Message::new("check-slug-folder")
+                .with("slug", &raw.slug)
+                .with("folder", dir_name),
         ));
     }
     for (key, value) in [
@@ -326,9 +336,9 @@ pub fn parse(
         ("contact.en", &raw.contact.en),
     ] {
         if value.trim().is_empty() {
-            errors.push(err(key, "is required".into()));
+            errors.push(err(key, Message::new("check-required")));
         } else if value.chars().count() > 200 {
-            errors.push(err(key, "is longer than 200 characters".into()));
+            errors.push(err(key, Message::new("check-too-long").with("max", 200)));
         }
     }
     for (key, value) in [
@@ -336,7 +346,7 @@ pub fn parse(
         ("colors.accent", &raw.colors.accent),
     ] {
         if !is_hex_colour(value) {
-            errors.push(err(key, format!("'{value}' is not a colour like #1a5fb4")));
+            errors.push(err(key, Message::new("check-colour").with("value", value)));
         }
     }
     for (key, value) in [
@@ -350,7 +360,7 @@ pub fn parse(
     if !is_plain_email(&raw.mail.from) {
         errors.push(err(
             "mail.from",
-            format!("'{}' is not an e-mail address", raw.mail.from),
+            Message::new("check-email").with("value", &raw.mail.from),
         ));
     }
     let grant_days = match raw.grants.days {
@@ -359,7 +369,9 @@ pub fn parse(
         Some(d) => {
             errors.push(err(
                 "grants.days",
-                format!("{d} is outside 1..={MAX_GRANT_DAYS}"),
+                Message::new("check-grant-days")
+                    .with("value", d)
+                    .with("max", MAX_GRANT_DAYS),
             ));
             MAX_GRANT_DAYS
         }
@@ -372,18 +384,24 @@ pub fn parse(
                 if !(1..i64::from(grant_days)).contains(&d) {
                     errors.push(err(
                         "grants.notice_days",
-                        format!(
-                            "{d} must be at least 1 and less than the grant's {grant_days} days"
-                        ),
+                        Message::new("check-notice-day")
+                            .with("value", d)
+                            .with("days", grant_days),
                     ));
                 } else if out.contains(&(d as u16)) {
-                    errors.push(err("grants.notice_days", format!("{d} is listed twice")));
+                    errors.push(err(
+                        "grants.notice_days",
+                        Message::new("check-notice-twice").with("value", d),
+                    ));
                 } else {
                     out.push(d as u16);
                 }
             }
             if out.len() > 5 {
-                errors.push(err("grants.notice_days", "at most 5 notices".into()));
+                errors.push(err(
+                    "grants.notice_days",
+                    Message::new("check-notice-count").with("max", 5),
+                ));
             }
             out.sort_unstable_by(|a, b| b.cmp(a));
             out
@@ -395,7 +413,7 @@ pub fn parse(
         Some(n) => {
             errors.push(err(
                 "security.lockout_threshold",
-                format!("{n} is outside 3..=10"),
+                Message::new("check-lockout").with("value", n),
             ));
             5
         }
@@ -404,7 +422,7 @@ pub fn parse(
         if !crate::certs::trust::is_serial(serial) {
             errors.push(err(
                 "certificates.revoked_serials",
-                format!("'{serial}' is not a hexadecimal serial number such as 0A:1B:2C"),
+                Message::new("check-serial").with("value", serial),
             ));
         }
     }
@@ -448,12 +466,11 @@ pub fn parse(
 
 impl Logo {
     /// Accepts PNG, or SVG without scripts, event handlers or external references.
-    pub fn sniff(bytes: Vec<u8>) -> Result<Self, String> {
+    pub fn sniff(bytes: Vec<u8>) -> Result<Self, Message> {
         if bytes.len() > MAX_LOGO_BYTES {
-            return Err(format!(
-                "is {} bytes; the limit is {MAX_LOGO_BYTES}",
-                bytes.len()
-            ));
+            return Err(Message::new("check-logo-size")
+                .with("size", bytes.len())
+                .with("max", MAX_LOGO_BYTES));
         }
         if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
             return Ok(Self {
@@ -461,10 +478,10 @@ impl Logo {
                 bytes,
             });
         }
-        let text = std::str::from_utf8(&bytes).map_err(|_| "must be PNG or SVG".to_owned())?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| Message::new("check-logo-type"))?;
         let lower = text.to_ascii_lowercase();
         if !lower.contains("<svg") {
-            return Err("must be PNG or SVG".into());
+            return Err(Message::new("check-logo-type"));
         }
         const FORBIDDEN: &[&str] = &[
             "<script",
@@ -479,12 +496,10 @@ impl Logo {
             "@import",
         ];
         if let Some(bad) = FORBIDDEN.iter().find(|f| lower.contains(*f)) {
-            return Err(format!("SVG contains '{bad}', which is not allowed"));
+            return Err(Message::new("check-svg-forbidden").with("what", bad));
         }
         if has_event_handler(&lower) {
-            return Err(
-                "SVG contains an event handler attribute (on…=), which is not allowed".into(),
-            );
+            return Err(Message::new("check-svg-handler"));
         }
         Ok(Self {
             content_type: "image/svg+xml",
@@ -518,13 +533,14 @@ fn is_plain_email(s: &str) -> bool {
 }
 
 /// https URLs, or http on this machine (development).
-pub fn check_url(s: &str) -> Result<(), String> {
-    let url = url::Url::parse(s).map_err(|e| format!("'{s}' is not a URL: {e}"))?;
+pub fn check_url(s: &str) -> Result<(), Message> {
+    let url = url::Url::parse(s)
+        .map_err(|e| Message::new("check-url").with("value", s).with("detail", e))?;
     let local = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
     match url.scheme() {
         "https" => Ok(()),
         "http" if local => Ok(()),
-        _ => Err(format!("'{s}' must be an https:// URL")),
+        _ => Err(Message::new("check-https").with("value", s)),
     }
 }
 
@@ -619,7 +635,7 @@ en = "Kitami Shinkin customer support 0120-000-000 (weekdays 9:00-17:00)"
         assert_eq!(keys(&errors), vec!["slug"]);
         let errors = parse_at("other", GOOD).unwrap_err();
         assert_eq!(keys(&errors), vec!["slug"]);
-        assert!(errors[0].message.contains("folder"));
+        assert!(errors[0].message.to_string().contains("folder"));
     }
 
     #[test]

@@ -87,6 +87,46 @@ pub fn t_args(lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
     LOCALES.lookup_with_args(&lang.id(), key, &args)
 }
 
+/// A message that may be shown in either language: an id of `locales/*/main.ftl` and its
+/// arguments. Checks shared by the console and the command line return it, so that an admin
+/// reads it in the console's language and the command line prints it in English.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    id: &'static str,
+    args: Vec<(&'static str, String)>,
+}
+
+impl Message {
+    pub fn new(id: &'static str) -> Self {
+        Self {
+            id,
+            args: Vec::new(),
+        }
+    }
+
+    /// The message with one more argument, `{ $name }` in the message.
+    pub fn with(mut self, name: &'static str, value: impl ToString) -> Self {
+        self.args.push((name, value.to_string()));
+        self
+    }
+
+    pub fn id(&self) -> &'static str {
+        self.id
+    }
+
+    pub fn text(&self, lang: Lang) -> String {
+        let args: Vec<(&str, &str)> = self.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        t_args(lang, self.id, &args)
+    }
+}
+
+/// In English, as the command line prints it.
+impl std::fmt::Display for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text(Lang::En))
+    }
+}
+
 /// The request's language, chosen once by the i18n middleware.
 impl FromRequest for Lang {
     type Error = actix_web::Error;
@@ -133,6 +173,52 @@ mod tests {
         };
         assert_eq!(keys(ja), keys(en));
         assert!(!keys(ja).is_empty());
+    }
+
+    /// Every message the code names with [`Message::new`] is in the locales (the keys of both
+    /// are the same by the test above), so no check answers with a missing message's id.
+    #[test]
+    fn every_message_the_code_names_exists() {
+        fn sources(dir: &std::path::Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    sources(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(std::fs::read_to_string(path).unwrap());
+                }
+            }
+        }
+        let mut texts = Vec::new();
+        sources(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("app"),
+            &mut texts,
+        );
+        let en = include_str!("../../locales/en/main.ftl");
+        let mut named = 0;
+        for text in &texts {
+            for part in text.split("Message::new(\"").skip(1) {
+                let id = &part[..part.find('"').unwrap()];
+                assert!(
+                    en.lines().any(|l| l.starts_with(&format!("{id} ="))),
+                    "{id} is not in locales/en/main.ftl"
+                );
+                named += 1;
+            }
+        }
+        assert!(named > 20, "{named}");
+    }
+
+    #[test]
+    fn a_message_reads_in_either_language() {
+        let m = Message::new("check-grant-days")
+            .with("value", 120)
+            .with("max", 90);
+        assert_eq!(m.to_string(), "120 is outside 1..=90");
+        assert_eq!(
+            m.text(Lang::Ja),
+            "120 は範囲外です。1から90までの数を入力してください。"
+        );
     }
 
     #[test]

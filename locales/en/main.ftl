@@ -277,3 +277,39 @@ admin-logo-note = PNG, or SVG without scripts or outside references (at most 256
 admin-logo-upload = Change the logo
 login-error-rate = There were too many login attempts in a short time, so logins are paused for now. Please wait a few minutes and try again.
 admin-login-rate = There were too many sign-in attempts in a short time, so sign-ins are paused for now. Please wait a few minutes and try again.
+
+# What the checks of tenant.toml, the settings form and the partner form say. The command line
+# prints these in English.
+admin-check-fields = Please check the following and send the form again.
+check-detail = { $detail }
+check-required = is required
+check-too-long = is longer than { $max } characters
+check-colour = '{ $value }' is not a colour like #1a5fb4
+check-email = '{ $value }' is not an e-mail address
+check-url = '{ $value }' is not a URL: { $detail }
+check-https = '{ $value }' must be an https:// URL
+check-number = '{ $value }' is not a number
+check-numbers = '{ $value }' is not a list of numbers such as 30, 7, 1
+check-grant-days = { $value } is outside 1..={ $max }
+check-notice-day = { $value } must be at least 1 and less than the grant's { $days } days
+check-notice-twice = { $value } is listed twice
+check-notice-count = at most { $max } notices
+check-lockout = { $value } is outside 3..=10
+check-serial = '{ $value }' is not a hexadecimal serial number such as 0A:1B:2C
+check-slug-twice = '{ $slug }' is declared twice
+check-slug-folder = '{ $slug }' must match its folder name '{ $folder }'
+check-logo-size = is { $size } bytes; the limit is { $max }
+check-logo-over = is over { $max } bytes
+check-logo-type = must be PNG or SVG
+check-logo-choose = choose a PNG or SVG file
+check-svg-forbidden = SVG contains '{ $what }', which is not allowed
+check-svg-handler = SVG contains an event handler attribute (on…=), which is not allowed
+check-partner-names = names in Japanese and English are required (at most { $max } characters)
+check-redirect-required = at least one redirect URI is required
+check-redirect-fragment = '{ $value }' must not have a fragment
+check-redirect-https = '{ $value }' must be https (http only for 127.0.0.1 or localhost)
+check-scopes = choose at least one scope
+check-cert-subject-required = tls_client_auth needs the subject DN of the partner's certificate
+check-cert-subject = The subject DN cannot be read ({ $detail }); write it like CN=mirai-budget,O=Mirai Inc.,C=JP
+check-partner-register = The partner could not be registered. Please try again; if it fails again, the server's log says why.
+check-no-secret = tls_client_auth partners have no secret

@@ -274,3 +274,38 @@ admin-logo-note = PNG、またはスクリプトや外部参照を含まないSV
 admin-logo-upload = ロゴを変更する
 login-error-rate = ログインの試行が短い時間に集中したため、一時的に受け付けを止めています。数分待ってから、もう一度お試しください。
 admin-login-rate = ログインの試行が短い時間に集中したため、一時的に受け付けを止めています。数分待ってから、もう一度お試しください。
+
+# tenant.toml、設定の画面、サービスの登録画面の入力チェックの文言。コマンドラインは英語で表示する。
+admin-check-fields = 次の項目を確かめて、もう一度送信してください。
+check-detail = { $detail }
+check-required = 入力してください。
+check-too-long = { $max }文字以内で入力してください。
+check-colour = 「{ $value }」は色として読めません。#1a5fb4 のように、# と16進数6桁で入力してください。
+check-email = 「{ $value }」はメールアドレスとして読めません。
+check-url = 「{ $value }」はURLとして読めません。https:// から始まるURLを入力してください。
+check-https = 「{ $value }」は https:// から始まるURLにしてください。
+check-number = 「{ $value }」は数として読めません。半角数字で入力してください。
+check-numbers = 「{ $value }」は日数の並びとして読めません。30, 7, 1 のように、半角数字をカンマで区切って入力してください。
+check-grant-days = { $value } は範囲外です。1から{ $max }までの数を入力してください。
+check-notice-day = { $value } は範囲外です。1以上、連携の有効期間（{ $days }日）より小さい数にしてください。
+check-notice-twice = { $value } が2回入っています。
+check-notice-count = 通知は{ $max }回までです。
+check-lockout = { $value } は範囲外です。3から10までの数にしてください。
+check-serial = 「{ $value }」はシリアル番号として読めません。0A:1B:2C のように16進数で入力してください。
+check-slug-twice = 「{ $slug }」が2回宣言されています。
+check-slug-folder = 「{ $slug }」はフォルダー名「{ $folder }」と同じにしてください。
+check-logo-size = { $size }バイトあります。{ $max }バイトまでにしてください。
+check-logo-over = { $max }バイトを超えています。
+check-logo-type = PNG か SVG のファイルにしてください。
+check-logo-choose = PNG か SVG のファイルを選んでください。
+check-svg-forbidden = SVG に使えない「{ $what }」が含まれています。
+check-svg-handler = SVG に使えないイベント属性（on…=）が含まれています。
+check-partner-names = 日本語と英語の名称を、それぞれ{ $max }文字以内で入力してください。
+check-redirect-required = リダイレクトURIを1つ以上入力してください。
+check-redirect-fragment = 「{ $value }」には # 以降（フラグメント）を付けられません。
+check-redirect-https = 「{ $value }」は https にしてください（http は 127.0.0.1 と localhost のときだけ使えます）。
+check-scopes = 照会の種類を1つ以上選んでください。
+check-cert-subject-required = tls_client_auth には、サービスの証明書のサブジェクトDNが必要です。
+check-cert-subject = 「{ $value }」はサブジェクトDNとして読めません。CN=mirai-budget,O=Mirai Inc.,C=JP のように入力してください。
+check-partner-register = サービスを登録できませんでした。もう一度お試しください。繰り返し失敗するときは、サーバーのログに理由が記録されています。
+check-no-secret = tls_client_auth のサービスにはシークレットがありません。

@@ -576,7 +576,19 @@ async fn settings_take_effect_without_restart_and_bad_values_name_their_key() {
     let borrowed: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let res = a.post("/settings", &borrowed).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-    assert!(res.text().await.unwrap().contains("colors.primary"));
+    // Named by the field's label, in the console's language, and linked to the field, which is
+    // marked invalid; the other fields are not.
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("<a href=\"#primary\">メインの色: 「green」は色として読めません。#1a5fb4 のように、# と16進数6桁で入力してください。</a>"),
+        "{page}"
+    );
+    assert!(page.contains("name=\"primary\" value=\"green\" pattern=\"#[0-9a-fA-F]{6}\" aria-invalid=\"true\" aria-describedby=\"settings-errors\""), "{page}");
+    assert_eq!(page.matches("aria-invalid").count(), 1, "{page}");
+    assert!(
+        page.contains("name=\"name_ja\" value=\"北見しんきん\""),
+        "what was typed is kept"
+    );
     form[2].1 = "#123456".into();
     let borrowed: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let res = a.post("/settings", &borrowed).await;
@@ -661,7 +673,12 @@ async fn a_logo_upload_is_png_or_a_safe_svg_within_the_limit() {
     let evil = br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#;
     let res = send(upload(&a.csrf, "evil.svg", "image/svg+xml", evil)).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-    assert!(res.text().await.unwrap().contains("logo: SVG contains"));
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("<a href=\"#logo\">ロゴ: SVG に使えない「&lt;script」が含まれています。</a>")
+    );
     let huge = vec![b' '; 300 * 1024];
     let res = send(upload(&a.csrf, "huge.svg", "image/svg+xml", &huge)).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
@@ -765,7 +782,10 @@ async fn a_refused_partner_registration_keeps_what_was_entered() {
         .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let page = res.text().await.unwrap();
-    assert!(page.contains("must be https"), "{page}");
+    assert!(
+        page.contains("「http://mirai.example/cb」は https にしてください（http は 127.0.0.1 と localhost のときだけ使えます）。"),
+        "{page}"
+    );
     assert!(
         page.contains("name=\"name_ja\" value=\"みらい家計簿\""),
         "{page}"
@@ -810,4 +830,66 @@ async fn a_refused_partner_registration_keeps_what_was_entered() {
     assert!(page.contains("value=\"デモ家計簿２\""), "{page}");
     assert!(page.contains(">ftp://demo.example/cb</textarea>"));
     assert!(page.contains("value=\"transactions:read\">"));
+}
+
+/// A partner that signs in with its certificate needs that certificate's subject, written so
+/// that it can be read; the console says so in its own language, and registers nothing until
+/// it can.
+#[tokio::test]
+async fn a_certificate_partner_needs_a_readable_subject_and_is_told_so_in_the_consoles_language() {
+    let app = TestApp::spawn_seeded().await;
+    add_admin(&app, "kitami", ADMIN, Role::Admin).await;
+    let a = AdminBrowser::new(&app, "kitami").sign_in(ADMIN).await;
+    let register = |path: &'static str, subject: &'static str| {
+        let a = &a;
+        async move {
+            let res = a
+                .post(
+                    path,
+                    &[
+                        ("name_ja", "証明書家計簿"),
+                        ("name_en", "Certificate Budget"),
+                        ("redirect_uris", "https://cert.example/cb"),
+                        ("scopes", "balance:read"),
+                        ("auth_method", "tls_client_auth"),
+                        ("cert_subject", subject),
+                    ],
+                )
+                .await;
+            (res.status(), res.text().await.unwrap())
+        }
+    };
+    let (status, page) = register("/partners", "").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.contains("tls_client_auth には、サービスの証明書のサブジェクトDNが必要です。"),
+        "{page}"
+    );
+    assert!(page.contains("<option selected>tls_client_auth</option>"));
+    let (status, page) = register("/partners", "cert-budget").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.contains("「cert-budget」はサブジェクトDNとして読めません。CN=mirai-budget,O=Mirai Inc.,C=JP のように入力してください。"),
+        "{page}"
+    );
+    // The same refusal in English, where the reader's why is given too.
+    let (status, page) = register("/partners?lang=en", "cert-budget").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.contains("The subject DN cannot be read (&#39;cert-budget&#39; is not TYPE=value); write it like CN=mirai-budget,O=Mirai Inc.,C=JP"),
+        "{page}"
+    );
+    let list = a.get("/partners").await.text().await.unwrap();
+    assert!(
+        !list.contains("Certificate Budget") && !list.contains("証明書家計簿"),
+        "nothing was registered"
+    );
+
+    let (status, page) = register("/partners?lang=ja", "CN=cert-budget,O=Cert Inc.,C=JP").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(">証明書家計簿</a>"), "{page}");
+    assert!(
+        !page.contains("id=\"new-secret\""),
+        "a certificate partner has no secret"
+    );
 }
