@@ -5,6 +5,7 @@ use diesel_async::RunQueryDsl;
 
 use crate::db::TenantConn;
 use crate::db::schema::tenant::audit_log;
+use crate::web::Lang;
 
 /// Events, by stable name.
 #[derive(Debug, Clone, Copy)]
@@ -56,6 +57,44 @@ impl Event {
     }
 }
 
+impl Event {
+    pub const ALL: [Event; 19] = [
+        Self::LoginOk,
+        Self::LoginFailed,
+        Self::LoginLocked,
+        Self::ConsentGranted,
+        Self::ConsentDenied,
+        Self::GrantReplaced,
+        Self::TokensIssued,
+        Self::TokensRefreshed,
+        Self::CodeReused,
+        Self::RefreshReused,
+        Self::GrantRevoked,
+        Self::PartnerRegistered,
+        Self::CertificateRefused,
+        Self::CertificateBound,
+        Self::AdminLogin,
+        Self::AdminLoginFailed,
+        Self::AdminChange,
+        Self::CustomerUnlocked,
+        Self::CertificateRevoked,
+    ];
+
+    /// What the console calls the event of a stored name, in `lang`; a name that is no event's
+    /// is shown as stored.
+    pub fn label(name: &str, lang: Lang) -> String {
+        if Self::ALL.iter().any(|e| e.as_str() == name) {
+            lang.t(&Self::label_key(name))
+        } else {
+            name.to_owned()
+        }
+    }
+
+    fn label_key(name: &str) -> String {
+        format!("event-{}", name.replace(['.', '_'], "-"))
+    }
+}
+
 /// Writes one row. `actor` is who acted (`customer:<login>`, `partner:<client_id>`, `cli`),
 /// `subject` what it acted on. Never pass a secret in `detail`.
 pub async fn record(
@@ -77,4 +116,27 @@ pub async fn record(
         .execute(conn)
         .await
         .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_has_a_label_in_both_languages() {
+        let ja = include_str!("../locales/ja/main.ftl");
+        let en = include_str!("../locales/en/main.ftl");
+        for e in Event::ALL {
+            let key = Event::label_key(e.as_str());
+            for ftl in [ja, en] {
+                assert!(
+                    ftl.lines().any(|l| l.starts_with(&format!("{key} ="))),
+                    "{key}"
+                );
+            }
+        }
+        assert_eq!(Event::label("grant.revoked", Lang::Ja), "連携を解除");
+        assert_eq!(Event::label("grant.revoked", Lang::En), "Link revoked");
+        assert_eq!(Event::label("something.else", Lang::Ja), "something.else");
+    }
 }

@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::customers::urlencode;
 use super::grants::when;
 use super::{console, context, query, render};
+use crate::audit::Event;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::oauth::params::Params;
@@ -45,6 +46,8 @@ struct Line {
     id: i64,
     at: String,
     event: String,
+    /// The event as the console names it, in the admin's language.
+    label: String,
     actor: String,
     subject: String,
     ip: String,
@@ -109,10 +112,17 @@ async fn rows(
     .await?)
 }
 
-#[derive(diesel::QueryableByName, Serialize)]
+#[derive(diesel::QueryableByName)]
 struct EventName {
     #[diesel(sql_type = Text)]
     event: String,
+}
+
+/// An event the filter offers: its stored name and what the console calls it.
+#[derive(Serialize)]
+struct EventChoice {
+    event: String,
+    label: String,
 }
 
 pub async fn list(
@@ -145,6 +155,7 @@ pub async fn list(
             .map(|r| Line {
                 id: r.id,
                 at: when(r.at),
+                label: Event::label(&r.event, lang),
                 event: r.event,
                 actor: r.actor,
                 subject: r.subject.unwrap_or_default(),
@@ -153,7 +164,16 @@ pub async fn list(
             })
             .collect::<Vec<_>>(),
     );
-    ctx.insert("events", &events);
+    ctx.insert(
+        "events",
+        &events
+            .into_iter()
+            .map(|e| EventChoice {
+                label: Event::label(&e.event, lang),
+                event: e.event,
+            })
+            .collect::<Vec<_>>(),
+    );
     ctx.insert("event", &f.event);
     ctx.insert("actor", &f.actor);
     ctx.insert("from", &f.from.map(|d| d.to_string()).unwrap_or_default());

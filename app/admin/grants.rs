@@ -17,6 +17,7 @@ use crate::db::Db;
 use crate::error::AppError;
 use crate::tenancy::CurrentTenant;
 use crate::web::format::jst;
+use crate::web::i18n::t_args;
 use crate::web::{Lang, Pages};
 
 #[derive(diesel::QueryableByName)]
@@ -58,9 +59,27 @@ pub struct GrantView {
     created: String,
     expires: String,
     status: &'static str,
-    revoked: Option<String>,
-    revoked_reason: Option<String>,
+    /// The status in words, with when and why a revoked link ended.
+    state: String,
     terms_version: String,
+}
+
+/// Why a link ended, in `lang`; a reason no version of this service writes is shown as stored.
+fn ended_because(reason: &str, lang: Lang) -> String {
+    match reason {
+        "replaced" | "partner_revoked" | "admin_revoked" | "customer_revoked" | "code_reused"
+        | "refresh_reused" => lang.t(&format!("revoked-{}", reason.replace('_', "-"))),
+        other => other.to_owned(),
+    }
+}
+
+/// What the ledger calls an endpoint: the operation's name where it has one.
+fn operation(endpoint: &str, lang: Lang) -> String {
+    match endpoint {
+        "balances" => lang.t("scope-balance"),
+        "transactions" => lang.t("scope-transactions"),
+        other => other.to_owned(),
+    }
 }
 
 pub fn when(t: DateTime<Utc>) -> String {
@@ -93,8 +112,21 @@ fn view(r: GrantRow, lang: Lang) -> GrantView {
         created: when(r.created_at),
         expires: when(r.expires_at),
         status,
-        revoked: r.revoked_at.map(when),
-        revoked_reason: r.revoked_reason,
+        state: match r.revoked_at {
+            Some(at) => t_args(
+                lang,
+                "admin-grant-ended",
+                &[
+                    ("status", &lang.t("admin-grant-revoked")),
+                    ("when", &when(at)),
+                    (
+                        "why",
+                        &ended_because(r.revoked_reason.as_deref().unwrap_or_default(), lang),
+                    ),
+                ],
+            ),
+            None => lang.t(&format!("admin-grant-{status}")),
+        },
         terms_version: r.terms_version,
     }
 }
@@ -250,7 +282,7 @@ pub async fn show(
             .into_iter()
             .map(|h| Line {
                 at: when(h.at),
-                what: h.event,
+                what: Event::label(&h.event, lang),
                 who: h.actor,
                 detail: h.detail,
             })
@@ -262,7 +294,7 @@ pub async fn show(
             .into_iter()
             .map(|l| Line {
                 at: when(l.at),
-                what: l.endpoint,
+                what: operation(&l.endpoint, lang),
                 who: l.account_id.unwrap_or_default(),
                 detail: l.rows_returned.to_string(),
             })

@@ -313,3 +313,32 @@ check-cert-subject-required = tls_client_auth needs the subject DN of the partne
 check-cert-subject = The subject DN cannot be read ({ $detail }); write it like CN=mirai-budget,O=Mirai Inc.,C=JP
 check-partner-register = The partner could not be registered. Please try again; if it fails again, the server's log says why.
 check-no-secret = tls_client_auth partners have no secret
+
+# Audit events as the console names them (the stored names stay as they are).
+event-login-ok = Signed in
+event-login-failed = Sign-in failed
+event-login-locked = Sign-in locked
+event-consent-granted = Consent given
+event-consent-denied = Consent refused
+event-grant-replaced = Replaced by a new consent
+event-token-issued = Tokens issued
+event-token-refreshed = Tokens refreshed
+event-code-reused = Authorization code used twice (link revoked)
+event-refresh-reused = Refresh token used twice (link revoked)
+event-grant-revoked = Link revoked
+event-partner-registered = Partner registered
+event-login-certificate-refused = Certificate refused
+event-certificate-bound = Certificate registered
+event-admin-login = Administrator signed in
+event-admin-login-failed = Administrator sign-in failed
+event-admin-change = Change by an administrator
+event-customer-unlocked = Customer unlocked
+event-certificate-revoked = Certificate revoked
+# Why a link ended.
+revoked-replaced = replaced by a new consent
+revoked-partner-revoked = revoked by the partner
+revoked-admin-revoked = revoked by an administrator
+revoked-customer-revoked = revoked by the customer
+revoked-code-reused = revoked: its authorization code was used twice
+revoked-refresh-reused = revoked: a refresh token was used twice
+admin-grant-ended = { $status } ({ $when }, { $why })

@@ -309,3 +309,32 @@ check-cert-subject-required = tls_client_auth には、サービスの証明書�
 check-cert-subject = 「{ $value }」はサブジェクトDNとして読めません。CN=mirai-budget,O=Mirai Inc.,C=JP のように入力してください。
 check-partner-register = サービスを登録できませんでした。もう一度お試しください。繰り返し失敗するときは、サーバーのログに理由が記録されています。
 check-no-secret = tls_client_auth のサービスにはシークレットがありません。
+
+# 監査ログのイベント名（記録される名前は英語のまま）
+event-login-ok = ログイン
+event-login-failed = ログイン失敗
+event-login-locked = ログインをロック
+event-consent-granted = 連携に同意
+event-consent-denied = 連携を拒否
+event-grant-replaced = 新しい同意で置き換え
+event-token-issued = トークンを発行
+event-token-refreshed = トークンを更新
+event-code-reused = 認可コードの再使用（連携を解除）
+event-refresh-reused = リフレッシュトークンの再使用（連携を解除）
+event-grant-revoked = 連携を解除
+event-partner-registered = 外部企業を登録
+event-login-certificate-refused = 電子証明書を拒否
+event-certificate-bound = 電子証明書を登録
+event-admin-login = 管理者のログイン
+event-admin-login-failed = 管理者のログイン失敗
+event-admin-change = 管理者による変更
+event-customer-unlocked = ロックを解除
+event-certificate-revoked = 電子証明書を失効
+# 連携が終わった理由
+revoked-replaced = 新しい同意で置き換え
+revoked-partner-revoked = 外部企業が解除
+revoked-admin-revoked = 管理者が解除
+revoked-customer-revoked = お客さまが解除
+revoked-code-reused = 認可コードの再使用を検知して解除
+revoked-refresh-reused = リフレッシュトークンの再使用を検知して解除
+admin-grant-ended = { $status }（{ $when }、{ $why }）

@@ -317,16 +317,23 @@ async fn revoking_in_the_console_ends_the_partners_access_at_once() {
             .text()
             .await
             .unwrap();
-        if detail.contains("<td>balances</td>") {
+        if detail.contains("<td>残高照会</td>") {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(
-        detail.contains("<td>balances</td>"),
+        detail.contains("<td>残高照会</td>"),
         "the ledger shows what was read: {detail}"
     );
-    assert!(detail.contains("解除済み"));
+    // When, and that an administrator did it, in words; the history names its events so too.
+    let ended = detail.split("id=\"grant-status\">").nth(1).unwrap();
+    let ended = &ended[..ended.find("</dd>").unwrap()];
+    assert!(
+        ended.starts_with("解除済み（20") && ended.ends_with("、管理者が解除）"),
+        "{ended}"
+    );
+    assert!(detail.contains("<td>連携を解除</td>"), "{detail}");
     assert!(
         detail.contains("お客さまから電話で依頼"),
         "the reason is in the history"
@@ -364,6 +371,17 @@ async fn the_audit_log_exports_as_csv_for_excel() {
         .await
         .unwrap();
     assert!(page.contains("admin:admin@kitami.example.jp"));
+    // Events are named in the console's language, their stored names beside; the filter
+    // offers them so too, and still filters by the stored name.
+    assert!(
+        page.contains("<td>管理者のログイン<br><code class=\"event\">admin.login</code></td>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<option value=\"admin.login\" selected>管理者のログイン</option>"),
+        "{page}"
+    );
+    assert!(!page.contains("<code class=\"event\">consent.granted</code>"));
 }
 
 #[tokio::test]
