@@ -4,6 +4,7 @@
 
 use crate::db::TenantConn;
 use crate::sandbox::{AccountId, CustomerId};
+use crate::web::Lang;
 
 /// The answer to a login attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +72,20 @@ pub struct Account {
     pub account_name: String,
     pub account_name_kana: String,
     pub currency_code: String,
+}
+
+impl Account {
+    /// The account as its holder reads it: `本店 普通預金 1234567`. The bank names the type in
+    /// Japanese; an English page names the usual types in English (全銀 type codes 1, 2 and 4).
+    pub fn label(&self, lang: Lang) -> String {
+        let kind = match (lang, self.account_type_code.as_str()) {
+            (Lang::En, "01") => "Ordinary deposit",
+            (Lang::En, "02") => "Current account",
+            (Lang::En, "04") => "Savings deposit",
+            _ => &self.account_type_name,
+        };
+        format!("{} {kind} {}", self.branch_name, self.account_number)
+    }
 }
 
 pub trait CoreBanking: Send + Sync {

@@ -322,10 +322,7 @@ async fn render_consent(
             .iter()
             .map(|a| AccountChoice {
                 id: a.account_id.to_string(),
-                label: format!(
-                    "{} {} {}",
-                    a.branch_name, a.account_type_name, a.account_number
-                ),
+                label: a.label(lang),
                 checked: v
                     .chosen
                     .is_none_or(|chosen| chosen.iter().any(|x| x == a.account_id.as_str())),

@@ -11,6 +11,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::audit::{self, Event};
+use crate::bank::CoreBanking as _;
 use crate::certs::ClientCertificates;
 use crate::consent::certificate::{self, Outcome};
 use crate::consent::grants;
@@ -19,7 +20,7 @@ use crate::db::{Db, TenantConn};
 use crate::error::AppError;
 use crate::oauth::params::Params;
 use crate::oauth::scopes::Scope;
-use crate::sandbox::CustomerId;
+use crate::sandbox::{CustomerId, Sandbox};
 use crate::sessions::{self, Kind, Session, Stage};
 use crate::tenancy::CurrentTenant;
 use crate::tenancy::pages::html;
@@ -153,9 +154,8 @@ async fn links(
 ) -> Result<Vec<Link>, AppError> {
     let rows: Vec<Row> = diesel::sql_query(
         "SELECT g.id, p.name_ja AS partner_ja, p.name_en AS partner_en, g.scopes,
-                ARRAY(SELECT a.branch_name || ' ' || a.account_type_name || ' ' || a.account_number
-                        FROM grant_accounts ga JOIN accounts a ON a.account_id = ga.account_id
-                       WHERE ga.grant_id = g.id ORDER BY a.account_id) AS accounts,
+                ARRAY(SELECT ga.account_id FROM grant_accounts ga WHERE ga.grant_id = g.id
+                       ORDER BY ga.account_id) AS accounts,
                 g.created_at, g.expires_at, g.revoked_at,
                 (SELECT max(l.at) FROM access_ledger l WHERE l.grant_id = g.id AND l.endpoint LIKE '%balances%') AS last_balance,
                 (SELECT max(l.at) FROM access_ledger l WHERE l.grant_id = g.id AND l.endpoint LIKE '%transactions%') AS last_transactions
@@ -169,6 +169,12 @@ async fn links(
     .bind::<Nullable<SqlUuid>, _>(only)
     .load(conn)
     .await?;
+    let held: std::collections::HashMap<String, String> = Sandbox
+        .accounts(conn, CustomerId(customer))
+        .await?
+        .iter()
+        .map(|a| (a.account_id.to_string(), a.label(lang)))
+        .collect();
     let now = Utc::now();
     Ok(rows
         .into_iter()
@@ -187,7 +193,11 @@ async fn links(
                     .filter_map(|s| Scope::parse(s))
                     .map(|s| lang.t(s.label_key()))
                     .collect(),
-                accounts: r.accounts,
+                accounts: r
+                    .accounts
+                    .into_iter()
+                    .map(|id| held.get(&id).cloned().unwrap_or(id))
+                    .collect(),
                 consented: at(r.created_at, lang),
                 expires: long_date(jst_date(r.expires_at), lang),
                 active,

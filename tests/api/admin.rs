@@ -513,6 +513,35 @@ async fn a_customer_revokes_at_my_and_the_partners_refresh_fails() {
     let home = browser.get(&my).send().await.unwrap().text().await.unwrap();
     assert!(home.contains("デモ家計簿"), "{home}");
     assert!(home.contains("最後に残高を照会した日時"));
+    assert!(
+        home.contains("<dd>本店営業部 普通預金 0123456、本店営業部 当座預金 0765432</dd>"),
+        "{home}"
+    );
+    assert!(home.contains("<dd>残高照会・入出金明細照会</dd>"), "{home}");
+    // In English the account types and the lists read as English.
+    let english = browser
+        .get(app.url("/t/kitami/my?lang=en"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        english.contains(
+            "<dd>本店営業部 Ordinary deposit 0123456, 本店営業部 Current account 0765432</dd>"
+        ),
+        "{english}"
+    );
+    assert!(
+        english.contains("<dd>Balance inquiry, Transaction history</dd>"),
+        "{english}"
+    );
+    browser
+        .get(app.url("/t/kitami/my?lang=ja"))
+        .send()
+        .await
+        .unwrap();
     let confirm = browser
         .get(app.url(&format!("/t/kitami/my/links/{grant}/revoke")))
         .send()

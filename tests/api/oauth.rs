@@ -532,8 +532,20 @@ async fn allow_without_the_checkbox_stores_nothing() {
     );
     // The account choice survives the re-shown page.
     assert!(body.contains("value=\"001020765432\" checked"));
-    assert!(body.contains("value=\"001010123456\">"));
+    assert!(body.contains("value=\"001010123456\"> 本店営業部 普通預金 0123456</label>"));
     assert_eq!(grant_count(&app, "kitami").await, before);
+    // In English, the account types are named in English.
+    let english = flow
+        .get("/t/kitami/oauth/consent?lang=en")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        english.contains("> 本店営業部 Current account 0765432</label>"),
+        "{english}"
+    );
+    flow.get("/t/kitami/oauth/consent?lang=ja").await;
 
     // Its terms box comes back as the customer left it: not ticked.
     assert!(
