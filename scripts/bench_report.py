@@ -189,9 +189,10 @@ if pg_busy and b["pg_us"] is not None and t["pg_us"] is not None:
     def against(pg_us, name, ratio):
         word = "more than" if pg_us > allowed[name] else "within"
         return f"{us(pg_us)} µs, {word} the {us(allowed[name])} µs that {ratio} × `pgbench -S` allows the whole machine"
-    text = ("- **The work per call.** A balances call reads the token, grant, partner, granted account and balance, "
-            "plus two index probes for the end-of-day and end-of-month balances, in one statement: seven index "
-            f"lookups against `pgbench -S`'s one. PostgreSQL alone spent {against(b['pg_us'], 'balances', 0.5)}. "
+    text = ("- **The work per call.** A balances call reads the token, grant, partner, granted account and balance "
+            "in one statement: five index lookups against `pgbench -S`'s one. The end-of-day and end-of-month "
+            "balances are kept with the account (they were two more index probes, into its history). "
+            f"PostgreSQL alone spent {against(b['pg_us'], 'balances', 0.5)}. "
             "A transactions page returns about 100 rows: PostgreSQL spent "
             f"{against(t['pg_us'], 'transactions', 0.25)}, and the server {us(t['server_us'])} µs more (decoding "
             "the rows and writing the JSON).")

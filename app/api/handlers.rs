@@ -243,14 +243,12 @@ pub async fn balances(
     let token = bearer_token(&req, &p)?;
     let account = account_param(&p)?;
     let today = Utc::now().with_timezone(&jst()).date_naive();
-    let month_start = today.with_day(1).unwrap_or(today);
     let mut conn = db.tenant_statements(&tenant.slug).await?;
     let rows = store::balances(
         &mut conn,
         secrets::sha256(&token),
         account.as_ref().map(|a| a.to_string()),
-        today,
-        month_start,
+        store::Days::of(today),
     )
     .await?;
     let caller = admit(

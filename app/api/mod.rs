@@ -7,7 +7,7 @@ pub mod handlers;
 pub mod ledger;
 pub mod model;
 pub mod openapi;
-mod store;
+pub mod store;
 
 pub use store::TransactionsSql;
 

@@ -4,7 +4,7 @@
 //! Rows come back unordered and the handlers sort them: a sort in the plan costs PostgreSQL more
 //! to set up on every call than sorting a handful of rows costs here.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
 use diesel::sql_types::{
     Array, Bool, Bytea, Date, Int2, Int8, Integer, Nullable, Text, Uuid as SqlUuid,
@@ -117,19 +117,31 @@ pub struct BalanceRow {
     pub previous_month_balance: Option<i64>,
 }
 
-/// Balances, with end-of-yesterday and end-of-last-month balances from the running balance,
-/// of the accounts that the join in `$accounts` leaves.
+/// Balances, with the end-of-yesterday and end-of-last-month balances, of the accounts that
+/// the join in `$accounts` leaves. The account keeps those of its last transaction's day and
+/// month (see the migration `balances_kept_by_accounts`); the history is read only when
+/// `today` comes before that day or `month_start` before its month, which a clock set back or
+/// a transaction dated ahead could make happen.
 macro_rules! balances {
     ($accounts:expr) => {
         concat!(
             "SELECT ", caller!(), ", a.account_id, a.account_type_code, a.account_type_name, a.currency_code, a.balance,
-               (SELECT x.balance FROM {schema}.transactions x WHERE x.account_id = a.account_id AND x.transaction_date < ?
-                 ORDER BY x.transaction_date DESC, x.id DESC LIMIT 1) AS previous_day_balance,
-               (SELECT x.balance FROM {schema}.transactions x WHERE x.account_id = a.account_id AND x.transaction_date < ?
-                 ORDER BY x.transaction_date DESC, x.id DESC LIMIT 1) AS previous_month_balance ",
+               CASE WHEN a.last_transaction_date IS NULL THEN NULL
+                    WHEN a.last_transaction_date < d.today THEN a.last_transaction_balance
+                    WHEN a.last_transaction_date = d.today THEN a.balance_before_day
+                    ELSE (SELECT x.balance FROM {schema}.transactions x
+                           WHERE x.account_id = a.account_id AND x.transaction_date < d.today
+                           ORDER BY x.transaction_date DESC, x.id DESC LIMIT 1) END AS previous_day_balance,
+               CASE WHEN a.last_transaction_date IS NULL THEN NULL
+                    WHEN a.last_transaction_date < d.month_start THEN a.last_transaction_balance
+                    WHEN a.last_transaction_date < d.next_month_start THEN a.balance_before_month
+                    ELSE (SELECT x.balance FROM {schema}.transactions x
+                           WHERE x.account_id = a.account_id AND x.transaction_date < d.month_start
+                           ORDER BY x.transaction_date DESC, x.id DESC LIMIT 1) END AS previous_month_balance ",
             live_token!(),
             $accounts,
-            " LEFT JOIN {schema}.accounts a ON a.account_id = ga.account_id ",
+            " LEFT JOIN {schema}.accounts a ON a.account_id = ga.account_id
+              CROSS JOIN (SELECT ?::date AS today, ?::date AS month_start, ?::date AS next_month_start) d ",
             live_token_where!()
         )
     };
@@ -149,25 +161,44 @@ statement!(
     balances!(" LEFT JOIN {schema}.grant_accounts ga ON ga.grant_id = g.id AND ga.account_id = ? ")
 );
 
+/// The days a balance inquiry reports on, in Japan: today, and the first days of this month and
+/// the next.
+pub struct Days {
+    pub today: NaiveDate,
+    pub month_start: NaiveDate,
+    pub next_month_start: NaiveDate,
+}
+
+impl Days {
+    pub fn of(today: NaiveDate) -> Self {
+        let month_start = today.with_day(1).unwrap_or(today);
+        let next_month_start = month_start
+            .checked_add_months(chrono::Months::new(1))
+            .unwrap_or(NaiveDate::MAX);
+        Self {
+            today,
+            month_start,
+            next_month_start,
+        }
+    }
+}
+
 pub async fn balances(
     conn: &mut TenantStatements,
     token_hash: Vec<u8>,
     account: Option<String>,
-    today: NaiveDate,
-    month_start: NaiveDate,
+    days: Days,
 ) -> QueryResult<Vec<BalanceRow>> {
     let q = match account {
-        Some(account) => conn
-            .query::<BalanceSql>()
-            .bind::<Date, _>(today)
-            .bind::<Date, _>(month_start)
-            .bind::<Text, _>(account),
-        None => conn
-            .query::<BalancesSql>()
-            .bind::<Date, _>(today)
-            .bind::<Date, _>(month_start),
+        Some(account) => conn.query::<BalanceSql>().bind::<Text, _>(account),
+        None => conn.query::<BalancesSql>(),
     };
-    q.bind::<Bytea, _>(token_hash).load().await
+    q.bind::<Date, _>(days.today)
+        .bind::<Date, _>(days.month_start)
+        .bind::<Date, _>(days.next_month_start)
+        .bind::<Bytea, _>(token_hash)
+        .load()
+        .await
 }
 
 /// The SQL types of [`TransactionsSql`]'s columns, in order.

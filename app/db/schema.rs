@@ -55,6 +55,10 @@ pub mod tenant {
             balance -> Int8,
             opened_on -> Date,
             created_at -> Timestamptz,
+            last_transaction_date -> Nullable<Date>,
+            last_transaction_balance -> Nullable<Int8>,
+            balance_before_day -> Nullable<Int8>,
+            balance_before_month -> Nullable<Int8>,
         }
     }
 

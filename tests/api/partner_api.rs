@@ -769,3 +769,130 @@ async fn developers_page_in_both_languages() {
         .unwrap();
     assert!(en.contains("For partners (developers)"));
 }
+
+/// What a balance inquiry reports as the end-of-yesterday and end-of-last-month balances,
+/// computed from the account's history.
+fn balance_before(history: &[(NaiveDate, i64)], day: NaiveDate) -> Option<i64> {
+    history.iter().rev().find(|(d, _)| *d < day).map(|r| r.1)
+}
+
+async fn history(app: &TestApp, account: &str) -> Vec<(NaiveDate, i64)> {
+    let db = app.db_pool(1);
+    let mut conn = db.tenant(&TestApp::slug("kitami")).await.unwrap();
+    transactions::table
+        .filter(transactions::account_id.eq(account))
+        .order((transactions::transaction_date, transactions::id))
+        .select((transactions::transaction_date, transactions::balance))
+        .load(&mut conn)
+        .await
+        .unwrap()
+}
+
+/// The account keeps the balances before its last transaction's day and month, and a balance
+/// inquiry reads them when its day allows, the history otherwise: on any day, before, on and
+/// after the last transaction, the two agree with the history, also once the history is changed
+/// by hand.
+#[tokio::test]
+async fn previous_balances_agree_with_the_history_on_every_day() {
+    use renkei::api::store::{self, Days};
+    let app = TestApp::spawn_seeded().await;
+    let token = yamada(&app).await;
+    let db = app.db_pool(2);
+    let slug = TestApp::slug("kitami");
+    // Movements dated ahead: one in a later month, two on one day after it.
+    let ahead = today().checked_add_months(Months::new(2)).unwrap();
+    let movement = |date: NaiveDate, amount: i64| Movement {
+        date,
+        direction: Direction::Deposit,
+        amount,
+        remarks: "先日付".into(),
+    };
+    sandbox::post(
+        &mut db.tenant(&slug).await.unwrap(),
+        &AccountId::parse(SHOP).unwrap(),
+        vec![
+            movement(ahead, 1_000),
+            movement(ahead + chrono::Days::new(3), 20_000),
+            movement(ahead + chrono::Days::new(3), 300_000),
+        ],
+    )
+    .await
+    .unwrap();
+
+    let check = |history: Vec<(NaiveDate, i64)>| {
+        let (db, slug, token) = (&db, &slug, &token);
+        async move {
+            let first = history[0].0;
+            let last = history.last().unwrap().0;
+            let mut days = vec![
+                first - chrono::Days::new(1),
+                first,
+                first + chrono::Days::new(1),
+                first.checked_add_months(Months::new(1)).unwrap(),
+                today() - chrono::Days::new(1),
+                today(),
+                ahead - chrono::Days::new(1),
+                ahead,
+                ahead + chrono::Days::new(1),
+                last,
+                last + chrono::Days::new(1),
+                last.checked_add_months(Months::new(1)).unwrap(),
+                last.checked_add_months(Months::new(14)).unwrap(),
+            ];
+            days.extend(history.iter().step_by(7).map(|(d, _)| *d));
+            for day in days {
+                let mut conn = db.tenant_statements(slug).await.unwrap();
+                let rows = store::balances(
+                    &mut conn,
+                    renkei::secrets::sha256(token),
+                    Some(SHOP.into()),
+                    Days::of(day),
+                )
+                .await
+                .unwrap();
+                assert_eq!(rows.len(), 1);
+                assert_eq!(
+                    rows[0].previous_day_balance,
+                    balance_before(&history, day),
+                    "the end of the day before {day}"
+                );
+                assert_eq!(
+                    rows[0].previous_month_balance,
+                    balance_before(&history, day.with_day(1).unwrap()),
+                    "the end of the month before {day}"
+                );
+            }
+        }
+    };
+    check(history(&app, SHOP).await).await;
+
+    // The history changed by hand: the last day's transactions taken away, then a balance
+    // corrected.
+    let mut conn = db.tenant(&slug).await.unwrap();
+    let before_change = |h: &[(NaiveDate, i64)]| balance_before(h, ahead + chrono::Days::new(1));
+    diesel::delete(
+        transactions::table
+            .filter(transactions::account_id.eq(SHOP))
+            .filter(transactions::transaction_date.gt(ahead)),
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let removed = history(&app, SHOP).await;
+    check(removed.clone()).await;
+    diesel::update(
+        transactions::table
+            .filter(transactions::account_id.eq(SHOP))
+            .filter(transactions::transaction_date.eq(ahead)),
+    )
+    .set(transactions::balance.eq(transactions::balance + 5))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let changed = history(&app, SHOP).await;
+    assert_eq!(
+        before_change(&changed),
+        before_change(&removed).map(|b| b + 5)
+    );
+    check(changed).await;
+}
