@@ -2,6 +2,8 @@
 //! scopes, rotate the secret, suspend and resume. A suspended partner gets no tokens and no API
 //! data (both check `partners.status`), at once.
 
+use std::borrow::Cow;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
@@ -60,12 +62,13 @@ async fn all(c: &mut Console) -> Result<Vec<Partner>, AppError> {
     Ok(out)
 }
 
-/// The register form as it is shown: empty with both scopes ticked, or as the admin sent it.
+/// A partner form's fields as they are shown: the register form empty with both scopes ticked,
+/// the edit form as stored, either as the admin sent it.
 #[derive(Serialize)]
 struct Draft<'a> {
     name_ja: &'a str,
     name_en: &'a str,
-    redirect_uris: &'a str,
+    redirect_uris: Cow<'a, str>,
     scopes: Vec<&'a str>,
     auth_method: &'a str,
     cert_subject: &'a str,
@@ -76,10 +79,21 @@ impl<'a> Draft<'a> {
         Self {
             name_ja: "",
             name_en: "",
-            redirect_uris: "",
+            redirect_uris: Cow::Borrowed(""),
             scopes: vec!["balance:read", "transactions:read"],
             auth_method: AuthMethod::ClientSecretBasic.as_str(),
             cert_subject: "",
+        }
+    }
+
+    fn of(partner: &'a Partner) -> Self {
+        Self {
+            name_ja: &partner.name_ja,
+            name_en: &partner.name_en,
+            redirect_uris: Cow::Owned(partner.redirect_uris.join("\n")),
+            scopes: partner.scopes.iter().map(|s| s.as_str()).collect(),
+            auth_method: partner.auth_method.as_str(),
+            cert_subject: partner.cert_subject.as_deref().unwrap_or_default(),
         }
     }
 
@@ -87,7 +101,7 @@ impl<'a> Draft<'a> {
         Self {
             name_ja: f.get("name_ja").unwrap_or_default(),
             name_en: f.get("name_en").unwrap_or_default(),
-            redirect_uris: f.get("redirect_uris").unwrap_or_default(),
+            redirect_uris: Cow::Borrowed(f.get("redirect_uris").unwrap_or_default()),
             scopes: f.all("scopes").iter().map(|s| s.as_str()).collect(),
             auth_method: f.get("auth_method").unwrap_or_default(),
             cert_subject: f.get("cert_subject").unwrap_or_default(),
@@ -271,41 +285,19 @@ async fn edit_page(
 ) -> Result<HttpResponse, AppError> {
     let mut ctx = context(req, pages, tenant, lang, c, "partners");
     ctx.insert("partner", &row(partner, lang));
-    ctx.insert("name_ja", &partner.name_ja);
-    ctx.insert("name_en", &partner.name_en);
-    ctx.insert("redirect_text", &partner.redirect_uris.join("\n"));
-    ctx.insert(
-        "has_balance",
-        &partner
-            .scopes
-            .contains(crate::oauth::scopes::Scope::BalanceRead),
-    );
-    ctx.insert(
-        "has_transactions",
-        &partner
-            .scopes
-            .contains(crate::oauth::scopes::Scope::TransactionsRead),
-    );
     ctx.insert("cert_subject", &partner.cert_subject);
+    let draft = match &note {
+        Note::Refused(_, sent) => Draft::sent(sent),
+        _ => Draft::of(partner),
+    };
+    ctx.insert("draft", &draft);
     let status = match note {
         Note::Error(e) => {
             ctx.insert("error", &e.text(lang));
             StatusCode::BAD_REQUEST
         }
-        Note::Refused(e, sent) => {
+        Note::Refused(e, _) => {
             ctx.insert("error", &e.text(lang));
-            ctx.insert("name_ja", sent.get("name_ja").unwrap_or_default());
-            ctx.insert("name_en", sent.get("name_en").unwrap_or_default());
-            ctx.insert(
-                "redirect_text",
-                sent.get("redirect_uris").unwrap_or_default(),
-            );
-            let scopes = sent.all("scopes");
-            ctx.insert("has_balance", &scopes.iter().any(|s| s == "balance:read"));
-            ctx.insert(
-                "has_transactions",
-                &scopes.iter().any(|s| s == "transactions:read"),
-            );
             StatusCode::BAD_REQUEST
         }
         Note::Secret(s) => {

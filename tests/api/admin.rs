@@ -858,9 +858,21 @@ async fn a_refused_partner_registration_keeps_what_was_entered() {
     assert!(page.contains("value=\"balance:read\" checked>"));
     assert!(page.contains("<option selected>client_secret_basic</option>"));
 
-    // Editing: a refused change keeps what was typed, not what is stored.
+    // Editing: the form shows what is stored; a refused change keeps what was typed instead.
     let partners = a.get("/partners").await.text().await.unwrap();
     let partner = partners.split("/admin/partners/").nth(1).unwrap()[..36].to_owned();
+    let page = a
+        .get(&format!("/partners/{partner}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("name=\"name_ja\" value=\"デモ家計簿\""),
+        "{page}"
+    );
+    assert!(page.contains(&format!(">{REDIRECT}</textarea>")), "{page}");
+    assert!(page.contains("value=\"balance:read\" checked>"), "{page}");
     let res = a
         .post(
             &format!("/partners/{partner}"),
