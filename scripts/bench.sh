@@ -150,13 +150,32 @@ start_server
 sleep 1
 RSS_IDLE="$(rss_kb)"
 results=()
-results+=("$(scenario healthz "" /healthz)")
 RSS_MAX=0
 ( while kill -0 "$server_pid" 2>/dev/null; do rss_kb; sleep 0.5; done ) > "$BENCH_DIR/rss.samples" &
 sampler=$!
-results+=("$(scenario balances bench/balances.lua /)")
-results+=("$(scenario transactions bench/transactions.lua /)")
-results+=("$(scenario introspection bench/introspect.lua /)")
+# The endpoints that the targets compare with pgbench -S, and pgbench -S itself, take turns: each
+# round runs each of them once. The machine's speed drifts by a fifth within minutes, and so all
+# their medians come from the same minutes of it.
+pgbench -q -i -s 10 "$BASE_URL/renkei_pgbench" >/dev/null 2>&1
+declare -A rounds=() script_of=([healthz]="" [balances]=bench/balances.lua [transactions]=bench/transactions.lua [introspection]=bench/introspect.lua)
+declare -A path_of=([healthz]=/healthz [balances]=/ [transactions]=/ [introspection]=/)
+turns=(healthz balances transactions introspection)
+pg_runs=() pg_busy=()
+for run in $(seq "$RUNS"); do
+  say "round $run of $RUNS: ${turns[*]} (wrk, $CONNS connections) and pgbench -S ($CONNS clients), ${SECS}s each"
+  for name in "${turns[@]}"; do
+    rounds[$name]+="$(BENCH_NAME=$name BENCH_RUN=$run wrk_once "${script_of[$name]}" "${path_of[$name]}")"$'\n'
+  done
+  before="$(busy_ticks)"
+  out="$(pgbench -S -c "$CONNS" -j "$THREADS" -T "$SECS" "$BASE_URL/renkei_pgbench" 2>/dev/null)"
+  after="$(busy_ticks)"
+  pg_runs+=("$(awk '/^tps/ {print $3; exit}' <<<"$out")")
+  txns="$(awk '/transactions actually processed/ {split($NF, n, "/"); print n[1]}' <<<"$out")"
+  pg_busy+=("$(awk -v d=$(( after - before )) -v n="${txns:-1}" -v tick="$TICK" 'BEGIN {printf "%.0f", d * 1e6 / tick / n}')")
+done
+for name in "${turns[@]}"; do results+=("$(summary "$name" "${rounds[$name]%$'\n'}")"); done
+PG_TPS="$(printf '%s\n' "${pg_runs[@]}" | median)"
+PG_BUSY_US="$(printf '%s\n' "${pg_busy[@]}" | median)"
 results+=("$(scenario refresh bench/refresh.lua /)")
 # Balances from 8 connections: first as fast as they go, then each pausing 1 ms between calls (a
 # load with room to spare, where latency is the service's and not a queue's), alone and then while
@@ -173,20 +192,6 @@ wait "$storm" || true
 STORM_RPS="$(awk '/Requests\/sec/ {print $2}' "$BENCH_DIR/storm.out")"
 kill "$sampler" 2>/dev/null || true
 RSS_MAX="$(sort -n "$BENCH_DIR/rss.samples" | tail -n 1)"
-
-say "pgbench -S ($RUNS × ${SECS}s, $CONNS clients)"
-pgbench -q -i -s 10 "$BASE_URL/renkei_pgbench" >/dev/null 2>&1
-pg_runs=() pg_busy=()
-for _ in $(seq "$RUNS"); do
-  before="$(busy_ticks)"
-  out="$(pgbench -S -c "$CONNS" -j "$THREADS" -T "$SECS" "$BASE_URL/renkei_pgbench" 2>/dev/null)"
-  after="$(busy_ticks)"
-  pg_runs+=("$(awk '/^tps/ {print $3; exit}' <<<"$out")")
-  txns="$(awk '/transactions actually processed/ {split($NF, n, "/"); print n[1]}' <<<"$out")"
-  pg_busy+=("$(awk -v d=$(( after - before )) -v n="${txns:-1}" -v tick="$TICK" 'BEGIN {printf "%.0f", d * 1e6 / tick / n}')")
-done
-PG_TPS="$(printf '%s\n' "${pg_runs[@]}" | median)"
-PG_BUSY_US="$(printf '%s\n' "${pg_busy[@]}" | median)"
 
 say "EXPLAIN of the transactions page query"
 read -r tok acct tenant < <(head -n 1 "$BENCH_DIR/access.txt")

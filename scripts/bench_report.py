@@ -74,7 +74,9 @@ w(f"Measured by `make bench` on {env['MEASURED_AT']}: "
   f"{env['MACHINE']}, wrk and PostgreSQL on the same machine as the server.")
 w(f"Each figure is the median of {env['RUNS']} runs of {env['SECS']} s, wrk -t{env['THREADS']} -c{env['CONNS']}, "
   "release build, database seeded with 2 tenants, 10,000 customers, 20,000 live grants and 2,000,000 transactions. "
-  "Tokens and accounts rotate at random over all 10,000 bench grants.")
+  "Tokens and accounts rotate at random over all 10,000 bench grants. healthz, balances, transactions, "
+  "introspection and `pgbench -S` took turns, a run of each a round, so that the ratios compare runs from the "
+  "same minutes of the machine.")
 w("")
 w("| endpoint | requests/s | p50 ms | p99 ms | errors | × healthz | × pgbench -S | target |")
 w("|---|---:|---:|---:|---:|---:|---:|---|")
