@@ -896,3 +896,68 @@ async fn previous_balances_agree_with_the_history_on_every_day() {
     );
     check(changed).await;
 }
+
+/// Two writers add to one account's history at once, neither taking the account's row first (as
+/// a core banking system's loader might). Once both commit, what the account keeps is what its
+/// whole history says: the later writer recomputed from a history that has the earlier's rows.
+#[tokio::test]
+async fn kept_balances_follow_two_writers_at_once() {
+    use diesel_async::SimpleAsyncConnection;
+    use renkei::db::schema::tenant::accounts;
+    use std::time::Duration;
+    let app = TestApp::spawn_seeded().await;
+    let db = app.db_pool(2);
+    let slug = TestApp::slug("kitami");
+    let insert = |days: u64, balance: i64| {
+        let date = today() + chrono::Days::new(days);
+        format!(
+            "INSERT INTO transactions (account_id, transaction_date, value_date, transaction_type,
+                                       amount, remarks, balance)
+             VALUES ('{SHOP}', '{date}', '{date}', 1, 1, '同時', {balance})"
+        )
+    };
+    let mut first = db.tenant(&slug).await.unwrap();
+    let mut second = db.tenant(&slug).await.unwrap();
+    first
+        .batch_execute(&format!("BEGIN; {}", insert(10, 111)))
+        .await
+        .unwrap();
+    let later = tokio::spawn({
+        let sql = format!("BEGIN; {}; COMMIT", insert(11, 222));
+        async move { second.batch_execute(&sql).await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !later.is_finished(),
+        "the second writer waits for the first's account"
+    );
+    first.batch_execute("COMMIT").await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), later)
+        .await
+        .expect("the second writer goes on once the first commits")
+        .unwrap()
+        .unwrap();
+
+    async fn kept(
+        conn: &mut renkei::db::TenantConn,
+    ) -> QueryResult<(Option<NaiveDate>, Option<i64>, Option<i64>, Option<i64>)> {
+        accounts::table
+            .find(SHOP)
+            .select((
+                accounts::last_transaction_date,
+                accounts::last_transaction_balance,
+                accounts::balance_before_day,
+                accounts::balance_before_month,
+            ))
+            .first(conn)
+            .await
+    }
+    let after_both = kept(&mut first).await.unwrap();
+    assert_eq!(after_both.1, Some(222));
+    assert_eq!(after_both.2, Some(111), "the first writer's row is in it");
+    first
+        .batch_execute(&format!("SELECT accounts_keep_balances(ARRAY['{SHOP}'])"))
+        .await
+        .unwrap();
+    assert_eq!(kept(&mut first).await.unwrap(), after_both);
+}
