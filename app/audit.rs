@@ -55,9 +55,7 @@ impl Event {
             Self::CertificateRevoked => "certificate.revoked",
         }
     }
-}
 
-impl Event {
     pub const ALL: [Event; 19] = [
         Self::LoginOk,
         Self::LoginFailed,

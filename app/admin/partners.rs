@@ -292,11 +292,7 @@ async fn edit_page(
     };
     ctx.insert("draft", &draft);
     let status = match note {
-        Note::Error(e) => {
-            ctx.insert("error", &e.text(lang));
-            StatusCode::BAD_REQUEST
-        }
-        Note::Refused(e, _) => {
+        Note::Error(e) | Note::Refused(e, _) => {
             ctx.insert("error", &e.text(lang));
             StatusCode::BAD_REQUEST
         }

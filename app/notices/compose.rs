@@ -53,7 +53,7 @@ pub fn message(pages: &Pages, n: &Notice<'_>) -> anyhow::Result<Message> {
             .iter()
             .map(|s| n.lang.t(s.label_key()))
             .collect::<Vec<_>>()
-            .join(if n.lang == Lang::Ja { "、" } else { ", " }),
+            .join(n.lang.list_sep()),
         expiry_date: expiry_date.clone(),
         days: i16::try_from((jst_date(n.expires_at) - jst_date(n.now)).num_days().max(0))
             .unwrap_or(i16::MAX),

@@ -54,6 +54,22 @@ impl Lang {
         }
     }
 
+    /// What joins the items of a list in running text: 本店 普通預金 1234567、本店 … / …, ….
+    pub fn list_sep(self) -> &'static str {
+        match self {
+            Self::Ja => "、",
+            Self::En => ", ",
+        }
+    }
+
+    /// What joins a list of names: 残高照会・入出金明細照会 / Balance inquiry, Transaction history.
+    pub fn names_sep(self) -> &'static str {
+        match self {
+            Self::Ja => "・",
+            Self::En => ", ",
+        }
+    }
+
     /// A message from `locales/<lang>/*.ftl`.
     pub fn t(self, key: &str) -> String {
         LOCALES.lookup(&self.id(), key)
@@ -108,10 +124,6 @@ impl Message {
     pub fn with(mut self, name: &'static str, value: impl ToString) -> Self {
         self.args.push((name, value.to_string()));
         self
-    }
-
-    pub fn id(&self) -> &'static str {
-        self.id
     }
 
     pub fn text(&self, lang: Lang) -> String {

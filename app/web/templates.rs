@@ -137,13 +137,8 @@ impl Pages {
         ctx.insert("other_lang", lang.other().code());
         ctx.insert("other_lang_name", &lang.other().t("lang-name"));
         ctx.insert("switch_url", &switch_url(path, query, lang.other()));
-        // How a page joins a list: 残高照会・入出金明細照会, 本店 普通預金 1234567、本店 …
-        let (names_sep, list_sep) = match lang {
-            Lang::Ja => ("・", "、"),
-            Lang::En => (", ", ", "),
-        };
-        ctx.insert("names_sep", names_sep);
-        ctx.insert("list_sep", list_sep);
+        ctx.insert("names_sep", lang.names_sep());
+        ctx.insert("list_sep", lang.list_sep());
         if let Some(t) = tenant {
             let base = format!("/t/{}", t.slug);
             let version = t.updated_at.timestamp();
