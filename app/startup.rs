@@ -209,6 +209,11 @@ fn server(shared: Shared, listeners: Listeners) -> anyhow::Result<Server> {
         let db = web::Data::new(
             Db::connect_tenant_affine(&worker_db).expect("pool settings were validated"),
         );
+        // Balance inquiries that come together share a statement, and so do introspection
+        // calls ([`crate::db::batch`]).
+        let balance_batches = web::Data::new(crate::api::store::BalanceBatches::default());
+        let introspection_batches =
+            web::Data::new(crate::oauth::tokens::IntrospectionBatches::default());
         App::new()
             .wrap(from_fn(edge::i18n))
             .wrap(from_fn(edge::error_pages))
@@ -219,6 +224,8 @@ fn server(shared: Shared, listeners: Listeners) -> anyhow::Result<Server> {
             .app_data(registry.clone())
             .app_data(metrics.clone())
             .app_data(db.clone())
+            .app_data(balance_batches)
+            .app_data(introspection_batches)
             .app_data(settings.clone())
             .app_data(ledger.clone())
             .app_data(cursor_key.clone())

@@ -11,7 +11,7 @@ use super::dates;
 use super::error::{ApiError, ErrorBody};
 use super::ledger::{Entry, Ledger};
 use super::model::*;
-use super::store::{self, Caller, PageQuery};
+use super::store::{self, BalanceAsk, BalanceBatches, Caller, PageQuery};
 use crate::certs::ClientCertificates;
 use crate::db::Db;
 use crate::oauth::params::Params;
@@ -236,21 +236,22 @@ pub async fn balances(
     req: HttpRequest,
     tenant: CurrentTenant,
     db: web::Data<Db>,
+    batches: web::Data<BalanceBatches>,
     ledger: web::Data<Ledger>,
     certs: web::Data<ClientCertificates>,
 ) -> Result<HttpResponse, ApiError> {
     let p = query(&req)?;
     let token = bearer_token(&req, &p)?;
     let account = account_param(&p)?;
-    let today = Utc::now().with_timezone(&jst()).date_naive();
-    let mut conn = db.tenant_statements(&tenant.slug).await?;
-    let rows = store::balances(
-        &mut conn,
-        secrets::sha256(&token),
-        account.as_ref().map(|a| a.to_string()),
-        store::Days::of(today),
-    )
-    .await?;
+    let ask = BalanceAsk {
+        token_hash: secrets::sha256(&token),
+        account: account.as_ref().map(|a| a.to_string()),
+    };
+    let rows = batches
+        .ask(&db, &tenant.slug, ask, |conn, asks| {
+            store::balances(conn, asks, Utc::now().with_timezone(&jst()).date_naive())
+        })
+        .await?;
     let caller = admit(
         rows.first().map(|r| &r.caller),
         Some(Scope::BalanceRead),

@@ -12,6 +12,7 @@ use diesel::sql_types::{
 use uuid::Uuid;
 
 use crate::db::TenantStatements;
+use crate::db::batch::Batches;
 use crate::statement;
 
 /// Who is asking, as every row of every API query repeats it.
@@ -99,6 +100,9 @@ pub async fn accounts(
 
 #[derive(Debug, QueryableByName)]
 pub struct BalanceRow {
+    /// Which of the batch's asks this row answers (from 0).
+    #[diesel(sql_type = Int8)]
+    pub ask: i64,
     #[diesel(embed)]
     pub caller: Caller,
     #[diesel(sql_type = Nullable<Text>)]
@@ -117,15 +121,24 @@ pub struct BalanceRow {
     pub previous_month_balance: Option<i64>,
 }
 
-/// Balances, with the end-of-yesterday and end-of-last-month balances, of the accounts that
-/// the join in `$accounts` leaves. The account keeps those of its last transaction's day and
-/// month (see the migration `balances_kept_by_accounts`); the history is read only when
-/// `today` comes before that day or `month_start` before its month, which a clock set back or
-/// a transaction dated ahead could make happen.
-macro_rules! balances {
-    ($accounts:expr) => {
-        concat!(
-            "SELECT ", caller!(), ", a.account_id, a.account_type_code, a.account_type_name, a.currency_code, a.balance,
+statement!(
+    /// Balances for a batch of calls ([`crate::db::batch`]), each a token and one account or
+    /// (NULL) every account of its grant. Each call's rows are those the same statement would
+    /// give it alone: the subquery is run once per call (`OFFSET 0` keeps PostgreSQL from
+    /// merging it into a join of the whole batch), each time with index lookups only.
+    ///
+    /// With the balances, the end-of-yesterday and end-of-last-month balances. The account keeps
+    /// those of its last transaction's day and month (see the migration
+    /// `balances_kept_by_accounts`); the history is read only when `today` comes before that day
+    /// or `month_start` before its month, which a clock set back or a transaction dated ahead
+    /// could make happen.
+    BalancesSql,
+    concat!(
+        "SELECT (r.i - 1)::int8 AS ask, q.*
+           FROM unnest(?::bytea[], ?::text[]) WITH ORDINALITY AS r(token_hash, account, i)
+          CROSS JOIN (SELECT ?::date AS today, ?::date AS month_start, ?::date AS next_month_start) d
+          CROSS JOIN LATERAL (
+            SELECT ", caller!(), ", a.account_id, a.account_type_code, a.account_type_name, a.currency_code, a.balance,
                CASE WHEN a.last_transaction_date IS NULL THEN NULL
                     WHEN a.last_transaction_date < d.today THEN a.last_transaction_balance
                     WHEN a.last_transaction_date = d.today THEN a.balance_before_day
@@ -139,26 +152,13 @@ macro_rules! balances {
                            WHERE x.account_id = a.account_id AND x.transaction_date < d.month_start
                            ORDER BY x.transaction_date DESC, x.id DESC LIMIT 1) END AS previous_month_balance ",
             live_token!(),
-            $accounts,
-            " LEFT JOIN {schema}.accounts a ON a.account_id = ga.account_id
-              CROSS JOIN (SELECT ?::date AS today, ?::date AS month_start, ?::date AS next_month_start) d ",
-            live_token_where!()
-        )
-    };
-}
-
-// Two statements rather than one with `(? IS NULL OR ..)`: each keeps one plan that PostgreSQL
-// can reuse, where the combined one would be planned again on every call.
-statement!(
-    /// Balances of every account of the grant.
-    BalancesSql,
-    balances!(" LEFT JOIN {schema}.grant_accounts ga ON ga.grant_id = g.id ")
-);
-
-statement!(
-    /// The balance of one account of the grant.
-    BalanceSql,
-    balances!(" LEFT JOIN {schema}.grant_accounts ga ON ga.grant_id = g.id AND ga.account_id = ? ")
+            " LEFT JOIN {schema}.grant_accounts ga
+                     ON ga.grant_id = g.id AND (r.account IS NULL OR ga.account_id = r.account)
+              LEFT JOIN {schema}.accounts a ON a.account_id = ga.account_id
+             WHERE t.token_hash = r.token_hash AND t.kind = 'access' AND t.expires_at > now()
+            OFFSET 0
+          ) q"
+    )
 );
 
 /// The days a balance inquiry reports on, in Japan: today, and the first days of this month and
@@ -183,22 +183,39 @@ impl Days {
     }
 }
 
+/// One balance inquiry: the SHA-256 of its access token, and one account or every account of
+/// the grant.
+pub struct BalanceAsk {
+    pub token_hash: Vec<u8>,
+    pub account: Option<String>,
+}
+
+/// The balances inquiries of one tenant made at the same moment, asked together.
+pub type BalanceBatches = Batches<BalanceAsk, BalanceRow>;
+
+/// Answers a batch of balance inquiries, on the days of `today`. Each row comes with the index
+/// of the ask it answers; an ask with no live token has no row.
 pub async fn balances(
-    conn: &mut TenantStatements,
-    token_hash: Vec<u8>,
-    account: Option<String>,
-    days: Days,
-) -> QueryResult<Vec<BalanceRow>> {
-    let q = match account {
-        Some(account) => conn.query::<BalanceSql>().bind::<Text, _>(account),
-        None => conn.query::<BalancesSql>(),
-    };
-    q.bind::<Date, _>(days.today)
+    mut conn: TenantStatements,
+    asks: Vec<BalanceAsk>,
+    today: NaiveDate,
+) -> QueryResult<Vec<(usize, BalanceRow)>> {
+    let days = Days::of(today);
+    let (hashes, accounts): (Vec<_>, Vec<_>) =
+        asks.into_iter().map(|a| (a.token_hash, a.account)).unzip();
+    let rows: Vec<BalanceRow> = conn
+        .query::<BalancesSql>()
+        .bind::<Array<Bytea>, _>(hashes)
+        .bind::<Array<Nullable<Text>>, _>(accounts)
+        .bind::<Date, _>(days.today)
         .bind::<Date, _>(days.month_start)
         .bind::<Date, _>(days.next_month_start)
-        .bind::<Bytea, _>(token_hash)
         .load()
-        .await
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| Some((usize::try_from(r.ask).ok()?, r)))
+        .collect())
 }
 
 /// The SQL types of [`TransactionsSql`]'s columns, in order.

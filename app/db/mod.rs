@@ -5,6 +5,7 @@
 //! `public`, which are always schema-qualified.
 
 mod affinity;
+pub mod batch;
 pub mod migrate;
 mod pool;
 pub mod prepared;

@@ -8,10 +8,11 @@ use super::clients::{self, AuthMethod, Partner};
 use super::error::{OAuthCode, OAuthError};
 use super::params::Params;
 use super::scopes::{Scope, Scopes};
-use super::tokens::{self, CodeExchange};
+use super::tokens::{self, CodeExchange, IntrospectionAsk, IntrospectionBatches};
 use crate::certs::ClientCertificates;
 use crate::config::Settings;
 use crate::db::{Db, TenantStatements};
+use crate::secrets;
 use crate::tenancy::CurrentTenant;
 use crate::web::limits::{self, Verdict};
 
@@ -147,17 +148,29 @@ pub async fn introspect(
     body: web::Bytes,
     tenant: CurrentTenant,
     db: web::Data<Db>,
+    batches: web::Data<IntrospectionBatches>,
     settings: web::Data<Settings>,
     certs: web::Data<ClientCertificates>,
 ) -> Result<HttpResponse, OAuthError> {
     let form = form(&body)?;
-    let mut conn = db.tenant_statements(&tenant.slug).await?;
     let presented = clients::presented(&req, &form)?;
-    // The partner and the token in one round trip; the token is looked at only once the
-    // partner has authenticated.
+    // The partner and the token in one round trip, shared with the calls that come with this
+    // one; the token is looked at only once the partner has authenticated.
     let (partner, token) = match form.get("token") {
-        Some(token) => tokens::partner_and_token(&mut conn, &presented.client_id, token).await?,
-        None => (clients::find(&mut conn, &presented.client_id).await?, None),
+        Some(token) => {
+            let ask = IntrospectionAsk {
+                client_id: presented.client_id.clone(),
+                token_hash: secrets::sha256(token),
+            };
+            let rows = batches
+                .ask(&db, &tenant.slug, ask, tokens::partners_and_tokens)
+                .await?;
+            tokens::partner_and_token(rows)
+        }
+        None => {
+            let mut conn = db.tenant_statements(&tenant.slug).await?;
+            (clients::find(&mut conn, &presented.client_id).await?, None)
+        }
     };
     let auth = clients::verify(partner, &presented, &req, &certs)?;
     required(&form, "token")?;

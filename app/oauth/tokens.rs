@@ -15,6 +15,7 @@ use super::pkce;
 use super::scopes::Scopes;
 use crate::audit::{self, Event};
 use crate::consent::grants;
+use crate::db::batch::Batches;
 use crate::db::schema::tenant::{auth_codes, grants as g, tokens};
 use crate::db::{TenantConn, TenantStatements};
 use crate::secrets;
@@ -73,7 +74,10 @@ pub struct TokenRow {
 /// token has the hash (`token` is then `None`); they are read only once the partner has
 /// authenticated.
 #[derive(QueryableByName)]
-struct PartnerTokenRow {
+pub struct PartnerTokenRow {
+    /// Which of the batch's asks this row answers (from 0).
+    #[diesel(sql_type = diesel::sql_types::Int8)]
+    ask: i64,
     #[diesel(embed)]
     partner: super::clients::Row,
     #[diesel(embed)]
@@ -81,20 +85,27 @@ struct PartnerTokenRow {
 }
 
 statement!(
-    /// A partner by `client_id`, with a token and its grant by the token's hash.
+    /// For a batch of introspection calls ([`crate::db::batch`]), each a token's hash and the
+    /// `client_id` presented with it: the partner, with the token and its grant. The subquery
+    /// runs once per call (`OFFSET 0` keeps it from being merged into a join of the batch).
     PartnerAndTokenSql,
-    "SELECT p.id, p.client_id, p.client_secret_hash, p.name_ja, p.name_en, p.redirect_uris, p.scopes,
-            p.auth_method, p.cert_subject, p.par_required, p.status,
-            x.kind, x.created_at, x.expires_at, x.rotated_at, x.partner_id, x.customer_id, x.grant_scopes,
-            x.grant_expires_at, x.revoked_at, x.cnf_x5t_s256
-       FROM {schema}.partners p
-       LEFT JOIN LATERAL (
-         SELECT t.kind, t.created_at, t.expires_at, t.rotated_at, g.partner_id, g.customer_id,
-                g.scopes AS grant_scopes, g.expires_at AS grant_expires_at, g.revoked_at, t.cnf_x5t_s256
-           FROM {schema}.tokens t JOIN {schema}.grants g ON g.id = t.grant_id
-          WHERE t.token_hash = ?
-       ) x ON true
-      WHERE p.client_id = ?"
+    "SELECT (r.i - 1)::int8 AS ask, q.*
+       FROM unnest(?::bytea[], ?::text[]) WITH ORDINALITY AS r(token_hash, client_id, i)
+      CROSS JOIN LATERAL (
+        SELECT p.id, p.client_id, p.client_secret_hash, p.name_ja, p.name_en, p.redirect_uris, p.scopes,
+               p.auth_method, p.cert_subject, p.par_required, p.status,
+               x.kind, x.created_at, x.expires_at, x.rotated_at, x.partner_id, x.customer_id, x.grant_scopes,
+               x.grant_expires_at, x.revoked_at, x.cnf_x5t_s256
+          FROM {schema}.partners p
+          LEFT JOIN LATERAL (
+            SELECT t.kind, t.created_at, t.expires_at, t.rotated_at, g.partner_id, g.customer_id,
+                   g.scopes AS grant_scopes, g.expires_at AS grant_expires_at, g.revoked_at, t.cnf_x5t_s256
+              FROM {schema}.tokens t JOIN {schema}.grants g ON g.id = t.grant_id
+             WHERE t.token_hash = r.token_hash
+          ) x ON true
+         WHERE p.client_id = r.client_id
+        OFFSET 0
+      ) q"
 );
 
 /// The token response (RFC 6749 §5.1).
@@ -480,23 +491,44 @@ pub fn pairwise_sub(tenant: &str, partner: Uuid, customer: Uuid) -> String {
     base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &h[..16])
 }
 
-/// The partner of `client_id` (`None`: no such partner) and the token presented for
-/// introspection (`None`: no such token), in one round trip.
-pub async fn partner_and_token(
-    conn: &mut TenantStatements,
-    client_id: &str,
-    token: &str,
-) -> QueryResult<(Option<Partner>, Option<TokenRow>)> {
+/// One introspection call: the `client_id` presented and the token asked about.
+pub struct IntrospectionAsk {
+    pub client_id: String,
+    pub token_hash: Vec<u8>,
+}
+
+/// The introspection calls of one tenant made at the same moment, asked together.
+pub type IntrospectionBatches = Batches<IntrospectionAsk, PartnerTokenRow>;
+
+/// Answers a batch of introspection calls. Each row comes with the index of the ask it answers;
+/// an ask whose `client_id` is no partner's has no row.
+pub async fn partners_and_tokens(
+    mut conn: TenantStatements,
+    asks: Vec<IntrospectionAsk>,
+) -> QueryResult<Vec<(usize, PartnerTokenRow)>> {
+    let (hashes, clients): (Vec<_>, Vec<_>) = asks
+        .into_iter()
+        .map(|a| (a.token_hash, a.client_id))
+        .unzip();
     let rows: Vec<PartnerTokenRow> = conn
         .query::<PartnerAndTokenSql>()
-        .bind::<Bytea, _>(secrets::sha256(token))
-        .bind::<Text, _>(client_id)
+        .bind::<Array<Bytea>, _>(hashes)
+        .bind::<Array<Text>, _>(clients)
         .load()
         .await?;
-    Ok(match rows.into_iter().next() {
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| Some((usize::try_from(r.ask).ok()?, r)))
+        .collect())
+}
+
+/// The partner (`None`: no such partner) and the token (`None`: no such token) of an
+/// introspection call's rows.
+pub fn partner_and_token(rows: Vec<PartnerTokenRow>) -> (Option<Partner>, Option<TokenRow>) {
+    match rows.into_iter().next() {
         Some(row) => (Some(row.partner.into()), row.token),
         None => (None, None),
-    })
+    }
 }
 
 /// What introspection answers an authenticated `partner` about a token (RFC 7662): inactive

@@ -750,6 +750,62 @@ async fn introspection_tells_nothing_before_the_partner_authenticates() {
     );
 }
 
+/// Introspection calls that arrive together share statements: each is still answered for its
+/// own client and token.
+#[tokio::test]
+async fn introspection_calls_made_at_once_each_get_their_own_answer() {
+    let app = TestApp::spawn_seeded().await;
+    register(
+        &app,
+        "other-app",
+        "other-app-secret",
+        "balance:read",
+        AuthMethod::ClientSecretBasic,
+        false,
+    )
+    .await;
+    let t = app.yamadas_tokens().await;
+    let access = t["access_token"].as_str().unwrap();
+    let refresh = t["refresh_token"].as_str().unwrap();
+    let asks = [
+        (CLIENT, SECRET, access, 200, Some("Bearer")),
+        (CLIENT, SECRET, refresh, 200, Some("refresh_token")),
+        (CLIENT, SECRET, "no-such-token", 200, None),
+        ("other-app", "other-app-secret", access, 200, None),
+        ("no-such-app", SECRET, access, 401, None),
+        (CLIENT, "wrong-secret", access, 401, None),
+    ];
+    let calls = (0..20)
+        .flat_map(|_| asks.iter())
+        .map(|(client, secret, token, status, kind)| {
+            let app = &app;
+            async move {
+                let res = app
+                    .client
+                    .post(app.url("/t/kitami/oauth/introspect"))
+                    .basic_auth(client, Some(secret))
+                    .form(&[("token", token)])
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status().as_u16(), *status, "{client}");
+                let body = json(res).await;
+                match kind {
+                    Some(kind) => {
+                        assert_eq!(body["active"], true, "{client} {kind}");
+                        assert_eq!(body["token_type"], *kind);
+                        assert_eq!(body["client_id"], CLIENT);
+                    }
+                    None if *status == 200 => {
+                        assert_eq!(body, serde_json::json!({ "active": false }), "{client}");
+                    }
+                    None => assert_eq!(body["error"], "invalid_client", "{client}"),
+                }
+            }
+        });
+    futures_util::future::join_all(calls).await;
+}
+
 #[tokio::test]
 async fn a_par_required_partner_cannot_skip_par() {
     let app = TestApp::spawn_seeded().await;

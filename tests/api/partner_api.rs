@@ -794,7 +794,7 @@ async fn history(app: &TestApp, account: &str) -> Vec<(NaiveDate, i64)> {
 /// by hand.
 #[tokio::test]
 async fn previous_balances_agree_with_the_history_on_every_day() {
-    use renkei::api::store::{self, Days};
+    use renkei::api::store::{self, BalanceAsk};
     let app = TestApp::spawn_seeded().await;
     let token = yamada(&app).await;
     let db = app.db_pool(2);
@@ -841,23 +841,22 @@ async fn previous_balances_agree_with_the_history_on_every_day() {
             ];
             days.extend(history.iter().step_by(7).map(|(d, _)| *d));
             for day in days {
-                let mut conn = db.tenant_statements(slug).await.unwrap();
-                let rows = store::balances(
-                    &mut conn,
-                    renkei::secrets::sha256(token),
-                    Some(SHOP.into()),
-                    Days::of(day),
-                )
-                .await
-                .unwrap();
+                let conn = db.tenant_statements(slug).await.unwrap();
+                let ask = BalanceAsk {
+                    token_hash: renkei::secrets::sha256(token),
+                    account: Some(SHOP.into()),
+                };
+                let rows = store::balances(conn, vec![ask], day).await.unwrap();
                 assert_eq!(rows.len(), 1);
+                let (ask, row) = &rows[0];
+                assert_eq!(*ask, 0);
                 assert_eq!(
-                    rows[0].previous_day_balance,
+                    row.previous_day_balance,
                     balance_before(&history, day),
                     "the end of the day before {day}"
                 );
                 assert_eq!(
-                    rows[0].previous_month_balance,
+                    row.previous_month_balance,
                     balance_before(&history, day.with_day(1).unwrap()),
                     "the end of the month before {day}"
                 );
@@ -960,4 +959,128 @@ async fn kept_balances_follow_two_writers_at_once() {
         .await
         .unwrap();
     assert_eq!(kept(&mut first).await.unwrap(), after_both);
+}
+
+/// Balance inquiries that arrive together share statements: each still gets its own answer,
+/// whoever's token it carries, whichever account it asks for, and a refusal where it earns one.
+#[tokio::test]
+async fn balance_inquiries_made_at_once_each_get_their_own_answer() {
+    let app = TestApp::spawn_seeded().await;
+    let yamada = yamada(&app).await;
+    let suzuki = token(&app, "kitami", "Suzuki02", "Shinkin-2026!").await;
+    let asks = [
+        (yamada.as_str(), String::new(), 200, vec![HOUSEHOLD, SHOP]),
+        (
+            yamada.as_str(),
+            format!("?accountId={SHOP}"),
+            200,
+            vec![SHOP],
+        ),
+        (yamada.as_str(), format!("?accountId={SUZUKI}"), 404, vec![]),
+        (suzuki.as_str(), String::new(), 200, vec![SUZUKI]),
+        (suzuki.as_str(), format!("?accountId={SHOP}"), 404, vec![]),
+        ("not-a-real-token", String::new(), 401, vec![]),
+    ];
+    let calls = (0..20)
+        .flat_map(|_| asks.iter())
+        .map(|(token, query, status, ids)| {
+            let app = &app;
+            async move {
+                let res = api(app, "kitami", &format!("accounts/balances{query}"), token).await;
+                assert_eq!(res.status().as_u16(), *status, "{query}");
+                let body: Value = res.json().await.unwrap();
+                if *status == 200 {
+                    let got: Vec<&str> = body["balances"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|b| b["accountId"].as_str().unwrap())
+                        .collect();
+                    assert_eq!(&got, ids, "{query}");
+                }
+            }
+        });
+    futures_util::future::join_all(calls).await;
+}
+
+/// While a tenant's statements are all in flight, the calls that come wait together and go
+/// as one statement, each answered with its own rows; another tenant's calls do not wait.
+#[tokio::test]
+async fn calls_that_come_while_statements_run_go_together() {
+    use std::sync::{Arc, Mutex};
+
+    use renkei::db::batch::Batches;
+    use tokio::sync::Semaphore;
+
+    let app = TestApp::spawn_seeded().await;
+    let db = app.db_pool(8);
+    let (kitami, hokuto) = (TestApp::slug("kitami"), TestApp::slug("hokuto"));
+    let batches: Arc<Batches<u32, u32>> = Arc::default();
+    let sizes = Arc::new(Mutex::new(Vec::new()));
+    let gate = Arc::new(Semaphore::new(0));
+    let call = |slug: &renkei::tenancy::TenantSlug, n: u32| {
+        let (batches, db, slug) = (batches.clone(), db.clone(), slug.clone());
+        let (sizes, gate) = (sizes.clone(), gate.clone());
+        tokio::spawn(async move {
+            batches
+                .ask(&db, &slug, n, move |mut conn, asks| async move {
+                    sizes.lock().unwrap().push(asks.clone());
+                    // Each statement waits for the gate, so that the lane stays full.
+                    let _pass = gate.acquire().await.unwrap();
+                    let one: i32 = conn.query::<OneSql>().get_result::<One>().await?.one;
+                    Ok(asks
+                        .iter()
+                        .enumerate()
+                        .flat_map(|(i, n)| [(i, n * 10), (i, n * 10 + one as u32)])
+                        .collect())
+                })
+                .await
+        })
+    };
+    // Waits until `n` statements have started.
+    let started = |n: usize| {
+        let sizes = sizes.clone();
+        async move {
+            let wait = async {
+                while sizes.lock().unwrap().len() < n {
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                }
+            };
+            tokio::time::timeout(std::time::Duration::from_secs(10), wait)
+                .await
+                .unwrap_or_else(|_| panic!("statement {n} did not start"));
+        }
+    };
+    // Two calls, one after the other, fill the lane's two places.
+    let first = call(&kitami, 1);
+    started(1).await;
+    let second = call(&kitami, 2);
+    started(2).await;
+    let waiting: Vec<_> = (3..=7).map(|n| call(&kitami, n)).collect();
+    let other = call(&hokuto, 100);
+    started(3).await;
+    assert_eq!(
+        sizes.lock().unwrap()[2],
+        vec![100],
+        "another tenant's call goes at once"
+    );
+    gate.add_permits(100);
+    for (n, call) in (1..=7).zip([first, second].into_iter().chain(waiting)) {
+        assert_eq!(call.await.unwrap().unwrap(), vec![n * 10, n * 10 + 1]);
+    }
+    assert_eq!(other.await.unwrap().unwrap(), vec![1000, 1001]);
+    let sizes = sizes.lock().unwrap().clone();
+    assert_eq!(
+        sizes,
+        vec![vec![1], vec![2], vec![100], vec![3, 4, 5, 6, 7]],
+        "the five calls that came while two statements ran went as one"
+    );
+}
+
+renkei::statement!(OneSql, "SELECT 1 AS one");
+
+#[derive(diesel::QueryableByName)]
+struct One {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    one: i32,
 }
