@@ -211,9 +211,10 @@ fn server(shared: Shared, listeners: Listeners) -> anyhow::Result<Server> {
         );
         // Balance inquiries that come together share a statement, and so do introspection
         // calls ([`crate::db::batch`]).
-        let balance_batches = web::Data::new(crate::api::store::BalanceBatches::default());
-        let introspection_batches =
-            web::Data::new(crate::oauth::tokens::IntrospectionBatches::default());
+        let balance_batches = web::Data::new(crate::api::store::BalanceBatches::new("balances"));
+        let introspection_batches = web::Data::new(
+            crate::oauth::tokens::IntrospectionBatches::new("introspection"),
+        );
         App::new()
             .wrap(from_fn(edge::i18n))
             .wrap(from_fn(edge::error_pages))

@@ -76,6 +76,20 @@ error_statuses() {
     }' >> "$BENCH_DIR/statuses.txt" || true
 }
 
+# "statements calls" that the server at port $1 has counted for question $2 (its /metrics).
+shared_counts() {
+  curl -fs "http://127.0.0.1:$1/metrics" | awk -v q="question=\"$2\"" '
+    index($0, q) && /^renkei_db_shared_statements_total/ {s = $NF}
+    index($0, q) && /^renkei_db_shared_statement_calls_total/ {c = $NF}
+    END {print s + 0, c + 0}'
+}
+# Adds the statements and calls counted since "before" ($3) to the totals named $4 (an array).
+shared_since() {
+  local now; now="$(shared_counts "$1" "$2")"
+  local -n totals="$4"
+  totals+=("$(awk -v a="$3" -v b="$now" 'BEGIN {split(a, x, " "); split(b, y, " "); print y[1] - x[1], y[2] - x[2]}')")
+}
+
 # CPU time, in clock ticks, used so far: by one process (all its threads, ended ones too); by
 # PostgreSQL (the postmaster, its live children, and the children it has reaped); by the machine
 # (idle, I/O wait and steal left out). The postmaster's pid is the first line of postmaster.pid in
@@ -202,6 +216,7 @@ EXPLAIN="$("$BIN" bench explain --tenant "$tenant" --token "$tok" --account "$ac
 # a shared machine.
 say "copying the bench database and provisioning 1,000 tenant schemas in the copy"
 error_statuses "$PORT" "the scenarios' server"
+SHARED_SCENARIOS="balances $(shared_counts "$PORT" balances) introspection $(shared_counts "$PORT" introspection)"
 stop_servers
 psql "$ADMIN" -qc "DROP DATABASE IF EXISTS renkei_bench_many WITH (FORCE)" \
   -qc "CREATE DATABASE renkei_bench_many TEMPLATE renkei_bench STRATEGY FILE_COPY"
@@ -234,27 +249,36 @@ BENCH_NAME="warm-up, 2 tenants" BENCH_RUN=1 wrk_once bench/balances.lua / >/dev/
 # The 1,000-tenant server takes the 2-tenant run's calls as they are (balances-1000-schemas) and
 # the calls spread over all its tenants (balances-1000-tenants).
 say "wrk: balances-2-tenants, balances-1000-schemas and balances-1000-tenants, in turn ($RUNS × ${SECS}s each, $CONNS connections)"
-two_rows=() same_rows=() many_rows=()
+two_rows=() same_rows=() many_rows=() two_shared=() same_shared=() many_shared=()
 # Once calls stop, a server writes the access-ledger rows it held (up to 5 s of a small tenant's):
 # a pause after each run keeps that work out of the next run.
 for run in $(seq "$RUNS"); do
+  before="$(shared_counts "$PORT" balances)"
   two_rows+=("$(BENCH_NAME=balances-2-tenants BENCH_RUN=$run wrk_once bench/balances.lua /)")
+  shared_since "$PORT" balances "$before" two_shared
   sleep 2
+  before="$(shared_counts "$MANY_PORT" balances)"
   same_rows+=("$(BENCH_NAME=balances-1000-schemas BENCH_RUN=$run TARGET_PORT="$MANY_PORT" wrk_once bench/balances.lua /)")
+  shared_since "$MANY_PORT" balances "$before" same_shared
   sleep 2
+  before="$(shared_counts "$MANY_PORT" balances)"
   many_rows+=("$(BENCH_NAME=balances-1000-tenants BENCH_RUN=$run BENCH_ACCESS=access-many.txt TARGET_PORT="$MANY_PORT" wrk_once bench/balances.lua /)")
+  shared_since "$MANY_PORT" balances "$before" many_shared
   sleep 2
 done
 many=("$(summary balances-2-tenants "$(printf '%s\n' "${two_rows[@]}")")" \
       "$(summary balances-1000-schemas "$(printf '%s\n' "${same_rows[@]}")")" \
       "$(summary balances-1000-tenants "$(printf '%s\n' "${many_rows[@]}")")")
+# Statements and calls of each 1,000-tenant comparison, over its runs.
+sum_shared() { printf '%s\n' "$@" | awk '{s += $1; c += $2} END {print s + 0, c + 0}'; }
+SHARED_MANY="balances-2-tenants $(sum_shared "${two_shared[@]}") balances-1000-schemas $(sum_shared "${same_shared[@]}") balances-1000-tenants $(sum_shared "${many_shared[@]}")"
 error_statuses "$PORT" "2 tenants"
 error_statuses "$MANY_PORT" "1,000 tenants"
 stop_servers
 
 say "writing docs/benchmarks.md"
 BENCH_RESULTS="$(printf '%s\n' "${results[@]}" "${many[@]}")" \
-  BENCH_ERRORS="$(cat "$BENCH_DIR/errors.txt")" ERROR_STATUSES="$(cat "$BENCH_DIR/statuses.txt")" WARM_RPS="${warm[*]}" PG_TPS="$PG_TPS" PG_BUSY_US="$PG_BUSY_US" STORM_RPS="${STORM_RPS:-0}" RSS_IDLE="$RSS_IDLE" RSS_MAX="$RSS_MAX" \
+  BENCH_ERRORS="$(cat "$BENCH_DIR/errors.txt")" ERROR_STATUSES="$(cat "$BENCH_DIR/statuses.txt")" WARM_RPS="${warm[*]}" SHARED_SCENARIOS="$SHARED_SCENARIOS" SHARED_MANY="$SHARED_MANY" PG_TPS="$PG_TPS" PG_BUSY_US="$PG_BUSY_US" STORM_RPS="${STORM_RPS:-0}" RSS_IDLE="$RSS_IDLE" RSS_MAX="$RSS_MAX" \
   EXPLAIN="$EXPLAIN" RUNS="$RUNS" SECS="$SECS" CONNS="$CONNS" THREADS="$THREADS" \
   python3 scripts/bench_report.py > docs/benchmarks.md
 cat docs/benchmarks.md

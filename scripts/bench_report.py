@@ -20,7 +20,7 @@ def cpu():
     return platform.processor() or "unknown"
 
 
-INPUTS = ["BENCH_RESULTS", "BENCH_ERRORS", "ERROR_STATUSES", "WARM_RPS", "PG_TPS", "PG_BUSY_US", "STORM_RPS", "RSS_IDLE", "RSS_MAX", "EXPLAIN", "RUNS", "SECS", "CONNS",
+INPUTS = ["BENCH_RESULTS", "BENCH_ERRORS", "ERROR_STATUSES", "WARM_RPS", "SHARED_SCENARIOS", "SHARED_MANY", "PG_TPS", "PG_BUSY_US", "STORM_RPS", "RSS_IDLE", "RSS_MAX", "EXPLAIN", "RUNS", "SECS", "CONNS",
           "THREADS", "MEASURED_AT", "MACHINE"]
 
 if len(sys.argv) == 3 and sys.argv[1] == "--from":
@@ -189,13 +189,32 @@ w(f"- **The framework's ceiling.** `healthz`, one prepared `SELECT 1` through th
   f"({us(h['server_us'])} of them the server's). What a call that checks nothing costs beyond a bare query is "
   "HTTP parsing, the middleware (metrics, request span, security headers, language) and a second loopback hop.")
 i = results["introspection"]
+
+
+def shared(var):
+    """{name: calls per statement} from "name statements calls ..." in env[var]."""
+    words = env.get(var, "").split()
+    out = {}
+    for k in range(0, len(words) - 2, 3):
+        statements, calls = int(words[k + 1]), int(words[k + 2])
+        if statements:
+            out[words[k]] = calls / statements
+    return out
+
+
+per_scenario, per_many = shared("SHARED_SCENARIOS"), shared("SHARED_MANY")
 w("- **Calls that share a statement.** A balances call reads the token, grant, partner, granted account and "
   "balance in one statement: five index lookups against `pgbench -S`'s one. What a statement costs PostgreSQL "
   "is mostly in starting, running and answering it, not in its lookups, so the balance inquiries and the "
   "introspection calls of one tenant that come while its statements run wait together and go as one statement "
   "over arrays of their tokens (`app/db/batch.rs`; two such statements of a tenant in flight per worker). "
   f"PostgreSQL spent {us(b['pg_us'])} µs per balances call and {us(i['pg_us'])} per introspection call in this "
-  "run. The end-of-day and end-of-month balances are kept with the account (they were two more index probes, "
+  "run"
+  + (f"; over all the runs of the scenarios above, a statement answered {per_scenario['balances']:.1f} balances "
+     f"calls and {per_scenario['introspection']:.1f} introspection calls on average (`/metrics`: "
+     "`renkei_db_shared_statement_calls_total` over `renkei_db_shared_statements_total`)"
+     if "balances" in per_scenario and "introspection" in per_scenario else "")
+  + ". The end-of-day and end-of-month balances are kept with the account (they were two more index probes, "
   "into its history).")
 if pg_busy and t["pg_us"] is not None:
     word = "more than" if t["pg_us"] > allowed["transactions"] else "within"
@@ -209,10 +228,14 @@ if pg_busy and t["pg_us"] is not None:
                  "day, so a kept page would rarely be asked for twice.")
     w(text)
 w("- **Many tenants.** A statement serves the calls of one tenant only. Spread evenly over 1,000 tenants, "
-  f"{env['CONNS']} calls at a time seldom include two of one tenant, so nearly every call goes alone, at the cost of a "
-  "statement of its own: that, not the number of schemas, is what `balances-1000-tenants` gives up against "
-  "`balances-2-tenants`, while `balances-1000-schemas`, the same calls as the 2-tenant run, shares statements "
-  "as that run does. A PostgreSQL backend pays several milliseconds the first time it serves a tenant "
+  f"{env['CONNS']} calls at a time seldom include two of one tenant, so most calls go alone, at the cost of a "
+  "statement of their own: that, more than the number of schemas, is what `balances-1000-tenants` gives up "
+  "against `balances-2-tenants`, while `balances-1000-schemas`, the same calls as the 2-tenant run, shares "
+  "statements as that run does"
+  + (" (calls per statement: " + ", ".join(f"{per_many[n]:.1f} in `{n}`" for n in
+     ["balances-2-tenants", "balances-1000-schemas", "balances-1000-tenants"] if n in per_many) + ")"
+     if per_many else "")
+  + ". A PostgreSQL backend pays several milliseconds the first time it serves a tenant "
   "(catalogue and statement). Each tenant keeps to a few connections of each worker, as many as its share "
   "of the traffic asks (`app/db/affinity.rs`), so that cost is paid once per tenant and connection. "
   "Each backend then holds the tables and statements of about 125 schemas. The access ledger costs one insert "

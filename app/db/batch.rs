@@ -10,7 +10,7 @@
 //! A batch is run by a task of its own, not by any one call's future, so a call whose client
 //! goes away takes nothing from the others.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -24,6 +24,17 @@ use crate::tenancy::{SchemaName, TenantSlug};
 const WIDTH: usize = 2;
 /// Most calls in one statement; a call that finds the open batch full starts the next.
 const MOST: usize = 64;
+
+/// By question: the statements run and the calls they answered, since the process started.
+static SHARED: Mutex<BTreeMap<&'static str, (u64, u64)>> = Mutex::new(BTreeMap::new());
+
+/// `(question, statements, calls)` for each question asked so far, for `/metrics`.
+pub fn shared_counts() -> Vec<(&'static str, u64, u64)> {
+    lock(&SHARED)
+        .iter()
+        .map(|(q, (statements, calls))| (*q, *statements, *calls))
+        .collect()
+}
 
 /// One call's answer: its rows, or why the statement failed.
 type Answer<R> = Result<Vec<R>, Failure>;
@@ -90,12 +101,15 @@ type Lanes<A, R> = Shared<HashMap<SchemaName, Lane<A, R>>>;
 
 /// One question's lanes, by tenant, for the calls of one worker.
 pub struct Batches<A, R> {
+    /// The question's name in `/metrics`.
+    question: &'static str,
     lanes: Lanes<A, R>,
 }
 
-impl<A, R> Default for Batches<A, R> {
-    fn default() -> Self {
+impl<A, R> Batches<A, R> {
+    pub fn new(question: &'static str) -> Self {
         Self {
+            question,
             lanes: Arc::default(),
         }
     }
@@ -154,6 +168,7 @@ where
         };
         if let Some((open, places)) = started {
             tokio::spawn(answer_batch(
+                self.question,
                 self.lanes.clone(),
                 schema,
                 db.clone(),
@@ -173,6 +188,7 @@ where
 
 /// Waits for a place in the lane, closes the batch to newcomers, runs it and answers each call.
 async fn answer_batch<A, R, F, Fut>(
+    question: &'static str,
     lanes: Lanes<A, R>,
     schema: SchemaName,
     db: Db,
@@ -191,6 +207,12 @@ async fn answer_batch<A, R, F, Fut>(
         lane.open = None;
     }
     let Open { asks, answers } = std::mem::take(&mut *lock(&open));
+    {
+        let mut shared = lock(&SHARED);
+        let (statements, calls) = shared.entry(question).or_default();
+        *statements += 1;
+        *calls += asks.len() as u64;
+    }
     let rows = match db.tenant_statements(&slug).await {
         Ok(conn) => run(conn, asks).await.map_err(AppError::from),
         Err(e) => Err(AppError::from(e)),

@@ -105,6 +105,27 @@ impl Metrics {
         );
         let _ = writeln!(out, "renkei_db_pool_max_size {}", status.max_size);
         let _ = writeln!(out, "renkei_db_pool_waiting {}", status.waiting);
+        let shared = crate::db::batch::shared_counts();
+        out.push_str(
+            "# HELP renkei_db_shared_statements_total Statements that answered calls asked together, by question.\n",
+        );
+        out.push_str("# TYPE renkei_db_shared_statements_total counter\n");
+        for (question, statements, _) in &shared {
+            let _ = writeln!(
+                out,
+                "renkei_db_shared_statements_total{{question=\"{question}\"}} {statements}"
+            );
+        }
+        out.push_str(
+            "# HELP renkei_db_shared_statement_calls_total Calls those statements answered, by question.\n",
+        );
+        out.push_str("# TYPE renkei_db_shared_statement_calls_total counter\n");
+        for (question, _, calls) in &shared {
+            let _ = writeln!(
+                out,
+                "renkei_db_shared_statement_calls_total{{question=\"{question}\"}} {calls}"
+            );
+        }
         out
     }
 }

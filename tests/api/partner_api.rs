@@ -1001,6 +1001,21 @@ async fn balance_inquiries_made_at_once_each_get_their_own_answer() {
             }
         });
     futures_util::future::join_all(calls).await;
+    // 120 calls, in fewer statements than calls; the metrics say how many.
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let counter = |name: &str| -> u64 {
+        let line = format!("{name}{{question=\"balances\"}} ");
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&line))
+            .unwrap_or_else(|| panic!("{name} in {metrics}"))
+            .parse()
+            .unwrap()
+    };
+    let calls = counter("renkei_db_shared_statement_calls_total");
+    let statements = counter("renkei_db_shared_statements_total");
+    assert!(calls >= 120, "{calls} calls counted");
+    assert!((1..=calls).contains(&statements), "{statements} statements");
 }
 
 /// While a tenant's statements are all in flight, the calls that come wait together and go
@@ -1015,7 +1030,7 @@ async fn calls_that_come_while_statements_run_go_together() {
     let app = TestApp::spawn_seeded().await;
     let db = app.db_pool(8);
     let (kitami, hokuto) = (TestApp::slug("kitami"), TestApp::slug("hokuto"));
-    let batches: Arc<Batches<u32, u32>> = Arc::default();
+    let batches: Arc<Batches<u32, u32>> = Arc::new(Batches::new("gathering-test"));
     let sizes = Arc::new(Mutex::new(Vec::new()));
     let gate = Arc::new(Semaphore::new(0));
     let call = |slug: &renkei::tenancy::TenantSlug, n: u32| {
@@ -1075,6 +1090,10 @@ async fn calls_that_come_while_statements_run_go_together() {
         vec![vec![1], vec![2], vec![100], vec![3, 4, 5, 6, 7]],
         "the five calls that came while two statements ran went as one"
     );
+    let counted = renkei::db::batch::shared_counts()
+        .into_iter()
+        .find(|(q, _, _)| *q == "gathering-test");
+    assert_eq!(counted, Some(("gathering-test", 4, 8)));
 }
 
 renkei::statement!(OneSql, "SELECT 1 AS one");
