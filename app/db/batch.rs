@@ -28,11 +28,11 @@ const MOST: usize = 64;
 /// By question: the statements run and the calls they answered, since the process started.
 static SHARED: Mutex<BTreeMap<&'static str, (u64, u64)>> = Mutex::new(BTreeMap::new());
 
-/// `(question, statements, calls)` for each question asked so far, for `/metrics`.
-pub fn shared_counts() -> Vec<(&'static str, u64, u64)> {
+/// `(question, [statements, calls])` for each question asked so far, for `/metrics`.
+pub fn shared_counts() -> Vec<(&'static str, [u64; 2])> {
     lock(&SHARED)
         .iter()
-        .map(|(q, (statements, calls))| (*q, *statements, *calls))
+        .map(|(q, (statements, calls))| (*q, [*statements, *calls]))
         .collect()
 }
 

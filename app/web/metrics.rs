@@ -106,25 +106,24 @@ impl Metrics {
         let _ = writeln!(out, "renkei_db_pool_max_size {}", status.max_size);
         let _ = writeln!(out, "renkei_db_pool_waiting {}", status.waiting);
         let shared = crate::db::batch::shared_counts();
-        out.push_str(
-            "# HELP renkei_db_shared_statements_total Statements that answered calls asked together, by question.\n",
-        );
-        out.push_str("# TYPE renkei_db_shared_statements_total counter\n");
-        for (question, statements, _) in &shared {
-            let _ = writeln!(
-                out,
-                "renkei_db_shared_statements_total{{question=\"{question}\"}} {statements}"
-            );
-        }
-        out.push_str(
-            "# HELP renkei_db_shared_statement_calls_total Calls those statements answered, by question.\n",
-        );
-        out.push_str("# TYPE renkei_db_shared_statement_calls_total counter\n");
-        for (question, _, calls) in &shared {
-            let _ = writeln!(
-                out,
-                "renkei_db_shared_statement_calls_total{{question=\"{question}\"}} {calls}"
-            );
+        // Each counter's name, help and place in `shared_counts`' pair.
+        let counters = [
+            (
+                "renkei_db_shared_statements_total",
+                "Statements that answered calls asked together, by question.",
+                0,
+            ),
+            (
+                "renkei_db_shared_statement_calls_total",
+                "Calls those statements answered, by question.",
+                1,
+            ),
+        ];
+        for (name, help, i) in counters {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+            for (question, counts) in &shared {
+                let _ = writeln!(out, "{name}{{question=\"{question}\"}} {}", counts[i]);
+            }
         }
         out
     }

@@ -679,18 +679,23 @@ fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-#[tokio::test]
-async fn introspection_of_another_partners_token_is_inactive() {
-    let app = TestApp::spawn_seeded().await;
+/// A second partner in kitami, `other-app` (secret `other-app-secret`, `balance:read`).
+async fn register_other_app(app: &TestApp, auth_method: AuthMethod) {
     register(
-        &app,
+        app,
         "other-app",
         "other-app-secret",
         "balance:read",
-        AuthMethod::ClientSecretPost,
+        auth_method,
         false,
     )
     .await;
+}
+
+#[tokio::test]
+async fn introspection_of_another_partners_token_is_inactive() {
+    let app = TestApp::spawn_seeded().await;
+    register_other_app(&app, AuthMethod::ClientSecretPost).await;
     let t = app.yamadas_tokens().await;
     let access = t["access_token"].as_str().unwrap();
     let other = |path: &'static str| {
@@ -755,15 +760,7 @@ async fn introspection_tells_nothing_before_the_partner_authenticates() {
 #[tokio::test]
 async fn introspection_calls_made_at_once_each_get_their_own_answer() {
     let app = TestApp::spawn_seeded().await;
-    register(
-        &app,
-        "other-app",
-        "other-app-secret",
-        "balance:read",
-        AuthMethod::ClientSecretBasic,
-        false,
-    )
-    .await;
+    register_other_app(&app, AuthMethod::ClientSecretBasic).await;
     let t = app.yamadas_tokens().await;
     let access = t["access_token"].as_str().unwrap();
     let refresh = t["refresh_token"].as_str().unwrap();

@@ -1092,8 +1092,8 @@ async fn calls_that_come_while_statements_run_go_together() {
     );
     let counted = renkei::db::batch::shared_counts()
         .into_iter()
-        .find(|(q, _, _)| *q == "gathering-test");
-    assert_eq!(counted, Some(("gathering-test", 4, 8)));
+        .find(|(q, _)| *q == "gathering-test");
+    assert_eq!(counted, Some(("gathering-test", [4, 8])));
 }
 
 renkei::statement!(OneSql, "SELECT 1 AS one");
