@@ -12,7 +12,7 @@ use diesel::sql_types::{
 use uuid::Uuid;
 
 use crate::db::TenantStatements;
-use crate::db::batch::Batches;
+use crate::db::batch::{Answers, Batches};
 use crate::statement;
 
 /// Who is asking, as every row of every API query repeats it.
@@ -193,29 +193,30 @@ pub struct BalanceAsk {
 /// The balances inquiries of one tenant made at the same moment, asked together.
 pub type BalanceBatches = Batches<BalanceAsk, BalanceRow>;
 
-/// Answers a batch of balance inquiries, on the days of `today`. Each row comes with the index
-/// of the ask it answers; an ask with no live token has no row.
+impl Answers for BalanceRow {
+    fn ask(&self) -> i64 {
+        self.ask
+    }
+}
+
+/// Answers a batch of balance inquiries, on the days of `today`. Each row names the ask it
+/// answers; an ask with no live token has no row.
 pub async fn balances(
     mut conn: TenantStatements,
     asks: Vec<BalanceAsk>,
     today: NaiveDate,
-) -> QueryResult<Vec<(usize, BalanceRow)>> {
+) -> QueryResult<Vec<BalanceRow>> {
     let days = Days::of(today);
     let (hashes, accounts): (Vec<_>, Vec<_>) =
         asks.into_iter().map(|a| (a.token_hash, a.account)).unzip();
-    let rows: Vec<BalanceRow> = conn
-        .query::<BalancesSql>()
+    conn.query::<BalancesSql>()
         .bind::<Array<Bytea>, _>(hashes)
         .bind::<Array<Nullable<Text>>, _>(accounts)
         .bind::<Date, _>(days.today)
         .bind::<Date, _>(days.month_start)
         .bind::<Date, _>(days.next_month_start)
         .load()
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|r| Some((usize::try_from(r.ask).ok()?, r)))
-        .collect())
+        .await
 }
 
 /// The SQL types of [`TransactionsSql`]'s columns, in order.

@@ -36,6 +36,12 @@ pub fn shared_counts() -> Vec<(&'static str, [u64; 2])> {
         .collect()
 }
 
+/// A row of a shared statement: it says which of the batch's calls it answers, counted from 0
+/// in the order the calls came (the statement's `WITH ORDINALITY`, less one).
+pub trait Answers {
+    fn ask(&self) -> i64;
+}
+
 /// One call's answer: its rows, or why the statement failed.
 type Answer<R> = Result<Vec<R>, Failure>;
 
@@ -118,13 +124,13 @@ impl<A, R> Batches<A, R> {
 impl<A, R> Batches<A, R>
 where
     A: Send + 'static,
-    R: Send + 'static,
+    R: Answers + Send + 'static,
 {
     /// Asks the tenant `ask`, together with the calls that come with it, and gets back the rows
     /// that answer it.
     ///
     /// `run` answers a batch on a connection of the tenant's: it gets the asks in the order they
-    /// came, and gives back each row with the index of the ask it answers.
+    /// came, and gives back rows that each name the ask they answer ([`Answers`]).
     pub async fn ask<F, Fut>(
         &self,
         db: &Db,
@@ -134,7 +140,7 @@ where
     ) -> Result<Vec<R>, AppError>
     where
         F: FnOnce(TenantStatements, Vec<A>) -> Fut + Send + 'static,
-        Fut: Future<Output = diesel::QueryResult<Vec<(usize, R)>>> + Send + 'static,
+        Fut: Future<Output = diesel::QueryResult<Vec<R>>> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
         let schema = slug.schema();
@@ -197,7 +203,8 @@ async fn answer_batch<A, R, F, Fut>(
     run: F,
 ) where
     F: FnOnce(TenantStatements, Vec<A>) -> Fut,
-    Fut: Future<Output = diesel::QueryResult<Vec<(usize, R)>>>,
+    Fut: Future<Output = diesel::QueryResult<Vec<R>>>,
+    R: Answers,
 {
     // The semaphore is never closed.
     let _place = places.acquire_owned().await;
@@ -220,8 +227,9 @@ async fn answer_batch<A, R, F, Fut>(
     match rows {
         Ok(rows) => {
             let mut each: Vec<Vec<R>> = answers.iter().map(|_| Vec::new()).collect();
-            for (i, row) in rows {
-                if let Some(rows) = each.get_mut(i) {
+            for row in rows {
+                let ask = usize::try_from(row.ask()).ok();
+                if let Some(rows) = ask.and_then(|i| each.get_mut(i)) {
                     rows.push(row);
                 }
             }

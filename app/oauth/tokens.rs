@@ -15,7 +15,7 @@ use super::pkce;
 use super::scopes::Scopes;
 use crate::audit::{self, Event};
 use crate::consent::grants;
-use crate::db::batch::Batches;
+use crate::db::batch::{Answers, Batches};
 use crate::db::schema::tenant::{auth_codes, grants as g, tokens};
 use crate::db::{TenantConn, TenantStatements};
 use crate::secrets;
@@ -500,26 +500,27 @@ pub struct IntrospectionAsk {
 /// The introspection calls of one tenant made at the same moment, asked together.
 pub type IntrospectionBatches = Batches<IntrospectionAsk, PartnerTokenRow>;
 
-/// Answers a batch of introspection calls. Each row comes with the index of the ask it answers;
-/// an ask whose `client_id` is no partner's has no row.
+impl Answers for PartnerTokenRow {
+    fn ask(&self) -> i64 {
+        self.ask
+    }
+}
+
+/// Answers a batch of introspection calls. Each row names the ask it answers; an ask whose
+/// `client_id` is no partner's has no row.
 pub async fn partners_and_tokens(
     mut conn: TenantStatements,
     asks: Vec<IntrospectionAsk>,
-) -> QueryResult<Vec<(usize, PartnerTokenRow)>> {
+) -> QueryResult<Vec<PartnerTokenRow>> {
     let (hashes, clients): (Vec<_>, Vec<_>) = asks
         .into_iter()
         .map(|a| (a.token_hash, a.client_id))
         .unzip();
-    let rows: Vec<PartnerTokenRow> = conn
-        .query::<PartnerAndTokenSql>()
+    conn.query::<PartnerAndTokenSql>()
         .bind::<Array<Bytea>, _>(hashes)
         .bind::<Array<Text>, _>(clients)
         .load()
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|r| Some((usize::try_from(r.ask).ok()?, r)))
-        .collect())
+        .await
 }
 
 /// The partner (`None`: no such partner) and the token (`None`: no such token) of an

@@ -848,8 +848,8 @@ async fn previous_balances_agree_with_the_history_on_every_day() {
                 };
                 let rows = store::balances(conn, vec![ask], day).await.unwrap();
                 assert_eq!(rows.len(), 1);
-                let (ask, row) = &rows[0];
-                assert_eq!(*ask, 0);
+                let row = &rows[0];
+                assert_eq!(row.ask, 0);
                 assert_eq!(
                     row.previous_day_balance,
                     balance_before(&history, day),
@@ -1030,7 +1030,7 @@ async fn calls_that_come_while_statements_run_go_together() {
     let app = TestApp::spawn_seeded().await;
     let db = app.db_pool(8);
     let (kitami, hokuto) = (TestApp::slug("kitami"), TestApp::slug("hokuto"));
-    let batches: Arc<Batches<u32, u32>> = Arc::new(Batches::new("gathering-test"));
+    let batches: Arc<Batches<u32, Reply>> = Arc::new(Batches::new("gathering-test"));
     let sizes = Arc::new(Mutex::new(Vec::new()));
     let gate = Arc::new(Semaphore::new(0));
     let call = |slug: &renkei::tenancy::TenantSlug, n: u32| {
@@ -1046,7 +1046,10 @@ async fn calls_that_come_while_statements_run_go_together() {
                     Ok(asks
                         .iter()
                         .enumerate()
-                        .flat_map(|(i, n)| [(i, n * 10), (i, n * 10 + one as u32)])
+                        .flat_map(|(i, n)| {
+                            let i = i as i64;
+                            [Reply(i, n * 10), Reply(i, n * 10 + one as u32)]
+                        })
                         .collect())
                 })
                 .await
@@ -1081,9 +1084,12 @@ async fn calls_that_come_while_statements_run_go_together() {
     );
     gate.add_permits(100);
     for (n, call) in (1..=7).zip([first, second].into_iter().chain(waiting)) {
-        assert_eq!(call.await.unwrap().unwrap(), vec![n * 10, n * 10 + 1]);
+        assert_eq!(
+            values(call.await.unwrap().unwrap()),
+            vec![n * 10, n * 10 + 1]
+        );
     }
-    assert_eq!(other.await.unwrap().unwrap(), vec![1000, 1001]);
+    assert_eq!(values(other.await.unwrap().unwrap()), vec![1000, 1001]);
     let sizes = sizes.lock().unwrap().clone();
     assert_eq!(
         sizes,
@@ -1094,6 +1100,19 @@ async fn calls_that_come_while_statements_run_go_together() {
         .into_iter()
         .find(|(q, _)| *q == "gathering-test");
     assert_eq!(counted, Some(("gathering-test", [4, 8])));
+}
+
+/// A row of the gathering test's statements: the ask it answers, and a value.
+struct Reply(i64, u32);
+
+impl renkei::db::batch::Answers for Reply {
+    fn ask(&self) -> i64 {
+        self.0
+    }
+}
+
+fn values(replies: Vec<Reply>) -> Vec<u32> {
+    replies.into_iter().map(|r| r.1).collect()
 }
 
 renkei::statement!(OneSql, "SELECT 1 AS one");
