@@ -3,9 +3,9 @@
 //! A statement costs PostgreSQL far more to start, run and answer than the few rows it reads:
 //! run as one statement over an array of eight callers' inputs, a balance inquiry costs it about
 //! a quarter of what eight statements cost. So each worker keeps a lane per tenant: a call joins
-//! the lane's open batch, and the batch goes to the database as soon as one of the lane's `WIDTH`
-//! places is free. A call that finds the lane idle goes at once, alone; under load, the calls
-//! that come while statements run wait together for the next one.
+//! the lane's open batch, and the batch goes to the database as soon as the lane's statement
+//! before it has been answered. A call that finds the lane idle goes at once, alone; under load,
+//! the calls that come while a statement runs wait together for the next one.
 //!
 //! A batch is run by a task of its own, not by any one call's future, so a call whose client
 //! goes away takes nothing from the others.
@@ -20,8 +20,10 @@ use super::{Db, TenantStatements};
 use crate::error::AppError;
 use crate::tenancy::{SchemaName, TenantSlug};
 
-/// Statements of one lane in flight at once: one is read back while the next runs.
-const WIDTH: usize = 2;
+/// Statements of one lane in flight at once. With two, a statement could start while the one
+/// before it was read back, but each gathered fewer calls: on 2 cores, balance inquiries went
+/// 2.9 to a statement and 7 % slower, with a higher p99, than with one.
+const WIDTH: usize = 1;
 /// Most calls in one statement; a call that finds the open batch full starts the next.
 const MOST: usize = 64;
 
