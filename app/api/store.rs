@@ -34,7 +34,7 @@ pub struct Caller {
 /// The caller's columns, shared by every statement below.
 macro_rules! caller {
     () => {
-        "g.id AS grant_id, g.partner_id, g.scopes, p.status = 'active' AS partner_active, t.cnf_x5t_s256"
+        "g.id AS grant_id, g.partner_id, COALESCE(t.scopes, g.scopes) AS scopes, p.status = 'active' AS partner_active, t.cnf_x5t_s256"
     };
 }
 /// A live access token, its live grant and the partner.

@@ -202,6 +202,7 @@ pub mod tenant {
             expires_at -> Timestamptz,
             rotated_at -> Nullable<Timestamptz>,
             cnf_x5t_s256 -> Nullable<Bytea>,
+            scopes -> Nullable<Array<Text>>,
         }
     }
 

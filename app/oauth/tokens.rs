@@ -59,7 +59,7 @@ pub struct TokenRow {
     partner_id: Uuid,
     #[diesel(sql_type = SqlUuid)]
     customer_id: Uuid,
-    #[diesel(sql_type = Array<Text>, column_name = grant_scopes)]
+    #[diesel(sql_type = Array<Text>, column_name = token_scopes)]
     scopes: Vec<String>,
     #[diesel(sql_type = Timestamptz)]
     grant_expires_at: DateTime<Utc>,
@@ -94,12 +94,12 @@ statement!(
       CROSS JOIN LATERAL (
         SELECT p.id, p.client_id, p.client_secret_hash, p.name_ja, p.name_en, p.redirect_uris, p.scopes,
                p.auth_method, p.cert_subject, p.par_required, p.status,
-               x.kind, x.created_at, x.expires_at, x.rotated_at, x.partner_id, x.customer_id, x.grant_scopes,
+               x.kind, x.created_at, x.expires_at, x.rotated_at, x.partner_id, x.customer_id, x.token_scopes,
                x.grant_expires_at, x.revoked_at, x.cnf_x5t_s256
           FROM {schema}.partners p
           LEFT JOIN LATERAL (
             SELECT t.kind, t.created_at, t.expires_at, t.rotated_at, g.partner_id, g.customer_id,
-                   g.scopes AS grant_scopes, g.expires_at AS grant_expires_at, g.revoked_at, t.cnf_x5t_s256
+                   COALESCE(t.scopes, g.scopes) AS token_scopes, g.expires_at AS grant_expires_at, g.revoked_at, t.cnf_x5t_s256
               FROM {schema}.tokens t JOIN {schema}.grants g ON g.id = t.grant_id
              WHERE t.token_hash = r.token_hash
           ) x ON true
@@ -140,15 +140,38 @@ pub async fn issue_code(
     Ok(code)
 }
 
+/// The scopes an access token is issued with: all of its grant's, or, when a refresh asked for
+/// less (RFC 6749 §6), those asked for.
+#[derive(Clone, Copy)]
+enum Granted<'a> {
+    All(&'a Scopes),
+    Narrowed(&'a Scopes),
+}
+
+impl<'a> Granted<'a> {
+    fn issued(self) -> &'a Scopes {
+        match self {
+            Self::All(s) | Self::Narrowed(s) => s,
+        }
+    }
+
+    fn narrowed(self) -> Option<&'a Scopes> {
+        match self {
+            Self::All(_) => None,
+            Self::Narrowed(s) => Some(s),
+        }
+    }
+}
+
 /// A new access and refresh token for a live grant. The refresh token lives as long as the grant.
 /// A `tls_client_auth` partner's access token is bound to the certificate it authenticated
 /// with (`certificate`, its SHA-256); the refresh token is not, so the partner can renew its
-/// certificate.
+/// certificate. When the access token is given fewer scopes than the grant's, its row keeps them.
 async fn issue_pair(
     conn: &mut TenantConn,
     grant: Uuid,
     grant_expires: DateTime<Utc>,
-    scopes: &Scopes,
+    scopes: Granted<'_>,
     access_ttl: i64,
     certificate: Option<[u8; 32]>,
 ) -> QueryResult<Issued> {
@@ -165,6 +188,7 @@ async fn issue_pair(
                 tokens::created_at.eq(now),
                 tokens::expires_at.eq(access_expires),
                 tokens::cnf_x5t_s256.eq(certificate.map(|c| c.to_vec())),
+                tokens::scopes.eq(scopes.narrowed().map(Scopes::to_vec)),
             ),
             (
                 tokens::token_hash.eq(secrets::sha256(&refresh)),
@@ -173,6 +197,7 @@ async fn issue_pair(
                 tokens::created_at.eq(now),
                 tokens::expires_at.eq(grant_expires),
                 tokens::cnf_x5t_s256.eq(None::<Vec<u8>>),
+                tokens::scopes.eq(None::<Vec<String>>),
             ),
         ])
         .execute(conn)
@@ -182,7 +207,7 @@ async fn issue_pair(
         token_type: "Bearer",
         expires_in: (access_expires - now).num_seconds().max(0),
         refresh_token: refresh,
-        scope: scopes.to_string(),
+        scope: scopes.issued().to_string(),
     })
 }
 
@@ -296,7 +321,15 @@ pub async fn redeem_code(
                 return refuse("the grant has ended");
             }
             let scopes = Scopes::from_stored(&scopes);
-            let issued = issue_pair(conn, grant, grant_expires, &scopes, ttl, certificate).await?;
+            let issued = issue_pair(
+                conn,
+                grant,
+                grant_expires,
+                Granted::All(&scopes),
+                ttl,
+                certificate,
+            )
+            .await?;
             audit::record(
                 conn,
                 Event::TokensIssued,
@@ -370,22 +403,22 @@ pub async fn refresh(
                 return refuse("the grant has expired; the customer must register again");
             }
             let granted = Scopes::from_stored(&scopes);
-            let scopes = match narrower {
-                Some(s) if !s.is_subset(&granted) => {
-                    return Ok(Outcome::Refused(OAuthError::new(
-                        super::error::OAuthCode::InvalidScope,
-                        "scope exceeds what the customer granted",
-                    )));
-                }
-                Some(s) => s,
-                None => granted,
+            if narrower.as_ref().is_some_and(|s| !s.is_subset(&granted)) {
+                return Ok(Outcome::Refused(OAuthError::new(
+                    super::error::OAuthCode::InvalidScope,
+                    "scope exceeds what the customer granted",
+                )));
+            }
+            let scopes = match &narrower {
+                Some(s) if *s != granted => Granted::Narrowed(s),
+                _ => Granted::All(&granted),
             };
             diesel::update(tokens::table.filter(tokens::token_hash.eq(&hash)))
                 .set(tokens::rotated_at.eq(Utc::now()))
                 .execute(conn)
                 .await?;
             let issued =
-                issue_pair(conn, grant, grant_expires, &scopes, access_ttl, certificate).await?;
+                issue_pair(conn, grant, grant_expires, scopes, access_ttl, certificate).await?;
             audit::record(
                 conn,
                 Event::TokensRefreshed,

@@ -363,6 +363,101 @@ async fn expired_grant_cannot_be_refreshed() {
     assert_eq!(json(res).await["error"], "invalid_grant");
 }
 
+/// Yamada01's business account, one of the accounts the demo consent covers.
+const SHOP: &str = "001020765432";
+
+async fn refreshed(app: &TestApp, refresh_token: &str, scope: Option<&str>) -> reqwest::Response {
+    let mut form = vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+    ];
+    form.extend(scope.map(|s| ("scope", s)));
+    app.token("kitami", &form).await
+}
+
+async fn api_status(app: &TestApp, access_token: &str, path_and_query: &str) -> (u16, Value) {
+    let res = app
+        .client
+        .get(app.url(&format!("/t/kitami/api/v1/{path_and_query}")))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), json(res).await)
+}
+
+/// A refresh may ask for fewer scopes than the customer granted (RFC 6749 §6): its access token
+/// can then do only that, and says so at introspection. The refresh token it comes with still
+/// stands for the whole grant.
+#[tokio::test]
+async fn a_refresh_that_asks_for_less_gives_a_token_that_can_do_less() {
+    let app = TestApp::spawn_seeded().await;
+    let t = app.yamadas_tokens().await;
+    let res = refreshed(
+        &app,
+        t["refresh_token"].as_str().unwrap(),
+        Some("balance:read"),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let narrowed = json(res).await;
+    assert_eq!(narrowed["scope"], "balance:read");
+    let access = narrowed["access_token"].as_str().unwrap();
+    assert_eq!(
+        introspect(&app, "kitami", access).await["scope"],
+        "balance:read"
+    );
+    assert_eq!(api_status(&app, access, "accounts/balances").await.0, 200);
+    let (status, body) = api_status(
+        &app,
+        access,
+        &format!("accounts/transactions?accountId={SHOP}"),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(body["errorCode"], "insufficient_scope");
+
+    let whole =
+        json(refreshed(&app, narrowed["refresh_token"].as_str().unwrap(), None).await).await;
+    assert_eq!(whole["scope"], "balance:read transactions:read");
+    let access = whole["access_token"].as_str().unwrap();
+    assert_eq!(
+        introspect(&app, "kitami", access).await["scope"],
+        "balance:read transactions:read"
+    );
+    let (status, _) = api_status(
+        &app,
+        access,
+        &format!("accounts/transactions?accountId={SHOP}"),
+    )
+    .await;
+    assert_eq!(status, 200);
+}
+
+/// A refresh may not ask for a scope the customer did not grant; the refresh token is not spent.
+#[tokio::test]
+async fn a_refresh_that_asks_for_more_than_was_granted_is_invalid_scope() {
+    let app = TestApp::spawn_seeded().await;
+    let flow = Flow::new(&app, "kitami");
+    flow.authorize(&[("scope", "balance:read")]).await;
+    flow.login("Yamada01", "Shinkin-2026!").await;
+    let code = query_of(&location(&flow.allow(true, None).await))["code"].clone();
+    let t = json(app.exchange("kitami", &code).await).await;
+    assert_eq!(t["scope"], "balance:read");
+    let refresh_token = t["refresh_token"].as_str().unwrap();
+
+    let res = refreshed(&app, refresh_token, Some("balance:read transactions:read")).await;
+    assert_eq!(res.status(), 400);
+    let body = json(res).await;
+    assert_eq!(body["error"], "invalid_scope");
+    assert_eq!(
+        body["error_description"],
+        "scope exceeds what the customer granted"
+    );
+    let again = json(refreshed(&app, refresh_token, None).await).await;
+    assert_eq!(again["scope"], "balance:read");
+}
+
 #[tokio::test]
 async fn wrong_secret_is_401_invalid_client() {
     let app = TestApp::spawn_seeded().await;
