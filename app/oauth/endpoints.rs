@@ -82,12 +82,11 @@ pub async fn token(
     {
         return Err(OAuthError::rate_limited(retry_after));
     }
-    let mut conn = conn.pin().await?;
     let ttl = settings.oauth.access_token_ttl_secs;
     let issued = match p.get("grant_type") {
         Some("authorization_code") => {
             tokens::redeem_code(
-                &mut conn,
+                &mut conn.pin().await?,
                 &partner,
                 CodeExchange {
                     code: required(&p, "code")?,
@@ -106,7 +105,7 @@ pub async fn token(
                 .transpose()
                 .map_err(|_| OAuthError::new(OAuthCode::InvalidScope, "unknown scope"))?;
             tokens::refresh(
-                &mut conn,
+                conn,
                 &partner,
                 required(&p, "refresh_token")?,
                 narrower,

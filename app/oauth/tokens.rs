@@ -140,38 +140,15 @@ pub async fn issue_code(
     Ok(code)
 }
 
-/// The scopes an access token is issued with: all of its grant's, or, when a refresh asked for
-/// less (RFC 6749 §6), those asked for.
-#[derive(Clone, Copy)]
-enum Granted<'a> {
-    All(&'a Scopes),
-    Narrowed(&'a Scopes),
-}
-
-impl<'a> Granted<'a> {
-    fn issued(self) -> &'a Scopes {
-        match self {
-            Self::All(s) | Self::Narrowed(s) => s,
-        }
-    }
-
-    fn narrowed(self) -> Option<&'a Scopes> {
-        match self {
-            Self::All(_) => None,
-            Self::Narrowed(s) => Some(s),
-        }
-    }
-}
-
 /// A new access and refresh token for a live grant. The refresh token lives as long as the grant.
 /// A `tls_client_auth` partner's access token is bound to the certificate it authenticated
 /// with (`certificate`, its SHA-256); the refresh token is not, so the partner can renew its
-/// certificate. When the access token is given fewer scopes than the grant's, its row keeps them.
+/// certificate.
 async fn issue_pair(
     conn: &mut TenantConn,
     grant: Uuid,
     grant_expires: DateTime<Utc>,
-    scopes: Granted<'_>,
+    scopes: &Scopes,
     access_ttl: i64,
     certificate: Option<[u8; 32]>,
 ) -> QueryResult<Issued> {
@@ -188,7 +165,6 @@ async fn issue_pair(
                 tokens::created_at.eq(now),
                 tokens::expires_at.eq(access_expires),
                 tokens::cnf_x5t_s256.eq(certificate.map(|c| c.to_vec())),
-                tokens::scopes.eq(scopes.narrowed().map(Scopes::to_vec)),
             ),
             (
                 tokens::token_hash.eq(secrets::sha256(&refresh)),
@@ -197,7 +173,6 @@ async fn issue_pair(
                 tokens::created_at.eq(now),
                 tokens::expires_at.eq(grant_expires),
                 tokens::cnf_x5t_s256.eq(None::<Vec<u8>>),
-                tokens::scopes.eq(None::<Vec<String>>),
             ),
         ])
         .execute(conn)
@@ -207,7 +182,7 @@ async fn issue_pair(
         token_type: "Bearer",
         expires_in: (access_expires - now).num_seconds().max(0),
         refresh_token: refresh,
-        scope: scopes.issued().to_string(),
+        scope: scopes.to_string(),
     })
 }
 
@@ -321,15 +296,7 @@ pub async fn redeem_code(
                 return refuse("the grant has ended");
             }
             let scopes = Scopes::from_stored(&scopes);
-            let issued = issue_pair(
-                conn,
-                grant,
-                grant_expires,
-                Granted::All(&scopes),
-                ttl,
-                certificate,
-            )
-            .await?;
+            let issued = issue_pair(conn, grant, grant_expires, &scopes, ttl, certificate).await?;
             audit::record(
                 conn,
                 Event::TokensIssued,
@@ -348,9 +315,52 @@ pub async fn redeem_code(
     }
 }
 
+statement!(
+    /// A refresh with everything in order, in one statement: spends the refresh token (unused,
+    /// of this partner's live grant, which covers the scopes asked for, if any), issues the next
+    /// access and refresh tokens and writes the audit row. No row back: something was not in
+    /// order, and nothing was written. The grant's row is not locked: a grant revoked meanwhile
+    /// ends these tokens as it ends all of its own, which are only ever read with their grant.
+    RotateSql,
+    "WITH spent AS (
+       UPDATE {schema}.tokens t SET rotated_at = ?
+         FROM {schema}.grants g
+        WHERE t.token_hash = ? AND t.kind = 'refresh' AND t.rotated_at IS NULL
+          AND g.id = t.grant_id AND g.partner_id = ? AND g.revoked_at IS NULL AND g.expires_at > ?
+          AND (?::text[] IS NULL OR g.scopes @> ?::text[])
+       RETURNING t.grant_id, g.scopes, g.expires_at
+     ), issued AS (
+       INSERT INTO {schema}.tokens (token_hash, grant_id, kind, created_at, expires_at, cnf_x5t_s256, scopes)
+       SELECT ?, s.grant_id, 'access', ?, least(?, s.expires_at), ?,
+              CASE WHEN ?::text[] @> s.scopes THEN NULL ELSE ?::text[] END
+         FROM spent s
+       UNION ALL
+       SELECT ?, s.grant_id, 'refresh', ?, s.expires_at, NULL, NULL
+         FROM spent s
+     ), audited AS (
+       INSERT INTO {schema}.audit_log (event, actor, subject, detail)
+       SELECT ?, ?, s.grant_id::text, '{}'::jsonb
+         FROM spent s
+     )
+     SELECT scopes, expires_at FROM spent"
+);
+
+/// The scopes and end of the grant whose refresh token [`RotateSql`] spent.
+#[derive(QueryableByName)]
+struct Rotated {
+    #[diesel(sql_type = Array<Text>)]
+    scopes: Vec<String>,
+    #[diesel(sql_type = Timestamptz)]
+    expires_at: DateTime<Utc>,
+}
+
 /// `grant_type=refresh_token`: rotates; a rotated token presented again revokes the grant.
+///
+/// A refresh with everything in order is one statement ([`RotateSql`]). When that finds
+/// something out of order it writes nothing, and [`refusal`] finds out what, under the rows'
+/// locks: the answer, and for a token already spent, the end of its grant.
 pub async fn refresh(
-    conn: &mut TenantConn,
+    mut conn: TenantStatements,
     partner: &Partner,
     token: &str,
     narrower: Option<Scopes>,
@@ -358,83 +368,111 @@ pub async fn refresh(
     certificate: Option<[u8; 32]>,
 ) -> Result<Issued, OAuthError> {
     let hash = secrets::sha256(token);
+    let now = Utc::now();
+    let access_until = now + Duration::seconds(access_ttl);
+    let access = secrets::random_token();
+    let refresh = secrets::random_token();
+    let asked = narrower.as_ref().map(Scopes::to_vec);
+    let rotated: Option<Rotated> = conn
+        .query::<RotateSql>()
+        .bind::<Timestamptz, _>(now)
+        .bind::<Bytea, _>(hash.clone())
+        .bind::<SqlUuid, _>(partner.id)
+        .bind::<Timestamptz, _>(now)
+        .bind::<Nullable<Array<Text>>, _>(asked.clone())
+        .bind::<Nullable<Array<Text>>, _>(asked.clone())
+        .bind::<Bytea, _>(secrets::sha256(&access))
+        .bind::<Timestamptz, _>(now)
+        .bind::<Timestamptz, _>(access_until)
+        .bind::<Nullable<Bytea>, _>(certificate.map(|c| c.to_vec()))
+        .bind::<Nullable<Array<Text>>, _>(asked.clone())
+        .bind::<Nullable<Array<Text>>, _>(asked)
+        .bind::<Bytea, _>(secrets::sha256(&refresh))
+        .bind::<Timestamptz, _>(now)
+        .bind::<Text, _>(Event::TokensRefreshed.as_str())
+        .bind::<Text, _>(format!("partner:{}", partner.client_id))
+        .load::<Rotated>()
+        .await?
+        .pop();
+    let Some(r) = rotated else {
+        let mut conn = conn.pin().await?;
+        return Err(refusal(&mut conn, partner, hash, narrower).await?);
+    };
+    let access_expires = access_until.min(r.expires_at);
+    Ok(Issued {
+        access_token: access,
+        token_type: "Bearer",
+        expires_in: (access_expires - now).num_seconds().max(0),
+        refresh_token: refresh,
+        scope: narrower
+            .unwrap_or_else(|| Scopes::from_stored(&r.scopes))
+            .to_string(),
+    })
+}
+
+/// Why a refresh token was refused: read under the token's and grant's locks, after
+/// [`RotateSql`] found it out of order. A token already spent, presented again, revokes its
+/// grant.
+async fn refusal(
+    conn: &mut TenantConn,
+    partner: &Partner,
+    hash: Vec<u8>,
+    narrower: Option<Scopes>,
+) -> Result<OAuthError, OAuthError> {
     let partner_id = partner.id;
     let client_id = partner.client_id.clone();
-    let outcome = conn
-        .transaction::<_, OAuthError, _>(async move |conn| {
-            let row: Option<RefreshRow> = tokens::table
-                .inner_join(g::table)
-                .filter(tokens::token_hash.eq(&hash))
-                .filter(tokens::kind.eq("refresh"))
-                .select((
-                    tokens::grant_id,
-                    tokens::rotated_at,
-                    g::partner_id,
-                    g::scopes,
-                    g::expires_at,
-                    g::revoked_at,
-                ))
-                .for_update()
-                .first(conn)
-                .await
-                .optional()?;
-            let refuse = |d: &str| Ok(Outcome::Refused(OAuthError::invalid_grant(d)));
-            let Some((grant, rotated, owner, scopes, grant_expires, revoked)) = row else {
-                return refuse("the refresh token is not valid");
-            };
-            if owner != partner_id {
-                return refuse("the refresh token is not valid");
-            }
-            if revoked.is_some() {
-                return refuse("the grant has been revoked");
-            }
-            if rotated.is_some() {
-                revoke_replayed(
-                    conn,
-                    grant,
-                    &client_id,
-                    Event::RefreshReused,
-                    "refresh_reused",
-                )
-                .await?;
-                return refuse("the refresh token was already used; its grant is revoked");
-            }
-            if grant_expires <= Utc::now() {
-                return refuse("the grant has expired; the customer must register again");
-            }
-            let granted = Scopes::from_stored(&scopes);
-            if narrower.as_ref().is_some_and(|s| !s.is_subset(&granted)) {
-                return Ok(Outcome::Refused(OAuthError::new(
-                    super::error::OAuthCode::InvalidScope,
-                    "scope exceeds what the customer granted",
-                )));
-            }
-            let scopes = match &narrower {
-                Some(s) if *s != granted => Granted::Narrowed(s),
-                _ => Granted::All(&granted),
-            };
-            diesel::update(tokens::table.filter(tokens::token_hash.eq(&hash)))
-                .set(tokens::rotated_at.eq(Utc::now()))
-                .execute(conn)
-                .await?;
-            let issued =
-                issue_pair(conn, grant, grant_expires, scopes, access_ttl, certificate).await?;
-            audit::record(
+    conn.transaction::<_, OAuthError, _>(async move |conn| {
+        let row: Option<RefreshRow> = tokens::table
+            .inner_join(g::table)
+            .filter(tokens::token_hash.eq(&hash))
+            .filter(tokens::kind.eq("refresh"))
+            .select((
+                tokens::grant_id,
+                tokens::rotated_at,
+                g::partner_id,
+                g::scopes,
+                g::expires_at,
+                g::revoked_at,
+            ))
+            .for_update()
+            .first(conn)
+            .await
+            .optional()?;
+        let refused = |d: &str| Ok(OAuthError::invalid_grant(d));
+        let Some((grant, rotated, owner, scopes, grant_expires, revoked)) = row else {
+            return refused("the refresh token is not valid");
+        };
+        if owner != partner_id {
+            return refused("the refresh token is not valid");
+        }
+        if revoked.is_some() {
+            return refused("the grant has been revoked");
+        }
+        if rotated.is_some() {
+            revoke_replayed(
                 conn,
-                Event::TokensRefreshed,
-                &format!("partner:{client_id}"),
-                Some(&grant.to_string()),
-                None,
-                serde_json::json!({}),
+                grant,
+                &client_id,
+                Event::RefreshReused,
+                "refresh_reused",
             )
             .await?;
-            Ok(Outcome::Issued(issued))
-        })
-        .await?;
-    match outcome {
-        Outcome::Issued(i) => Ok(i),
-        Outcome::Refused(e) => Err(e),
-    }
+            return refused("the refresh token was already used; its grant is revoked");
+        }
+        if grant_expires <= Utc::now() {
+            return refused("the grant has expired; the customer must register again");
+        }
+        if narrower.is_some_and(|s| !s.is_subset(&Scopes::from_stored(&scopes))) {
+            return Ok(OAuthError::new(
+                super::error::OAuthCode::InvalidScope,
+                "scope exceeds what the customer granted",
+            ));
+        }
+        // In order now: it changed between the two statements (its grant's end, say, came
+        // while they ran). Another try decides.
+        refused("the refresh token is not valid")
+    })
+    .await
 }
 
 /// RFC 7009: either token of a grant ends the whole grant. Unknown tokens and other partners'

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use renkei::db::schema::tenant::{auth_codes, grants};
+use renkei::db::schema::tenant::{audit_log, auth_codes, grants};
 use renkei::oauth::clients::{self, AuthMethod, NewPartner};
 use renkei::oauth::scopes::Scopes;
 use reqwest::StatusCode;
@@ -333,6 +333,49 @@ async fn rotated_refresh_token_reused_revokes_the_grant() {
         )
         .await;
     assert_eq!(json(newer).await["error"], "invalid_grant");
+}
+
+/// One refresh token presented by eight calls at once: one call gets the next pair, and the
+/// others are presented a token already spent, which ends the grant, once.
+#[tokio::test]
+async fn a_refresh_token_spent_by_calls_at_once_issues_one_pair() {
+    let app = TestApp::spawn_seeded().await;
+    let t = app.yamadas_tokens().await;
+    let refresh_token = t["refresh_token"].as_str().unwrap();
+    let calls = (0..8).map(|_| refreshed(&app, refresh_token, None));
+    let mut issued = Vec::new();
+    let mut refused = 0;
+    for res in futures_util::future::join_all(calls).await {
+        match res.status().as_u16() {
+            200 => issued.push(json(res).await),
+            400 => {
+                assert_eq!(json(res).await["error"], "invalid_grant");
+                refused += 1;
+            }
+            other => panic!("status {other}"),
+        }
+    }
+    assert_eq!((issued.len(), refused), (1, 7));
+    let access = issued[0]["access_token"].as_str().unwrap();
+    assert_eq!(introspect(&app, "kitami", access).await["active"], false);
+
+    let db = app.db_pool(1);
+    let mut conn = db.tenant(&TestApp::slug("kitami")).await.unwrap();
+    let grant: uuid::Uuid = grants::table
+        .select(grants::id)
+        .filter(grants::revoked_reason.eq("refresh_reused"))
+        .first(&mut conn)
+        .await
+        .unwrap();
+    let events: Vec<String> = audit_log::table
+        .select(audit_log::event)
+        .filter(audit_log::subject.eq(grant.to_string()))
+        .filter(audit_log::event.eq_any(["token.refreshed", "refresh.reused"]))
+        .order(audit_log::id)
+        .load(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(events, ["token.refreshed", "refresh.reused"]);
 }
 
 #[tokio::test]
