@@ -190,6 +190,23 @@ done
 for name in "${turns[@]}"; do results+=("$(summary "$name" "${rounds[$name]%$'\n'}")"); done
 PG_TPS="$(printf '%s\n' "${pg_runs[@]}" | median)"
 PG_BUSY_US="$(printf '%s\n' "${pg_busy[@]}" | median)"
+# The transactions page's statement alone, by pgbench: what a page costs PostgreSQL and a client
+# that reads its rows, without the server, the token check or HTTP.
+say "pgbench: the transactions page's statement alone ($CONNS clients, ${SECS}s)"
+cat > "$BENCH_DIR/page.sql" <<SQL
+\\set k random(1, 5000)
+SELECT id, transaction_date, value_date, transaction_type, amount, remarks, balance
+  FROM tenant_kitami.transactions
+ WHERE account_id = '20101' || lpad(CAST(:k AS text), 7, '0')
+   AND transaction_date >= '$BENCH_FROM' AND transaction_date <= '$(date +%Y-%m-%d)'
+ ORDER BY transaction_date, id LIMIT 101;
+SQL
+before="$(busy_ticks)"
+out="$(pgbench -n -M prepared -f "$BENCH_DIR/page.sql" -c "$CONNS" -j "$THREADS" -T "$SECS" "$RENKEI__DATABASE__URL" 2>/dev/null)"
+after="$(busy_ticks)"
+PAGE_TPS="$(awk '/^tps/ {print $3; exit}' <<<"$out")"
+txns="$(awk '/transactions actually processed/ {split($NF, n, "/"); print n[1]}' <<<"$out")"
+PAGE_BUSY_US="$(awk -v d=$(( after - before )) -v n="${txns:-1}" -v tick="$TICK" 'BEGIN {printf "%.0f", d * 1e6 / tick / n}')"
 results+=("$(scenario refresh bench/refresh.lua /)")
 # Balances from 8 connections: first as fast as they go, then each pausing 1 ms between calls (a
 # load with room to spare, where latency is the service's and not a queue's), alone and then while
@@ -278,7 +295,7 @@ stop_servers
 
 say "writing docs/benchmarks.md"
 BENCH_RESULTS="$(printf '%s\n' "${results[@]}" "${many[@]}")" \
-  BENCH_ERRORS="$(cat "$BENCH_DIR/errors.txt")" ERROR_STATUSES="$(cat "$BENCH_DIR/statuses.txt")" WARM_RPS="${warm[*]}" SHARED_SCENARIOS="$SHARED_SCENARIOS" SHARED_MANY="$SHARED_MANY" PG_TPS="$PG_TPS" PG_BUSY_US="$PG_BUSY_US" STORM_RPS="${STORM_RPS:-0}" RSS_IDLE="$RSS_IDLE" RSS_MAX="$RSS_MAX" \
+  BENCH_ERRORS="$(cat "$BENCH_DIR/errors.txt")" ERROR_STATUSES="$(cat "$BENCH_DIR/statuses.txt")" WARM_RPS="${warm[*]}" SHARED_SCENARIOS="$SHARED_SCENARIOS" SHARED_MANY="$SHARED_MANY" PG_TPS="$PG_TPS" PG_BUSY_US="$PG_BUSY_US" PAGE_TPS="${PAGE_TPS:-}" PAGE_BUSY_US="${PAGE_BUSY_US:-}" STORM_RPS="${STORM_RPS:-0}" RSS_IDLE="$RSS_IDLE" RSS_MAX="$RSS_MAX" \
   EXPLAIN="$EXPLAIN" RUNS="$RUNS" SECS="$SECS" CONNS="$CONNS" THREADS="$THREADS" \
   python3 scripts/bench_report.py > docs/benchmarks.md
 cat docs/benchmarks.md
