@@ -110,7 +110,7 @@ dev-lead = With the { $bank } API you can read the balances and transaction hist
 dev-flow-title = Authorization (OAuth 2.0 authorization code flow with PKCE)
 dev-flow-1 = Send the customer's browser to the authorization endpoint (code_challenge_method S256 only).
 dev-flow-2 = The customer authenticates at our page and allows access; your redirect_uri receives code, state and iss.
-dev-flow-3 = From your server, send the code and code_verifier to the token endpoint for an access token (15 minutes) and a refresh token. The refresh token changes on every use.
+dev-flow-3 = From your server, send the code and code_verifier to the token endpoint for an access token (15 minutes) and a refresh token. The refresh token changes on every use. A refresh may ask for fewer scopes (scope=balance:read, say): its access token can then do only that.
 dev-flow-4 = A permission lasts 90 days. After that, the customer registers again.
 dev-metadata = Authorization server metadata:
 dev-mtls = Besides client_secret_basic and client_secret_post, a partner may authenticate with a certificate (tls_client_auth, RFC 8705): connect with mutual TLS to the metadata's mtls_endpoint_aliases and send only client_id, with a certificate whose subject DN is the one registered. Its access tokens are bound to that certificate (cnf.x5t#S256), and the API answers 401 unless they come over a connection with the same certificate.

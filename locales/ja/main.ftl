@@ -110,7 +110,7 @@ dev-lead = { $bank }のAPIで、お客さまが許可した口座の残高照会
 dev-flow-title = 認可の流れ（OAuth 2.0 認可コードフロー + PKCE）
 dev-flow-1 = お客さまのブラウザを認可エンドポイントへ送ります（code_challenge_method は S256 のみ）。
 dev-flow-2 = お客さまが当金庫の画面で認証し、アクセスを許可すると、redirect_uri に code、state、iss が返ります。
-dev-flow-3 = サーバーから code と code_verifier をトークンエンドポイントに送り、アクセストークン（15分）とリフレッシュトークンを受け取ります。リフレッシュトークンは使うたびに新しくなります。
+dev-flow-3 = サーバーから code と code_verifier をトークンエンドポイントに送り、アクセストークン（15分）とリフレッシュトークンを受け取ります。リフレッシュトークンは使うたびに新しくなります。更新時に scope=balance:read のように範囲を絞ると、そのアクセストークンはその範囲にだけ使えます。
 dev-flow-4 = 許可の有効期間は90日です。期間が過ぎたら、お客さまに改めて登録していただきます。
 dev-metadata = 認可サーバーのメタデータ:
 dev-mtls = クライアント認証は client_secret_basic、client_secret_post のほか、証明書による tls_client_auth（RFC 8705）も選べます。その場合はメタデータの mtls_endpoint_aliases に相互TLSで接続し、登録したサブジェクトDNの証明書で client_id だけを送ります。発行されるアクセストークンはその証明書に結び付けられ（cnf.x5t#S256）、同じ証明書での接続でなければ API は 401 を返します。
