@@ -322,20 +322,21 @@ statement!(
     /// order, and nothing was written. The grant's row is not locked: a grant revoked meanwhile
     /// ends these tokens as it ends all of its own, which are only ever read with their grant.
     RotateSql,
-    "WITH spent AS (
-       UPDATE {schema}.tokens t SET rotated_at = ?
-         FROM {schema}.grants g
+    "WITH p AS (SELECT ?::timestamptz AS at, ?::text[] AS asked),
+     spent AS (
+       UPDATE {schema}.tokens t SET rotated_at = p.at
+         FROM {schema}.grants g, p
         WHERE t.token_hash = ? AND t.kind = 'refresh' AND t.rotated_at IS NULL
-          AND g.id = t.grant_id AND g.partner_id = ? AND g.revoked_at IS NULL AND g.expires_at > ?
-          AND (?::text[] IS NULL OR g.scopes @> ?::text[])
-       RETURNING t.grant_id, g.scopes, g.expires_at
+          AND g.id = t.grant_id AND g.partner_id = ? AND g.revoked_at IS NULL AND g.expires_at > p.at
+          AND (p.asked IS NULL OR g.scopes @> p.asked)
+       RETURNING t.grant_id, g.scopes, g.expires_at, p.at, p.asked
      ), issued AS (
        INSERT INTO {schema}.tokens (token_hash, grant_id, kind, created_at, expires_at, cnf_x5t_s256, scopes)
-       SELECT ?, s.grant_id, 'access', ?, least(?, s.expires_at), ?,
-              CASE WHEN ?::text[] @> s.scopes THEN NULL ELSE ?::text[] END
+       SELECT ?, s.grant_id, 'access', s.at, least(?, s.expires_at), ?,
+              CASE WHEN s.asked @> s.scopes THEN NULL ELSE s.asked END
          FROM spent s
        UNION ALL
-       SELECT ?, s.grant_id, 'refresh', ?, s.expires_at, NULL, NULL
+       SELECT ?, s.grant_id, 'refresh', s.at, s.expires_at, NULL, NULL
          FROM spent s
      ), audited AS (
        INSERT INTO {schema}.audit_log (event, actor, subject, detail)
@@ -372,23 +373,16 @@ pub async fn refresh(
     let access_until = now + Duration::seconds(access_ttl);
     let access = secrets::random_token();
     let refresh = secrets::random_token();
-    let asked = narrower.as_ref().map(Scopes::to_vec);
     let rotated: Option<Rotated> = conn
         .query::<RotateSql>()
         .bind::<Timestamptz, _>(now)
+        .bind::<Nullable<Array<Text>>, _>(narrower.as_ref().map(Scopes::to_vec))
         .bind::<Bytea, _>(hash.clone())
         .bind::<SqlUuid, _>(partner.id)
-        .bind::<Timestamptz, _>(now)
-        .bind::<Nullable<Array<Text>>, _>(asked.clone())
-        .bind::<Nullable<Array<Text>>, _>(asked.clone())
         .bind::<Bytea, _>(secrets::sha256(&access))
-        .bind::<Timestamptz, _>(now)
         .bind::<Timestamptz, _>(access_until)
         .bind::<Nullable<Bytea>, _>(certificate.map(|c| c.to_vec()))
-        .bind::<Nullable<Array<Text>>, _>(asked.clone())
-        .bind::<Nullable<Array<Text>>, _>(asked)
         .bind::<Bytea, _>(secrets::sha256(&refresh))
-        .bind::<Timestamptz, _>(now)
         .bind::<Text, _>(Event::TokensRefreshed.as_str())
         .bind::<Text, _>(format!("partner:{}", partner.client_id))
         .load::<Rotated>()
