@@ -152,6 +152,18 @@ summary() {
   echo "$name ${cols[*]}"
 }
 
+# One pgbench run for SECS with CONNS clients (its other arguments: "$@"): prints "tps busy_us",
+# the second the machine's CPU time per transaction, pgbench's own client included.
+pgbench_once() {
+  local before after out txns
+  before="$(busy_ticks)"
+  out="$(pgbench -c "$CONNS" -j "$THREADS" -T "$SECS" "$@" 2>/dev/null)"
+  after="$(busy_ticks)"
+  txns="$(awk '/transactions actually processed/ {split($NF, n, "/"); print n[1]}' <<<"$out")"
+  awk -v tps="$(awk '/^tps/ {print $3; exit}' <<<"$out")" -v d=$(( after - before )) -v n="${txns:-1}" -v tick="$TICK" \
+    'BEGIN {printf "%s %.0f\n", tps, d * 1e6 / tick / n}'
+}
+
 # Runs a scenario RUNS times; prints its summary.
 scenario() {
   local name="$1" script="$2" path="$3" rows=()
@@ -180,12 +192,9 @@ for run in $(seq "$RUNS"); do
   for name in "${turns[@]}"; do
     rounds[$name]+="$(BENCH_NAME=$name BENCH_RUN=$run wrk_once "${script_of[$name]}" "${path_of[$name]}")"$'\n'
   done
-  before="$(busy_ticks)"
-  out="$(pgbench -S -c "$CONNS" -j "$THREADS" -T "$SECS" "$BASE_URL/renkei_pgbench" 2>/dev/null)"
-  after="$(busy_ticks)"
-  pg_runs+=("$(awk '/^tps/ {print $3; exit}' <<<"$out")")
-  txns="$(awk '/transactions actually processed/ {split($NF, n, "/"); print n[1]}' <<<"$out")"
-  pg_busy+=("$(awk -v d=$(( after - before )) -v n="${txns:-1}" -v tick="$TICK" 'BEGIN {printf "%.0f", d * 1e6 / tick / n}')")
+  read -r tps busy < <(pgbench_once -S "$BASE_URL/renkei_pgbench")
+  pg_runs+=("$tps")
+  pg_busy+=("$busy")
 done
 for name in "${turns[@]}"; do results+=("$(summary "$name" "${rounds[$name]%$'\n'}")"); done
 PG_TPS="$(printf '%s\n' "${pg_runs[@]}" | median)"
@@ -201,12 +210,7 @@ SELECT id, transaction_date, value_date, transaction_type, amount, remarks, bala
    AND transaction_date >= '$BENCH_FROM' AND transaction_date <= '$(date +%Y-%m-%d)'
  ORDER BY transaction_date, id LIMIT 101;
 SQL
-before="$(busy_ticks)"
-out="$(pgbench -n -M prepared -f "$BENCH_DIR/page.sql" -c "$CONNS" -j "$THREADS" -T "$SECS" "$RENKEI__DATABASE__URL" 2>/dev/null)"
-after="$(busy_ticks)"
-PAGE_TPS="$(awk '/^tps/ {print $3; exit}' <<<"$out")"
-txns="$(awk '/transactions actually processed/ {split($NF, n, "/"); print n[1]}' <<<"$out")"
-PAGE_BUSY_US="$(awk -v d=$(( after - before )) -v n="${txns:-1}" -v tick="$TICK" 'BEGIN {printf "%.0f", d * 1e6 / tick / n}')"
+read -r PAGE_TPS PAGE_BUSY_US < <(pgbench_once -n -M prepared -f "$BENCH_DIR/page.sql" "$RENKEI__DATABASE__URL")
 results+=("$(scenario refresh bench/refresh.lua /)")
 # Balances from 8 connections: first as fast as they go, then each pausing 1 ms between calls (a
 # load with room to spare, where latency is the service's and not a queue's), alone and then while
