@@ -15,6 +15,16 @@ async fn json(res: reqwest::Response) -> Value {
     res.json().await.unwrap()
 }
 
+/// A refresh at kitami as the demo partner, asking for `scope` when given.
+async fn refreshed(app: &TestApp, refresh_token: &str, scope: Option<&str>) -> reqwest::Response {
+    let mut form = vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+    ];
+    form.extend(scope.map(|s| ("scope", s)));
+    app.token("kitami", &form).await
+}
+
 async fn introspect(app: &TestApp, tenant: &str, token: &str) -> Value {
     json(
         app.client
@@ -94,15 +104,7 @@ async fn whole_flow_issues_refreshes_and_revokes() {
     let days = (grant_exp - chrono::Utc::now().timestamp()) as f64 / 86400.0;
     assert!((89.9..=90.0).contains(&days), "{days}");
 
-    let res = app
-        .token(
-            "kitami",
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", t["refresh_token"].as_str().unwrap()),
-            ],
-        )
-        .await;
+    let res = refreshed(&app, t["refresh_token"].as_str().unwrap(), None).await;
     assert_eq!(res.status(), 200);
     let t2 = json(res).await;
     assert_ne!(t2["access_token"], t["access_token"]);
@@ -301,21 +303,9 @@ async fn rotated_refresh_token_reused_revokes_the_grant() {
     let app = TestApp::spawn_seeded().await;
     let t = app.yamadas_tokens().await;
     let old = t["refresh_token"].as_str().unwrap();
-    let t2 = json(
-        app.token(
-            "kitami",
-            &[("grant_type", "refresh_token"), ("refresh_token", old)],
-        )
-        .await,
-    )
-    .await;
+    let t2 = json(refreshed(&app, old, None).await).await;
 
-    let reuse = app
-        .token(
-            "kitami",
-            &[("grant_type", "refresh_token"), ("refresh_token", old)],
-        )
-        .await;
+    let reuse = refreshed(&app, old, None).await;
     assert_eq!(reuse.status(), 400);
     assert_eq!(json(reuse).await["error"], "invalid_grant");
     // The thief's replay ended the grant: the legitimate new tokens are dead too.
@@ -323,15 +313,7 @@ async fn rotated_refresh_token_reused_revokes_the_grant() {
         introspect(&app, "kitami", t2["access_token"].as_str().unwrap()).await["active"],
         false
     );
-    let newer = app
-        .token(
-            "kitami",
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", t2["refresh_token"].as_str().unwrap()),
-            ],
-        )
-        .await;
+    let newer = refreshed(&app, t2["refresh_token"].as_str().unwrap(), None).await;
     assert_eq!(json(newer).await["error"], "invalid_grant");
 }
 
@@ -393,30 +375,13 @@ async fn expired_grant_cannot_be_refreshed() {
         .execute(&mut conn)
         .await
         .unwrap();
-    let res = app
-        .token(
-            "kitami",
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", t["refresh_token"].as_str().unwrap()),
-            ],
-        )
-        .await;
+    let res = refreshed(&app, t["refresh_token"].as_str().unwrap(), None).await;
     assert_eq!(res.status(), 400);
     assert_eq!(json(res).await["error"], "invalid_grant");
 }
 
 /// Yamada01's business account, one of the accounts the demo consent covers.
 const SHOP: &str = "001020765432";
-
-async fn refreshed(app: &TestApp, refresh_token: &str, scope: Option<&str>) -> reqwest::Response {
-    let mut form = vec![
-        ("grant_type", "refresh_token"),
-        ("refresh_token", refresh_token),
-    ];
-    form.extend(scope.map(|s| ("scope", s)));
-    app.token("kitami", &form).await
-}
 
 async fn api_status(app: &TestApp, access_token: &str, path_and_query: &str) -> (u16, Value) {
     let res = app
