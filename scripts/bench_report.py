@@ -185,12 +185,11 @@ for name in ["healthz", "balances", "transactions", "introspection", "refresh", 
 w("")
 w("## What limits these figures")
 w("")
-h, b, t = results["healthz"], results["balances"], results["transactions"]
+h, b, t, i = (results[n] for n in ("healthz", "balances", "transactions", "introspection"))
 w(f"- **The framework's ceiling.** `healthz`, one prepared `SELECT 1` through the same server, pool and loopback, "
   f"reached {healthz / pg_tps:.2f} × `pgbench -S` in this run, at {us(h['busy_us'])} µs of the machine per call "
   f"({us(h['server_us'])} of them the server's). What a call that checks nothing costs beyond a bare query is "
   "HTTP parsing, the middleware (metrics, request span, security headers, language) and a second loopback hop.")
-i = results["introspection"]
 
 
 def shared(var):
@@ -230,7 +229,6 @@ if pg_busy and t["pg_us"] is not None:
                  "check, its own client reading the rows as text), the page's statement did "
                  f"{page_tps:,.0f} pages/s, {us(page_busy)} µs of the machine a page: "
                  f"{page_tps / pg_tps:.2f} × `pgbench -S`.")
-    h = results["healthz"]
     if page_busy and h["busy_us"] is not None:
         both = page_busy + h["busy_us"]
         text += (f" With `healthz`, a call that checks nothing ({us(h['busy_us'])} µs), that comes to {us(both)} µs "
