@@ -21,7 +21,15 @@ pub struct Settings {
     pub oauth: OAuthSettings,
     pub mail: MailSettings,
     pub notices: NoticeSettings,
+    pub metrics: MetricsSettings,
     pub log: LogSettings,
+}
+
+/// `GET /metrics` (Prometheus text) has a listener of its own, never the public one.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    pub bind: SocketAddr,
 }
 
 #[derive(Clone, Deserialize)]

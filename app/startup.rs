@@ -26,6 +26,7 @@ use crate::web::{self as edge, Pages};
 pub struct Application {
     port: u16,
     tls_port: Option<u16>,
+    metrics_port: u16,
     server: Server,
     ledger: tokio::task::JoinHandle<()>,
     scheduler: Option<tokio::task::JoinHandle<()>>,
@@ -41,10 +42,11 @@ struct Shared {
     certs: ClientCertificates,
 }
 
-/// Where to listen: HTTP, and HTTPS beside it when configured.
+/// Where to listen: HTTP, HTTPS beside it when configured, and the metrics listener.
 struct Listeners {
     http: TcpListener,
     https: Option<(TcpListener, SslAcceptorBuilder)>,
+    metrics: TcpListener,
 }
 
 impl Application {
@@ -75,6 +77,13 @@ impl Application {
             }
             _ => None,
         };
+        let metrics_listener = TcpListener::bind(settings.metrics.bind).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot listen on {} (metrics.bind): {e}",
+                settings.metrics.bind
+            )
+        })?;
+        let metrics_port = metrics_listener.local_addr()?.port();
         let tls_port = match &https {
             Some((l, _)) => Some(l.local_addr()?.port()),
             None => None,
@@ -114,11 +123,13 @@ impl Application {
             Listeners {
                 http: listener,
                 https,
+                metrics: metrics_listener,
             },
         )?;
         Ok(Self {
             port,
             tls_port,
+            metrics_port,
             server,
             ledger: ledger_task,
             scheduler,
@@ -127,6 +138,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of `GET /metrics` (`metrics.bind`).
+    pub fn metrics_port(&self) -> u16 {
+        self.metrics_port
     }
 
     /// The HTTPS port, when `tls.bind` is set.
@@ -203,6 +219,7 @@ fn server(shared: Shared, listeners: Listeners) -> anyhow::Result<Server> {
     let mut worker_db = settings.database.clone();
     worker_db.pool_size = (settings.database.pool_size / workers).max(2);
     let shutdown = settings.http.shutdown_timeout_secs;
+    let metrics_addr = web::Data::new(metrics::Listener(listeners.metrics.local_addr()?));
     let server = HttpServer::new(move || {
         // A pool per worker thread: each connection's socket is driven by the thread whose
         // requests use it, so no query waits on another thread's event loop.
@@ -221,6 +238,8 @@ fn server(shared: Shared, listeners: Listeners) -> anyhow::Result<Server> {
             .wrap(from_fn(edge::headers::security_headers))
             .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
             .wrap(from_fn(metrics::track))
+            .wrap(from_fn(metrics::listener))
+            .app_data(metrics_addr.clone())
             .app_data(pages.clone())
             .app_data(registry.clone())
             .app_data(metrics.clone())
@@ -235,8 +254,13 @@ fn server(shared: Shared, listeners: Listeners) -> anyhow::Result<Server> {
             .app_data(web::PayloadConfig::new(16 * 1024))
             .route("/", web::get().to(platform_home))
             .route("/healthz", web::get().to(healthz))
-            .route("/metrics", web::get().to(metrics::metrics))
             .configure(edge::config)
+            // RFC 8414 §3.1: the well-known segment goes before the issuer's path.
+            .service(
+                web::scope("/.well-known/oauth-authorization-server/t/{tenant}")
+                    .wrap(from_fn(pages::resolve))
+                    .route("", web::get().to(crate::oauth::endpoints::metadata)),
+            )
             .service(
                 web::scope("/t/{tenant}")
                     .wrap(from_fn(pages::resolve))
@@ -252,7 +276,8 @@ fn server(shared: Shared, listeners: Listeners) -> anyhow::Result<Server> {
     .on_connect(crate::certs::tls::on_connect)
     .workers(workers)
     .shutdown_timeout(shutdown)
-    .listen(listeners.http)?;
+    .listen(listeners.http)?
+    .listen(listeners.metrics)?;
     let server = match listeners.https {
         Some((listener, acceptor)) => server.listen_openssl(listener, acceptor)?,
         None => server,

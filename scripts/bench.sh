@@ -49,9 +49,12 @@ say "seeding: 2 tenants, 10,000 customers, 20,000 live grants, 2,000,000 transac
 server_pid=""
 servers=()
 declare -A pid_at
+# The metrics listener of the server at port $1 (metrics.bind is never the public port).
+metrics_port() { echo $(( $1 + 1000 )); }
 # Starts `renkei serve` on $RENKEI__DATABASE__URL and $PORT; its pid goes to server_pid.
 start_server() {
   RENKEI__HTTP__BIND="127.0.0.1:$PORT" RENKEI__HTTP__PUBLIC_URL="http://127.0.0.1:$PORT" \
+    RENKEI__METRICS__BIND="127.0.0.1:$(metrics_port "$PORT")" \
     "$BIN" serve > "$BENCH_DIR/server-$PORT.log" 2>&1 &
   server_pid=$!
   servers+=("$server_pid")
@@ -69,7 +72,7 @@ rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$server_pid/status"; }
 # Appends "label, route, status, count" (tab-separated) for each answer of status 400 or above
 # that the server at port $1 counted (its /metrics); $2 names the server in the report.
 error_statuses() {
-  curl -fs "http://127.0.0.1:$1/metrics" | awk -v label="$2" -v OFS='\t' '
+  curl -fs "http://127.0.0.1:$(metrics_port "$1")/metrics" | awk -v label="$2" -v OFS='\t' '
     /^renkei_http_requests_total\{/ && match($0, /status="[0-9]+"/) {
       status = substr($0, RSTART + 8, RLENGTH - 9)
       if (status + 0 >= 400 && match($0, /route="[^"]*"/)) print label, substr($0, RSTART + 7, RLENGTH - 8), status, $NF
@@ -78,7 +81,7 @@ error_statuses() {
 
 # "statements calls" that the server at port $1 has counted for question $2 (its /metrics).
 shared_counts() {
-  curl -fs "http://127.0.0.1:$1/metrics" | awk -v q="question=\"$2\"" '
+  curl -fs "http://127.0.0.1:$(metrics_port "$1")/metrics" | awk -v q="question=\"$2\"" '
     index($0, q) && /^renkei_db_shared_statements_total/ {s = $NF}
     index($0, q) && /^renkei_db_shared_statement_calls_total/ {c = $NF}
     END {print s + 0, c + 0}'

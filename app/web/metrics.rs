@@ -157,10 +157,39 @@ pub async fn track(
     Ok(res)
 }
 
-pub async fn metrics(metrics: web::Data<Metrics>, db: web::Data<Db>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(metrics.render(&db))
+/// The address `metrics.bind` was bound to.
+#[derive(Debug, Clone, Copy)]
+pub struct Listener(pub std::net::SocketAddr);
+
+/// The metrics listener answers `GET /metrics` and nothing else; no other listener answers it.
+pub async fn listener(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::EitherBody<impl MessageBody>>, actix_web::Error> {
+    let ours = req
+        .app_data::<web::Data<Listener>>()
+        .is_some_and(|l| l.0 == req.app_config().local_addr());
+    if !ours {
+        return Ok(next.call(req).await?.map_into_left_body());
+    }
+    let res = match (req.method(), req.path()) {
+        (&actix_web::http::Method::GET, "/metrics") => {
+            let body = match (
+                req.app_data::<web::Data<Metrics>>(),
+                req.app_data::<web::Data<Db>>(),
+            ) {
+                (Some(m), Some(db)) => m.render(db),
+                _ => String::new(),
+            };
+            HttpResponse::Ok()
+                .content_type("text/plain; version=0.0.4; charset=utf-8")
+                .body(body)
+        }
+        _ => HttpResponse::NotFound()
+            .content_type("text/plain; charset=utf-8")
+            .body("not found: this listener serves GET /metrics only\n"),
+    };
+    Ok(req.into_response(res).map_into_right_body())
 }
 
 #[cfg(test)]

@@ -102,7 +102,7 @@ async fn metrics_count_requests_by_route() {
     let app = TestApp::spawn().await;
     app.get("/t/kitami/").await;
     app.get("/t/kitami/").await;
-    let text = app.get("/metrics").await.text().await.unwrap();
+    let text = app.metrics().await;
     assert!(
         text.contains("renkei_http_requests_total{route=\"/t/{tenant}/\",status=\"200\"} 2"),
         "{text}"
@@ -111,6 +111,27 @@ async fn metrics_count_requests_by_route() {
         "renkei_http_request_duration_seconds_bucket{route=\"/t/{tenant}/\",le=\"+Inf\"} 2"
     ));
     assert!(text.contains("renkei_db_pool_connections{state=\"idle\"}"));
+}
+
+/// `/metrics` is served on its own listener only: the public one answers 404, and the metrics
+/// listener answers nothing but `/metrics`.
+#[tokio::test]
+async fn metrics_are_served_on_their_own_listener_only() {
+    let app = TestApp::spawn().await;
+    let public = app.get("/metrics").await;
+    assert_eq!(public.status(), 404);
+    let body = public.text().await.unwrap();
+    assert!(!body.contains("renkei_http_requests_total"), "{body}");
+    assert!(app.metrics().await.contains("renkei_http_requests_total"));
+    for path in ["/healthz", "/t/kitami/", "/institutions.json"] {
+        let res = app
+            .client
+            .get(format!("{}{path}", app.metrics_address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "{path} on the metrics listener");
+    }
 }
 
 async fn tenant_rows(url: &str) -> Vec<(String, chrono::DateTime<chrono::Utc>)> {

@@ -90,6 +90,7 @@ pub fn settings(db_url: &str) -> Settings {
     s.database.pool_size = 4;
     s.database.acquire_timeout_ms = 1000;
     s.http.bind = "127.0.0.1:0".parse().unwrap();
+    s.metrics.bind = "127.0.0.1:0".parse().unwrap();
     s.http.shutdown_timeout_secs = 0;
     s.tenancy.cache_ttl_secs = 0;
     // Tests run notice passes themselves, against an SMTP server of their own.
@@ -134,6 +135,8 @@ pub async fn apply_tenant_folder(db_url: &str, folder: &Path) {
 
 pub struct TestApp {
     pub address: String,
+    /// `http://127.0.0.1:<port>` of the metrics listener (`metrics.bind`).
+    pub metrics_address: String,
     /// `https://127.0.0.1:<port>` when built `with_settings` that set `tls.bind`.
     pub https_address: Option<String>,
     pub db: TestDb,
@@ -171,6 +174,18 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
+    }
+
+    /// `GET /metrics` from the metrics listener.
+    pub async fn metrics(&self) -> String {
+        let res = self
+            .client
+            .get(format!("{}/metrics", self.metrics_address))
+            .send()
+            .await
+            .expect("metrics request");
+        assert_eq!(res.status(), reqwest::StatusCode::OK);
+        res.text().await.expect("metrics text")
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -258,6 +273,7 @@ impl TestAppBuilder {
             .expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let https_address = app.tls_port().map(|p| format!("https://127.0.0.1:{p}"));
+        let metrics_address = format!("http://127.0.0.1:{}", app.metrics_port());
         let handle = app.handle();
         tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder()
@@ -267,6 +283,7 @@ impl TestAppBuilder {
             .unwrap();
         TestApp {
             address,
+            metrics_address,
             https_address,
             db,
             settings,

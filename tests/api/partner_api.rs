@@ -1002,7 +1002,7 @@ async fn balance_inquiries_made_at_once_each_get_their_own_answer() {
         });
     futures_util::future::join_all(calls).await;
     // 120 calls, in fewer statements than calls; the metrics say how many.
-    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let metrics = app.metrics().await;
     let counter = |name: &str| -> u64 {
         let line = format!("{name}{{question=\"balances\"}} ");
         metrics

@@ -558,6 +558,7 @@ async fn sigkill_in_the_middle_of_consents_leaves_no_half_written_grant() {
         .arg("serve")
         .env("RENKEI__DATABASE__URL", &app.db.url)
         .env("RENKEI__HTTP__BIND", format!("127.0.0.1:{port}"))
+        .env("RENKEI__METRICS__BIND", "127.0.0.1:0")
         .env("RENKEI__NOTICES__SCHEDULER", "false")
         .env("RENKEI__LOG__FILTER", "error")
         .spawn()

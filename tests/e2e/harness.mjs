@@ -51,6 +51,7 @@ export async function startServer({ tls = false } = {}) {
     RENKEI__HTTP__BIND: `127.0.0.1:${port}`,
     RENKEI__HTTP__PUBLIC_URL: `http://127.0.0.1:${port}`,
     RENKEI__HTTP__SHUTDOWN_TIMEOUT_SECS: '0',
+    RENKEI__METRICS__BIND: '127.0.0.1:0',
     RENKEI__MAIL__SPOOL_DIR: join(tmpdir(), `renkei-e2e-mail-${dbName}`),
     ...tlsEnv,
   };
