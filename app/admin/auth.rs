@@ -57,7 +57,8 @@ pub async fn login_submit(
     pages: web::Data<Pages>,
     settings: web::Data<crate::config::Settings>,
 ) -> Result<HttpResponse, AppError> {
-    let p = form(&body, &[])?;
+    let p = crate::oauth::params::Params::parse_marking_nul(&body, &[])
+        .map_err(|_| AppError::Page(StatusCode::BAD_REQUEST, "page-bad-request"))?;
     if !sessions::login_csrf_ok(&req, Kind::Admin, p.get("csrf")) {
         return Err(AppError::Page(StatusCode::FORBIDDEN, "page-csrf"));
     }
@@ -65,6 +66,9 @@ pub async fn login_submit(
     let password = p.get("password").unwrap_or_default().to_owned();
     let again =
         |error, status| login_page(&req, &pages, &tenant, lang, Some(error), &email, status);
+    if p.nul().is_some() {
+        return again("admin-login-characters", StatusCode::BAD_REQUEST);
+    }
     if email.is_empty() || password.is_empty() {
         return again("admin-login-empty", StatusCode::BAD_REQUEST);
     }

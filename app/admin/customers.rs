@@ -9,7 +9,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::grants::when;
-use super::{console, context, form, query, render, see_other};
+use super::{console, context, form, render, see_other};
 use crate::audit::{self, Event};
 use crate::bank::CustomerDirectory;
 use crate::consent::lockout;
@@ -58,7 +58,7 @@ pub async fn search(
     db: web::Data<Db>,
     pages: web::Data<Pages>,
 ) -> Result<HttpResponse, AppError> {
-    let q = query(&req)?;
+    let q = super::search_query(&req)?;
     let mut c = console(&req, &tenant, &db).await?;
     let login_id = q
         .get("login_id")
@@ -67,7 +67,9 @@ pub async fn search(
         .to_owned();
     let mut ctx = context(&req, &pages, &tenant, lang, &c, "customers");
     ctx.insert("login_id", &login_id);
-    if !login_id.is_empty() {
+    if q.nul().is_some() {
+        ctx.insert("search_error", super::SEARCH_CHARACTERS);
+    } else if !login_id.is_empty() {
         let found: Option<CustomerRow> = customers::table
             .filter(customers::login_id.eq(&login_id))
             .select((

@@ -152,7 +152,7 @@ pub async fn search(
     db: web::Data<Db>,
     pages: web::Data<Pages>,
 ) -> Result<HttpResponse, AppError> {
-    let q = query(&req)?;
+    let q = super::search_query(&req)?;
     let mut c = console(&req, &tenant, &db).await?;
     let customer = q
         .get("customer")
@@ -179,6 +179,8 @@ pub async fn search(
     .bind::<Text, _>(status)
     .load(&mut c.conn)
     .await?;
+    // A filter that cannot be searched for finds nothing, and the page says why.
+    let rows = if q.nul().is_some() { vec![] } else { rows };
     let partners: Vec<PartnerOption> = diesel::sql_query(format!(
         "SELECT id::text AS id, {} AS name FROM partners ORDER BY name_en",
         if lang == Lang::Ja {
@@ -201,6 +203,9 @@ pub async fn search(
         &partner.map(|p| p.to_string()).unwrap_or_default(),
     );
     ctx.insert("status", status);
+    if q.nul().is_some() {
+        ctx.insert("search_error", super::SEARCH_CHARACTERS);
+    }
     render(&pages, "admin/grants.html", &ctx)
 }
 

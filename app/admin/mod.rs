@@ -134,6 +134,16 @@ pub fn query(req: &HttpRequest) -> Result<Params, AppError> {
     form(req.query_string().as_bytes(), &[])
 }
 
+/// A search form's query: a filter holding a NUL character is left out and named by
+/// [`Params::nul`], for the page to say so ([`SEARCH_CHARACTERS`]) and search nothing.
+pub fn search_query(req: &HttpRequest) -> Result<Params, AppError> {
+    Params::parse_marking_nul(req.query_string().as_bytes(), &[])
+        .map_err(|_| AppError::Page(StatusCode::BAD_REQUEST, "page-bad-request"))
+}
+
+/// The message of a search that held a character that cannot be searched for.
+pub const SEARCH_CHARACTERS: &str = "admin-search-characters";
+
 pub fn see_other(to: &str) -> HttpResponse {
     crate::oauth::authorize::see_other(to)
 }

@@ -198,10 +198,46 @@ impl ClientCertificates {
         forwarded.into_iter().rev().find(|ip| !trusted(ip)).or(peer)
     }
 
+    /// Whether the request came over HTTPS: over our own TLS listener, or over a trusted proxy's
+    /// that says so (`X-Forwarded-Proto` or `Forwarded: proto=`). From anyone else those headers
+    /// are ignored, so nobody can switch HSTS or `Secure` cookies by a header.
+    pub fn is_https(&self, req: &HttpRequest) -> bool {
+        if req.conn_data::<PeerCertificate>().is_some() {
+            return true;
+        }
+        let peer = req.peer_addr().map(|a| a.ip());
+        if !peer.is_some_and(|ip| self.trusted_proxies.iter().any(|n| n.contains(&ip))) {
+            return false;
+        }
+        forwarded_proto(req.headers()).is_some_and(|p| p.eq_ignore_ascii_case("https"))
+    }
+
     /// The thumbprint of the presented certificate, for certificate-bound tokens.
     pub fn thumbprint(&self, req: &HttpRequest) -> Option<[u8; 32]> {
         self.presented(req).certificate().map(|p| p.thumbprint)
     }
+}
+
+/// The scheme the nearest proxy saw: the last `proto=` of `Forwarded` (RFC 7239), else the last
+/// value of `X-Forwarded-Proto`.
+fn forwarded_proto(headers: &actix_web::http::header::HeaderMap) -> Option<String> {
+    let last = |name: &str| {
+        headers
+            .get_all(name)
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .last()
+            .map(str::trim)
+            .map(str::to_owned)
+    };
+    if let Some(element) = last("forwarded") {
+        return element
+            .split(';')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case("proto"))
+            .map(|(_, v)| v.trim().trim_matches('"').to_owned());
+    }
+    last("x-forwarded-proto")
 }
 
 /// nginx's `$ssl_client_escaped_cert` (URL-encoded PEM), PEM with its line breaks folded into
@@ -252,6 +288,36 @@ mod tests {
             parse_header_certificate("-----BEGIN CERTIFICATE-----x-----END CERTIFICATE-----")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn the_forwarded_scheme_is_the_nearest_proxys() {
+        use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+        let of = |pairs: &[(&'static str, &'static str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.append(HeaderName::from_static(k), HeaderValue::from_static(v));
+            }
+            forwarded_proto(&h)
+        };
+        assert_eq!(of(&[]), None);
+        assert_eq!(
+            of(&[("x-forwarded-proto", "https")]).as_deref(),
+            Some("https")
+        );
+        assert_eq!(
+            of(&[("x-forwarded-proto", "https, http")]).as_deref(),
+            Some("http")
+        );
+        assert_eq!(
+            of(&[(
+                "forwarded",
+                "for=1.2.3.4;proto=http, for=5.6.7.8;Proto=\"https\""
+            )])
+            .as_deref(),
+            Some("https")
+        );
+        assert_eq!(of(&[("forwarded", "for=1.2.3.4")]), None);
     }
 
     #[test]

@@ -192,7 +192,11 @@ pub async fn submit(
         Outcome::ToHttps(url) => Ok(see_other(&url)),
         Outcome::Refused(status, key) => refused(&req, &pages, &tenant, lang, status, key, &login),
         Outcome::Customer(customer, presented) => {
-            flow::logged_in(&mut c.conn, &c.pending.handle_hash, customer.0).await?;
+            // The new handle is set here, on the HTTPS listener where the consent page follows;
+            // the handle of before is dead on both listeners.
+            let handle = flow::logged_in(&mut c.conn, &c.pending.handle_hash, customer.0)
+                .await?
+                .ok_or_else(|| AppError::Page(StatusCode::BAD_REQUEST, "flow-expired"))?;
             audit::record(
                 &mut c.conn,
                 Event::LoginOk,
@@ -206,7 +210,12 @@ pub async fn submit(
                 }),
             )
             .await?;
-            Ok(see_other(&format!("/t/{}/oauth/consent", tenant.slug)))
+            crate::oauth::authorize::with_flow_cookie(
+                see_other(&format!("/t/{}/oauth/consent", tenant.slug)),
+                &req,
+                &tenant,
+                &handle,
+            )
         }
     }
 }

@@ -169,20 +169,29 @@ pub async fn take_par(
         .map(|p| p.request))
 }
 
-/// The customer proved who they are: the request moves on to consent.
+/// The customer proved who they are: the request moves on to consent under a new handle and a
+/// new CSRF token, returned for the browser's cookie. Whoever planted or learned the handle of
+/// before the sign-in holds nothing now (session fixation). `None`: the request had ended.
 pub async fn logged_in(
     conn: &mut TenantConn,
     handle_hash: &[u8],
     customer: Uuid,
-) -> QueryResult<()> {
-    diesel::update(ar::table.filter(ar::handle_hash.eq(handle_hash)))
-        .set((
-            ar::customer_id.eq(customer),
-            ar::stage.eq(Stage::Consent.as_str()),
-        ))
-        .execute(conn)
-        .await
-        .map(|_| ())
+) -> QueryResult<Option<String>> {
+    let handle = secrets::random_token();
+    let n = diesel::update(
+        ar::table
+            .filter(ar::handle_hash.eq(handle_hash))
+            .filter(ar::stage.ne(Stage::Par.as_str())),
+    )
+    .set((
+        ar::handle_hash.eq(secrets::sha256(&handle)),
+        ar::csrf_token.eq(secrets::random_token()),
+        ar::customer_id.eq(customer),
+        ar::stage.eq(Stage::Consent.as_str()),
+    ))
+    .execute(conn)
+    .await?;
+    Ok((n == 1).then_some(handle))
 }
 
 /// The request ended (allowed or cancelled): it cannot be replayed.

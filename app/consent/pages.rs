@@ -14,7 +14,7 @@ use crate::bank::CoreBanking;
 use crate::config::Settings;
 use crate::db::{Db, TenantConn};
 use crate::error::AppError;
-use crate::oauth::authorize::{FLOW_COOKIE, error_redirect, see_other};
+use crate::oauth::authorize::{FLOW_COOKIE, error_redirect, see_other, with_flow_cookie};
 use crate::oauth::clients::{self, Partner};
 use crate::oauth::error::OAuthCode;
 use crate::oauth::params::Params;
@@ -73,17 +73,21 @@ fn check_csrf(p: &Params, pending: &Pending) -> Result<(), AppError> {
     }
 }
 
+fn bad_form() -> AppError {
+    AppError::Page(StatusCode::BAD_REQUEST, "oauth-bad-request")
+}
+
 fn form(body: &[u8]) -> Result<Params, AppError> {
-    Params::parse(body, &["accounts"])
-        .map_err(|_| AppError::Page(StatusCode::BAD_REQUEST, "oauth-bad-request"))
+    Params::parse(body, &["accounts"]).map_err(|_| bad_form())
 }
 
 pub(super) use crate::web::peer_ip as ip;
 
 /// The flow cookie, expired: the request is over.
-fn clear_cookie(res: &mut HttpResponse, tenant: &CurrentTenant) {
+fn clear_cookie(res: &mut HttpResponse, req: &HttpRequest, tenant: &CurrentTenant) {
     let mut c = Cookie::build(FLOW_COOKIE, "")
         .path(format!("/t/{}/oauth", tenant.slug))
+        .secure(crate::web::is_https(req))
         .finish();
     c.make_removal();
     let _ = res.add_cookie(&c);
@@ -113,7 +117,7 @@ async fn cancel(
         OAuthCode::AccessDenied,
         "the customer cancelled",
     );
-    clear_cookie(&mut res, tenant);
+    clear_cookie(&mut res, req, tenant);
     Ok(res)
 }
 
@@ -186,7 +190,8 @@ pub(super) async fn posted(
     db: &Db,
     settings: &Settings,
 ) -> Result<Posted, AppError> {
-    let p = form(body)?;
+    // A NUL character in what was typed is the sign-in form's to explain (see `login_submit`).
+    let p = Params::parse_marking_nul(body, &[]).map_err(|_| bad_form())?;
     let mut c = current(req, tenant, db).await?;
     check_csrf(&p, &c.pending)?;
     if p.get("action") == Some("cancel") {
@@ -227,6 +232,9 @@ pub async fn login_submit(
             },
         )
     };
+    if p.nul().is_some() {
+        return again(&c, "login-error-characters", StatusCode::BAD_REQUEST);
+    }
     let from = ip(&req);
     let attempt = signin::Attempt {
         login_id: &login_id,
@@ -237,7 +245,9 @@ pub async fn login_submit(
     let threshold = tenant.settings.lockout_threshold;
     match signin::password(&mut c.conn, &settings.limits, threshold, attempt).await? {
         SignIn::Verified(customer) => {
-            flow::logged_in(&mut c.conn, &c.pending.handle_hash, customer.0).await?;
+            let handle = flow::logged_in(&mut c.conn, &c.pending.handle_hash, customer.0)
+                .await?
+                .ok_or_else(expired)?;
             audit::record(
                 &mut c.conn,
                 Event::LoginOk,
@@ -247,7 +257,12 @@ pub async fn login_submit(
                 serde_json::json!({"partner": c.partner.client_id}),
             )
             .await?;
-            Ok(see_other(&format!("/t/{}/oauth/consent", tenant.slug)))
+            with_flow_cookie(
+                see_other(&format!("/t/{}/oauth/consent", tenant.slug)),
+                &req,
+                &tenant,
+                &handle,
+            )
         }
         SignIn::Refused {
             error,
@@ -531,6 +546,6 @@ pub async fn consent_submit(
             ("iss", &iss),
         ],
     ));
-    clear_cookie(&mut res, &tenant);
+    clear_cookie(&mut res, &req, &tenant);
     Ok(res)
 }

@@ -246,7 +246,8 @@ pub async fn login(
     pages: web::Data<Pages>,
     settings: web::Data<crate::config::Settings>,
 ) -> Result<HttpResponse, AppError> {
-    let p = form(&body)?;
+    let p = Params::parse_marking_nul(&body, &[])
+        .map_err(|_| AppError::Page(StatusCode::BAD_REQUEST, "page-bad-request"))?;
     if !login_csrf_ok(&req, &p) {
         return Err(AppError::Page(StatusCode::FORBIDDEN, "page-csrf"));
     }
@@ -254,6 +255,9 @@ pub async fn login(
     let password = p.get("password").unwrap_or_default().to_owned();
     let again =
         |error, status| login_page(&req, &pages, &tenant, lang, Some(error), &login_id, status);
+    if p.nul().is_some() {
+        return again("login-error-characters", StatusCode::BAD_REQUEST);
+    }
     let _turn = crate::secrets::sign_in_turn().await;
     let mut conn = db.tenant(&tenant.slug).await?;
     let from = ip(&req);

@@ -65,11 +65,31 @@ pub async fn authorize(
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
     // Repeated or malformed parameters: we cannot tell which redirect URI is meant.
-    let p =
-        Params::parse(req.query_string().as_bytes(), &[]).map_err(|_| page("oauth-bad-request"))?;
+    let p = Params::parse_marking_nul(req.query_string().as_bytes(), &[])
+        .map_err(|_| page("oauth-bad-request"))?;
+    // A NUL character where the partner or its redirect URI is named: nowhere to send an error.
+    match p.nul() {
+        Some("client_id") => return Err(page("oauth-unknown-client")),
+        Some("redirect_uri") => return Err(page("oauth-bad-redirect")),
+        _ => {}
+    }
     let mut conn = db.tenant(&tenant.slug).await?;
     let partner = active_partner(&mut conn, p.get("client_id")).await?;
     let iss = settings.issuer(&tenant.slug);
+    // Anywhere else, the partner hears of it (without the broken value).
+    if let Some(key) = p.nul()
+        && let Some(redirect_uri) = p
+            .get("redirect_uri")
+            .filter(|r| partner.has_redirect_uri(r))
+    {
+        return Ok(error_redirect(
+            redirect_uri,
+            p.get("state"),
+            &iss,
+            OAuthCode::InvalidRequest,
+            &super::params::ParamError::Nul(key.to_owned()).to_string(),
+        ));
+    }
 
     let request: AuthorizationRequest = if let Some(request_uri) = p.get("request_uri") {
         flow::take_par(&mut conn, request_uri, partner.id)
@@ -104,16 +124,31 @@ pub async fn authorize(
         }
     };
     let handle = flow::create(&mut conn, partner.id, &request, Stage::Login).await?;
-    let cookie = Cookie::build(FLOW_COOKIE, handle)
+    with_flow_cookie(
+        see_other(&format!("/t/{}/oauth/login", tenant.slug)),
+        &req,
+        &tenant,
+        &handle,
+    )
+}
+
+/// `res` with the flow cookie that carries `handle`: scoped to the tenant's OAuth paths, so two
+/// institutions' flows in one browser never meet, and `Secure` when the request came over HTTPS.
+pub fn with_flow_cookie(
+    mut res: HttpResponse,
+    req: &HttpRequest,
+    tenant: &CurrentTenant,
+    handle: &str,
+) -> Result<HttpResponse, AppError> {
+    let cookie = Cookie::build(FLOW_COOKIE, handle.to_owned())
         .path(format!("/t/{}/oauth", tenant.slug))
         .http_only(true)
-        .secure(req.connection_info().scheme() == "https")
+        .secure(crate::web::is_https(req))
         .same_site(SameSite::Lax)
         .max_age(actix_web::cookie::time::Duration::seconds(
             flow::BROWSER_TTL_SECS,
         ))
         .finish();
-    let mut res = see_other(&format!("/t/{}/oauth/login", tenant.slug));
     res.add_cookie(&cookie)
         .map_err(|e| AppError::Internal(e.into()))?;
     Ok(res)

@@ -284,6 +284,11 @@ pub(super) fn presented(req: &HttpRequest, form: &Params) -> Result<Presented, O
                     .unwrap_or_default()
             };
             let client_id = decode(id);
+            if client_id.contains('\0') {
+                return Err(OAuthError::invalid_request(
+                    "client_id contains a NUL character",
+                ));
+            }
             if form.get("client_id").is_some_and(|f| f != client_id) {
                 return Err(OAuthError::invalid_request("client_id does not match"));
             }

@@ -1,4 +1,6 @@
-//! Form and query parameters as RFC 6749 wants them read: valid UTF-8, each at most once, bounded.
+//! Form and query parameters as RFC 6749 wants them read: valid UTF-8, each at most once, bounded,
+//! and free of NUL characters (PostgreSQL refuses U+0000 in text, so one would otherwise reach the
+//! database as an internal error).
 
 use std::collections::HashMap;
 
@@ -9,6 +11,8 @@ pub enum ParamError {
     Repeated(String),
     TooLong(String),
     NotUtf8,
+    /// A name or value holds U+0000.
+    Nul(String),
 }
 
 impl std::fmt::Display for ParamError {
@@ -17,6 +21,7 @@ impl std::fmt::Display for ParamError {
             Self::Repeated(k) => write!(f, "parameter '{k}' is repeated"),
             Self::TooLong(k) => write!(f, "parameter '{k}' is too long"),
             Self::NotUtf8 => f.write_str("parameters are not valid UTF-8"),
+            Self::Nul(k) => write!(f, "parameter '{k}' contains a NUL character"),
         }
     }
 }
@@ -26,12 +31,32 @@ impl std::fmt::Display for ParamError {
 pub struct Params {
     single: HashMap<String, String>,
     multi: HashMap<String, Vec<String>>,
+    /// The first parameter that held a NUL character (left out of the others).
+    nul: Option<String>,
 }
 
 impl Params {
+    /// The parameters, or why they cannot be read; a NUL character anywhere refuses them all.
     pub fn parse(raw: &[u8], multi: &[&str]) -> Result<Self, ParamError> {
+        let p = Self::parse_marking_nul(raw, multi)?;
+        match p.nul {
+            Some(key) => Err(ParamError::Nul(key)),
+            None => Ok(p),
+        }
+    }
+
+    /// As [`Params::parse`], but a parameter holding a NUL character is left out and named by
+    /// [`Params::nul`], so that a form can say what is wrong on its own page, or the authorization
+    /// endpoint can still tell where to send its error.
+    pub fn parse_marking_nul(raw: &[u8], multi: &[&str]) -> Result<Self, ParamError> {
         let mut out = Self::default();
         for (k, v) in url::form_urlencoded::parse(raw) {
+            if k.contains('\0') || v.contains('\0') {
+                if out.nul.is_none() {
+                    out.nul = Some(k.replace('\0', "").chars().take(64).collect());
+                }
+                continue;
+            }
             // Decoding is lossy: a replacement character means the bytes were not UTF-8.
             if k.contains('\u{FFFD}') || v.contains('\u{FFFD}') {
                 return Err(ParamError::NotUtf8);
@@ -64,6 +89,11 @@ impl Params {
     pub fn all(&self, key: &str) -> &[String] {
         self.multi.get(key).map(Vec::as_slice).unwrap_or_default()
     }
+
+    /// The parameter that held a NUL character, when read with [`Params::parse_marking_nul`].
+    pub fn nul(&self) -> Option<&str> {
+        self.nul.as_deref()
+    }
 }
 
 #[cfg(test)]
@@ -95,5 +125,27 @@ mod tests {
             Params::parse(b"a=%ff%fe", &[]).unwrap_err(),
             ParamError::NotUtf8
         );
+    }
+
+    #[test]
+    fn a_nul_character_is_refused_or_named() {
+        for raw in [&b"state=a%00b"[..], b"x=1&state=%00", b"sta%00te=1"] {
+            assert!(
+                matches!(Params::parse(raw, &[]), Err(ParamError::Nul(_))),
+                "{raw:?}"
+            );
+        }
+        assert_eq!(
+            Params::parse(b"a=1&state=a%00", &[]).unwrap_err(),
+            ParamError::Nul("state".into())
+        );
+        let p =
+            Params::parse_marking_nul(b"client_id=demo&state=a%00b&accounts=%00", &["accounts"])
+                .unwrap();
+        assert_eq!(p.nul(), Some("state"));
+        assert_eq!(p.get("client_id"), Some("demo"));
+        assert_eq!(p.get("state"), None);
+        assert!(p.all("accounts").is_empty());
+        assert_eq!(Params::parse(b"a=1", &[]).unwrap().nul(), None);
     }
 }

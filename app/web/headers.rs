@@ -14,7 +14,7 @@ pub async fn security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let https = req.connection_info().scheme() == "https";
+    let https = super::is_https(req.request());
     let mut res = next.call(req).await?;
     let h = res.headers_mut();
     let mut set = |name: HeaderName, value: &'static str| {

@@ -154,8 +154,14 @@ impl FromRequest for Lang {
     }
 }
 
-/// The current URL with `lang` set to `lang`, every other parameter kept.
+/// The current URL with `lang` set to `lang`, every other parameter kept. Only a path of our own
+/// site is kept: one that would leave it (`//host/`, `/\\host`) becomes `/`.
 pub fn switch_url(path: &str, query: &str, lang: Lang) -> String {
+    let path = if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') {
+        path
+    } else {
+        "/"
+    };
     let mut out = url::form_urlencoded::Serializer::new(String::new());
     for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
         if k != "lang" {
@@ -169,6 +175,22 @@ pub fn switch_url(path: &str, query: &str, lang: Lang) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_switch_stays_on_the_site() {
+        assert_eq!(
+            switch_url("/t/kitami/my", "a=1&lang=ja", Lang::En),
+            "/t/kitami/my?a=1&lang=en"
+        );
+        for away in [
+            "//evil.example/",
+            "/\\evil.example/",
+            "https://evil.example/",
+            "",
+        ] {
+            assert_eq!(switch_url(away, "", Lang::En), "/?lang=en", "{away}");
+        }
+    }
 
     #[test]
     fn every_key_exists_in_both_languages() {

@@ -29,8 +29,10 @@ pub async fn i18n(
     req.extensions_mut().insert(lang);
     let mut res = next.call(req).await?;
     if from_query {
+        let https = is_https(res.request());
         let cookie = actix_web::cookie::Cookie::build(i18n::COOKIE, lang.code())
             .path("/")
+            .secure(https)
             .max_age(actix_web::cookie::time::Duration::days(365))
             .same_site(actix_web::cookie::SameSite::Lax)
             .http_only(true)
@@ -57,12 +59,14 @@ pub async fn error_pages(
         .expect("Pages registered");
     let lang = req.extensions().get::<Lang>().copied().unwrap_or_default();
     let tenant = req.extensions().get::<CurrentTenant>().cloned();
-    let mut ctx = pages.context(
-        lang,
-        req.path(),
-        req.query_string(),
-        tenant.as_ref().map(|t| &*t.0),
-    );
+    // The language switch of a path no route matched leads to the tenant's home (or ours), never
+    // to whatever was asked for: `//evil.example/` must not become a link off the site.
+    let (path, query) = match (req.match_pattern(), &tenant) {
+        (Some(_), _) => (req.path().to_owned(), req.query_string()),
+        (None, Some(t)) => (format!("/t/{}/", t.slug), ""),
+        (None, None) => ("/".to_owned(), ""),
+    };
+    let mut ctx = pages.context(lang, &path, query, tenant.as_ref().map(|t| &*t.0));
     ctx.insert("error_key", page.key());
     let body = match pages.render("error.html", &ctx) {
         Ok(html) => html,
@@ -91,9 +95,13 @@ pub fn peer_ip(req: &actix_web::HttpRequest) -> Option<String> {
     .map(|ip| ip.to_string())
 }
 
-/// Whether the request came over HTTPS (cookies are then `Secure`).
+/// Whether the request came over HTTPS (cookies are then `Secure`, and HSTS is sent): over our
+/// TLS listener, or a trusted proxy's (`tls.trusted_proxies`) that says so.
 pub fn is_https(req: &actix_web::HttpRequest) -> bool {
-    req.connection_info().scheme() == "https"
+    match req.app_data::<web::Data<crate::certs::ClientCertificates>>() {
+        Some(certs) => certs.is_https(req),
+        None => req.conn_data::<crate::certs::PeerCertificate>().is_some(),
+    }
 }
 
 /// Any path nothing else answers.

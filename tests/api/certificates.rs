@@ -132,6 +132,80 @@ async fn a_valid_certificate_logs_in_and_completes_a_consent() {
     assert_eq!(logins, 1);
 }
 
+/// A flow started over HTTP moves to the HTTPS listener for the certificate. The sign-in there
+/// sets a new, `Secure` handle where the consent page follows; the handle of before opens
+/// nothing on either listener.
+#[tokio::test]
+async fn a_certificate_sign_in_leaves_the_handle_of_before_dead_on_both_listeners() {
+    use crate::hardening::{bare_client, set_cookie};
+    let pki = Pki::new();
+    let app = spawn(&pki, &[], |_| {}).await;
+    let cert = pki.customer_ca.issue(&customer_leaf("山田商店")).unwrap();
+    bind(&app, "Yamada01", &cert).await;
+    let res = bare_client()
+        .get(app.url(&format!(
+            "/t/kitami/oauth/authorize?{}",
+            app.authorize_query(&[])
+        )))
+        .send()
+        .await
+        .unwrap();
+    let (old, line) = set_cookie(&res, "renkei_flow").unwrap();
+    assert!(!line.contains("Secure"), "plain HTTP: {line}");
+    let cookie = |h: &str| format!("renkei_flow={h}");
+
+    // The browser follows the certificate link to HTTPS, carrying its cookie.
+    let browser = pki.client(Some(&cert));
+    let res = browser
+        .get(app.url("/t/kitami/oauth/certificate"))
+        .header("cookie", cookie(&old))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let to = location(&res);
+    assert!(to.starts_with("https://"), "{to}");
+    let res = browser
+        .get(&to)
+        .header("cookie", cookie(&old))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let csrf = csrf_of(&res.text().await.unwrap());
+    let res = browser
+        .post(&to)
+        .header("cookie", cookie(&old))
+        .form(&[("csrf", csrf.as_str()), ("action", "login")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/t/kitami/oauth/consent");
+    let (fresh, line) = set_cookie(&res, "renkei_flow").expect("a new handle at sign-in");
+    assert_ne!(fresh, old);
+    assert!(line.contains("Secure"), "{line}");
+    assert!(line.contains("Path=/t/kitami/oauth"), "{line}");
+
+    for base in [app.url(""), app.https("")] {
+        let res = browser
+            .get(format!("{base}/t/kitami/oauth/consent"))
+            .header("cookie", cookie(&old))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{base}");
+    }
+    let res = browser
+        .get(app.https("/t/kitami/oauth/consent"))
+        .header("cookie", cookie(&fresh))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("name=\"accounts\""));
+}
+
 #[derive(diesel::QueryableByName)]
 struct Count {
     #[diesel(sql_type = diesel::sql_types::BigInt)]

@@ -5,6 +5,7 @@ mod admin_helpers;
 mod cert_helpers;
 mod certificates;
 mod foundation;
+mod hardening;
 mod helpers;
 mod mail_helpers;
 mod notices;
