@@ -40,9 +40,11 @@ pub trait CustomerDirectory: Send + Sync {
     ) -> impl Future<Output = anyhow::Result<CertificateBinding>> + Send;
 
     /// Checks a customer ID and password (both case-sensitive), taking as long for an unknown ID.
+    /// It takes the tenant, not a connection: none may be held while the password is hashed.
     fn verify_password(
         &self,
-        conn: &mut TenantConn,
+        db: &crate::db::Db,
+        tenant: &crate::tenancy::TenantSlug,
         login_id: &str,
         password: &str,
     ) -> impl Future<Output = anyhow::Result<Verification>> + Send;

@@ -73,13 +73,17 @@ pub struct Session {
     pub csrf: String,
 }
 
-/// Starts a session; returns the token for the cookie.
+/// Starts a session; returns the token for the cookie. A session that signs its holder in
+/// ([`Stage::Active`]) ends their sessions of before.
 pub async fn create(
     conn: &mut TenantConn,
     kind: Kind,
     principal: Uuid,
     stage: Stage,
 ) -> QueryResult<String> {
+    if stage == Stage::Active {
+        end_all(conn, kind, principal).await?;
+    }
     let token = secrets::random_token();
     diesel::insert_into(ws::table)
         .values((
@@ -142,6 +146,19 @@ pub async fn end(conn: &mut TenantConn, token_hash: &[u8]) -> QueryResult<()> {
         .execute(conn)
         .await
         .map(|_| ())
+}
+
+/// Ends every live session of `principal` of this kind (a new sign-in, a lock).
+pub async fn end_all(conn: &mut TenantConn, kind: Kind, principal: Uuid) -> QueryResult<usize> {
+    diesel::update(
+        ws::table
+            .filter(ws::kind.eq(kind.as_str()))
+            .filter(ws::principal.eq(principal))
+            .filter(ws::revoked_at.is_null()),
+    )
+    .set(ws::revoked_at.eq(chrono::Utc::now()))
+    .execute(conn)
+    .await
 }
 
 /// The cookie that carries `token` (or, with `None`, removes it).

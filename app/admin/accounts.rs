@@ -124,15 +124,17 @@ pub async fn add(
 
 /// The admin whose e-mail and password these are. Takes as long for an unknown e-mail.
 pub async fn verify_password(
-    conn: &mut TenantConn,
+    db: &crate::db::Db,
+    tenant: &crate::tenancy::TenantSlug,
     email: &str,
     password: &str,
 ) -> anyhow::Result<Result<AdminUser, Option<Uuid>>> {
     let email = email.trim().to_ascii_lowercase();
+    // The connection goes back to the pool before the hash is computed.
     let found: Option<(Row, String)> = admins::table
         .filter(admins::email.eq(&email))
         .select((columns!(), admins::password_hash))
-        .first(conn)
+        .first(&mut db.tenant(tenant).await?)
         .await
         .optional()?;
     let phc = found

@@ -73,10 +73,9 @@ pub async fn login_submit(
         return again("admin-login-empty", StatusCode::BAD_REQUEST);
     }
     let _turn = crate::secrets::sign_in_turn().await;
-    let mut conn = db.tenant(&tenant.slug).await?;
     let actor = format!("admin:{}", email.to_ascii_lowercase());
     if let Verdict::Limited { retry_after } = limits::sign_in(
-        conn.statements(),
+        db.tenant(&tenant.slug).await?.statements(),
         &settings.limits,
         ip(&req).as_deref(),
         &actor,
@@ -87,7 +86,10 @@ pub async fn login_submit(
         limits::too_many(&mut res, retry_after);
         return Ok(res);
     }
-    match accounts::verify_password(&mut conn, &email, &password).await? {
+    // No connection is held while the password is hashed.
+    let verdict = accounts::verify_password(&db, &tenant.slug, &email, &password).await?;
+    let mut conn = db.tenant(&tenant.slug).await?;
+    match verdict {
         Ok(admin) if admin.locked => {
             audit::record(
                 &mut conn,
@@ -288,9 +290,11 @@ pub async fn logout(
     let p = form(&body, &[])?;
     if let Some(token) = req.cookie(Kind::Admin.cookie_name()) {
         let mut conn = db.tenant(&tenant.slug).await?;
-        if let Some(session) = sessions::load(&mut conn, Kind::Admin, token.value()).await?
-            && sessions::csrf_ok(&session, p.get("csrf"))
-        {
+        if let Some(session) = sessions::load(&mut conn, Kind::Admin, token.value()).await? {
+            // A logout another site posted: the session and its cookie stay.
+            if !sessions::csrf_ok(&session, p.get("csrf")) {
+                return Err(AppError::Page(StatusCode::FORBIDDEN, "page-csrf"));
+            }
             sessions::end(&mut conn, &session.token_hash).await?;
         }
     }

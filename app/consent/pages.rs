@@ -212,7 +212,7 @@ pub async fn login_submit(
     pages: web::Data<Pages>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
-    let (p, mut c) = match posted(&req, &body, &tenant, &db, &settings).await? {
+    let (p, c) = match posted(&req, &body, &tenant, &db, &settings).await? {
         Posted::Cancelled(res) => return Ok(res),
         Posted::Go(p, c) => (p, *c),
     };
@@ -243,7 +243,21 @@ pub async fn login_submit(
         context: serde_json::json!({"partner": c.partner.client_id}),
     };
     let threshold = tenant.settings.lockout_threshold;
-    match signin::password(&mut c.conn, &settings.limits, threshold, attempt).await? {
+    // The flow's connection goes back to the pool while the sign-in waits for its turn and the
+    // password is hashed.
+    let Current {
+        conn,
+        pending,
+        partner,
+    } = c;
+    drop(conn);
+    let verdict = signin::password(&db, &tenant.slug, &settings.limits, threshold, attempt).await?;
+    let mut c = Current {
+        conn: db.tenant(&tenant.slug).await?,
+        pending,
+        partner,
+    };
+    match verdict {
         SignIn::Verified(customer) => {
             let handle = flow::logged_in(&mut c.conn, &c.pending.handle_hash, customer.0)
                 .await?

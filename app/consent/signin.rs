@@ -8,9 +8,11 @@ use super::lockout;
 use crate::audit::{self, Event};
 use crate::bank::{CustomerDirectory, Verification};
 use crate::config::LimitSettings;
-use crate::db::TenantConn;
+use crate::db::{Db, TenantConn};
 use crate::error::AppError;
 use crate::sandbox::{CustomerId, Sandbox};
+use crate::sessions;
+use crate::tenancy::TenantSlug;
 use crate::web::limits::{self, Verdict};
 
 pub enum SignIn {
@@ -40,8 +42,12 @@ pub struct Attempt<'a> {
     pub context: serde_json::Value,
 }
 
+/// Waits for a sign-in turn ([`crate::secrets::sign_in_turn`]) before it takes a connection,
+/// and holds none while the password is hashed: a storm of sign-ins can neither pin every
+/// connection of the pool nor starve the partner API.
 pub async fn password(
-    conn: &mut TenantConn,
+    db: &Db,
+    tenant: &TenantSlug,
     limits: &LimitSettings,
     lockout_threshold: u16,
     a: Attempt<'_>,
@@ -49,16 +55,8 @@ pub async fn password(
     if a.login_id.is_empty() || a.password.is_empty() {
         return Ok(refused("login-error-empty", StatusCode::BAD_REQUEST));
     }
+    let _turn = crate::secrets::sign_in_turn().await;
     let who = format!("customer:{}", a.login_id);
-    if let Verdict::Limited { retry_after } =
-        limits::sign_in(conn.statements(), limits, a.ip, &who).await?
-    {
-        return Ok(SignIn::Refused {
-            error: "login-error-rate",
-            status: StatusCode::TOO_MANY_REQUESTS,
-            retry_after: Some(retry_after),
-        });
-    }
     let record = async |conn: &mut TenantConn, event, extra: serde_json::Value| {
         let mut detail = a.context.clone();
         if let (Some(d), serde_json::Value::Object(extra)) = (detail.as_object_mut(), extra) {
@@ -67,14 +65,29 @@ pub async fn password(
         audit::record(conn, event, &who, None, a.ip, detail).await
     };
     let locked = || refused("login-error-locked", StatusCode::FORBIDDEN);
-    if lockout::is_locked(conn, a.login_id).await? {
-        record(conn, Event::LoginLocked, serde_json::json!({})).await?;
-        return Ok(locked());
-    }
-    match Sandbox
-        .verify_password(conn, a.login_id, a.password)
-        .await?
     {
+        let mut conn = db.tenant(tenant).await?;
+        if let Verdict::Limited { retry_after } =
+            limits::sign_in(conn.statements(), limits, a.ip, &who).await?
+        {
+            return Ok(SignIn::Refused {
+                error: "login-error-rate",
+                status: StatusCode::TOO_MANY_REQUESTS,
+                retry_after: Some(retry_after),
+            });
+        }
+        if lockout::is_locked(&mut conn, a.login_id).await? {
+            record(&mut conn, Event::LoginLocked, serde_json::json!({})).await?;
+            return Ok(locked());
+        }
+    }
+    // No connection is held while the password is hashed.
+    let verdict = Sandbox
+        .verify_password(db, tenant, a.login_id, a.password)
+        .await?;
+    let mut conn = db.tenant(tenant).await?;
+    let conn = &mut conn;
+    match verdict {
         Verification::Verified(customer) => {
             lockout::reset(conn, a.login_id).await?;
             Ok(SignIn::Verified(customer))
@@ -87,6 +100,8 @@ pub async fn password(
             if lockout::record_failure(conn, a.login_id, lockout_threshold).await? {
                 if let Some(customer) = customer {
                     Sandbox.lock(conn, customer).await?;
+                    // A locked customer is signed out of /my everywhere.
+                    sessions::end_all(conn, sessions::Kind::Customer, customer.0).await?;
                 }
                 let extra = serde_json::json!({"threshold": lockout_threshold});
                 record(conn, Event::LoginLocked, extra).await?;

@@ -258,8 +258,6 @@ pub async fn login(
     if p.nul().is_some() {
         return again("login-error-characters", StatusCode::BAD_REQUEST);
     }
-    let _turn = crate::secrets::sign_in_turn().await;
-    let mut conn = db.tenant(&tenant.slug).await?;
     let from = ip(&req);
     let attempt = signin::Attempt {
         login_id: &login_id,
@@ -268,8 +266,11 @@ pub async fn login(
         context: serde_json::json!({"at": "my"}),
     };
     let threshold = tenant.settings.lockout_threshold;
-    match signin::password(&mut conn, &settings.limits, threshold, attempt).await? {
-        SignIn::Verified(customer) => start(&req, &mut conn, &tenant, customer, "password").await,
+    match signin::password(&db, &tenant.slug, &settings.limits, threshold, attempt).await? {
+        SignIn::Verified(customer) => {
+            let mut conn = db.tenant(&tenant.slug).await?;
+            start(&req, &mut conn, &tenant, customer, "password").await
+        }
         SignIn::Refused {
             error,
             status,
@@ -411,9 +412,11 @@ pub async fn logout(
 ) -> Result<HttpResponse, AppError> {
     let p = form(&body)?;
     let mut conn = db.tenant(&tenant.slug).await?;
-    if let Some(session) = signed_in(&req, &mut conn).await?
-        && sessions::csrf_ok(&session, p.get("csrf"))
-    {
+    if let Some(session) = signed_in(&req, &mut conn).await? {
+        // A logout another site posted: the session and its cookie stay.
+        if !sessions::csrf_ok(&session, p.get("csrf")) {
+            return Err(AppError::Page(StatusCode::FORBIDDEN, "page-csrf"));
+        }
         sessions::end(&mut conn, &session.token_hash).await?;
     }
     sessions::with_cookie(

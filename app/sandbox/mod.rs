@@ -296,11 +296,13 @@ impl crate::bank::CustomerDirectory for Sandbox {
 
     async fn verify_password(
         &self,
-        conn: &mut TenantConn,
+        db: &crate::db::Db,
+        tenant: &crate::tenancy::TenantSlug,
         login_id: &str,
         password: &str,
     ) -> anyhow::Result<crate::bank::Verification> {
         use crate::bank::Verification;
+        // The connection goes back to the pool before the hash is computed.
         let found: Option<(Uuid, String, Option<chrono::DateTime<chrono::Utc>>)> = customers::table
             .filter(customers::login_id.eq(login_id))
             .select((
@@ -308,7 +310,7 @@ impl crate::bank::CustomerDirectory for Sandbox {
                 customers::password_hash,
                 customers::locked_at,
             ))
-            .first(conn)
+            .first(&mut db.tenant(tenant).await?)
             .await
             .optional()?;
         let phc = found

@@ -419,3 +419,151 @@ async fn the_forwarded_scheme_is_believed_only_from_a_trusted_proxy() {
         assert!(!line.contains("Secure"), "{line}");
     }
 }
+
+/// 64 wrong sign-ins at once on the consent page: they wait for their turn without a
+/// connection and hold none while Argon2 runs, so the partner API keeps answering.
+#[tokio::test]
+async fn a_burst_of_wrong_sign_ins_leaves_the_partner_api_answering() {
+    let app = TestApp::spawn_seeded().await;
+    let tokens = app.yamadas_tokens().await;
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let mut flows = Vec::new();
+    for _ in 0..64 {
+        let flow = crate::oauth_helpers::Flow::new(&app, "kitami");
+        assert_eq!(flow.authorize(&[]).await.status(), StatusCode::SEE_OTHER);
+        let csrf = csrf_of(&flow.login_page().await);
+        flows.push((flow, csrf));
+    }
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reads = {
+        let (client, url, done) = (
+            bare_client(),
+            app.url("/t/kitami/api/v1/accounts/balances"),
+            done.clone(),
+        );
+        tokio::spawn(async move {
+            let mut statuses = Vec::new();
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                let res = client.get(&url).bearer_auth(&access).send().await.unwrap();
+                statuses.push(res.status());
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            statuses
+        })
+    };
+    let sign_ins = flows
+        .iter()
+        .enumerate()
+        .map(|(i, (flow, csrf))| async move {
+            flow.post(
+                "/t/kitami/oauth/login",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("login_id", &format!("Nobody{i:02}")),
+                    ("password", "wrong-password"),
+                    ("action", "login"),
+                ],
+            )
+            .await
+            .status()
+        });
+    let answers = futures_util::future::join_all(sign_ins).await;
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let statuses = reads.await.unwrap();
+    assert!(
+        answers.iter().all(|s| *s == StatusCode::UNAUTHORIZED),
+        "{answers:?}"
+    );
+    assert!(statuses.len() >= 5, "{} reads", statuses.len());
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "balance reads during the burst: {statuses:?}"
+    );
+}
+
+/// Whether `browser` is signed in at kitami's /my.
+async fn signed_in_at_my(app: &TestApp, browser: &reqwest::Client) -> bool {
+    let page = browser
+        .get(app.url("/t/kitami/my"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    !page.contains("name=\"password\"")
+}
+
+/// A new sign-in ends the customer's sessions of before; so does a lockout.
+#[tokio::test]
+async fn a_new_sign_in_or_a_lockout_ends_the_customers_older_sessions() {
+    let app = TestApp::spawn_seeded().await;
+    let first = app.browser();
+    let res = my_sign_in(&app, &first, "kitami", "Yamada01", "Shinkin-2026!").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(signed_in_at_my(&app, &first).await);
+    let second = app.browser();
+    my_sign_in(&app, &second, "kitami", "Yamada01", "Shinkin-2026!").await;
+    assert!(signed_in_at_my(&app, &second).await);
+    assert!(
+        !signed_in_at_my(&app, &first).await,
+        "the older session goes on"
+    );
+
+    // Wrong passwords until the ID locks: the signed-in session ends with it.
+    let stranger = app.browser();
+    let mut last = StatusCode::OK;
+    for _ in 0..5 {
+        last = my_sign_in(&app, &stranger, "kitami", "Yamada01", "wrong")
+            .await
+            .status();
+    }
+    assert_eq!(last, StatusCode::FORBIDDEN);
+    assert!(
+        !signed_in_at_my(&app, &second).await,
+        "a locked customer stays signed in"
+    );
+}
+
+/// A logout without the session's CSRF token (posted by another site) is refused: the session
+/// and its cookie stay, at /my and in the console.
+#[tokio::test]
+async fn a_logout_without_the_csrf_token_is_refused_and_keeps_the_session() {
+    let app = TestApp::spawn_seeded().await;
+    let browser = app.browser();
+    my_sign_in(&app, &browser, "kitami", "Yamada01", "Shinkin-2026!").await;
+    let res = browser
+        .post(app.url("/t/kitami/my/logout"))
+        .form(&[("csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(set_cookie(&res, "renkei_my").is_none());
+    assert!(signed_in_at_my(&app, &browser).await);
+
+    add_admin(
+        &app,
+        "kitami",
+        "out@kitami.example.jp",
+        renkei::admin::Role::Admin,
+    )
+    .await;
+    let admin = AdminBrowser::new(&app, "kitami")
+        .sign_in("out@kitami.example.jp")
+        .await;
+    let res = admin
+        .client
+        .post(admin.url("/logout"))
+        .form(&[("csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(set_cookie(&res, "renkei_admin").is_none());
+    assert_eq!(admin.get("").await.status(), StatusCode::OK);
+    // With the token, logging out works.
+    let res = admin.post("/logout", &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(admin.get("").await.status(), StatusCode::SEE_OTHER);
+}
