@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::oauth::scopes::Scopes;
 use crate::tenancy::Tenant;
+use crate::tenancy::manifest::MailLinks;
 use crate::web::format::{jst_date, long_date};
 use crate::web::i18n::t_args;
 use crate::web::{Lang, Pages};
@@ -34,8 +35,12 @@ struct View<'a> {
     operations: String,
     expiry_date: String,
     days: i16,
-    my_url: String,
-    home_url: String,
+    /// The key of the line that says where the customer sees their links (`mail.links`).
+    revoke_key: &'static str,
+    /// The one link the mail carries, if any: `/my` (`signin`) or the institution's site (`site`).
+    link_url: Option<String>,
+    /// Whether to warn that the institution's mails never link to a sign-in page.
+    no_signin_link: bool,
     contact: &'a str,
     primary: &'a str,
 }
@@ -44,6 +49,7 @@ pub fn message(pages: &Pages, n: &Notice<'_>) -> anyhow::Result<Message> {
     let bank = n.tenant.name(n.lang);
     let expiry_date = long_date(jst_date(n.expires_at), n.lang);
     let base = format!("{}/t/{}", n.public_base, n.tenant.slug);
+    let links = n.tenant.settings.mail.links;
     let view = View {
         lang: n.lang.code(),
         bank,
@@ -57,8 +63,17 @@ pub fn message(pages: &Pages, n: &Notice<'_>) -> anyhow::Result<Message> {
         expiry_date: expiry_date.clone(),
         days: i16::try_from((jst_date(n.expires_at) - jst_date(n.now)).num_days().max(0))
             .unwrap_or(i16::MAX),
-        my_url: format!("{base}/my"),
-        home_url: format!("{base}/"),
+        revoke_key: match links {
+            MailLinks::Signin => "mail-revoke",
+            MailLinks::Site => "mail-revoke-site",
+            MailLinks::None => "mail-revoke-none",
+        },
+        link_url: match links {
+            MailLinks::Signin => Some(format!("{base}/my")),
+            MailLinks::Site => n.tenant.settings.site_url.clone(),
+            MailLinks::None => None,
+        },
+        no_signin_link: links != MailLinks::Signin,
         contact: match n.lang {
             Lang::Ja => &n.tenant.settings.contact.ja,
             Lang::En => &n.tenant.settings.contact.en,

@@ -25,6 +25,9 @@ pub struct TenantSettings {
     pub grant_days: u16,
     pub lockout_threshold: u16,
     pub contact: Names,
+    /// The institution's own public site: the only place mails link to with `mail.links = "site"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_url: Option<String>,
     /// Serial numbers (upper-case hex) of customers' certificates the institution has revoked,
     /// besides its CRL.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -62,6 +65,23 @@ pub struct Mail {
     /// E-mail the customer when a new service is linked (a security notice).
     #[serde(default = "yes")]
     pub link_notice: bool,
+    /// What the mails link to: Japanese banks tell their customers that a mail from the bank
+    /// never links to a sign-in page.
+    #[serde(default)]
+    pub links: MailLinks,
+}
+
+/// `mail.links` in `tenant.toml`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailLinks {
+    /// No URL at all; the mail says how to reach the service from the institution's own site.
+    #[default]
+    None,
+    /// Only the institution's public site (`site_url`).
+    Site,
+    /// The customer's page `/t/<slug>/my`, where they sign in.
+    Signin,
 }
 
 fn yes() -> bool {
@@ -77,6 +97,7 @@ struct RawManifest {
     colors: Colors,
     terms: Terms,
     password_help_url: String,
+    site_url: Option<String>,
     mail: Mail,
     contact: Names,
     logo: String,
@@ -357,6 +378,17 @@ pub fn parse(
             errors.push(err(key, why));
         }
     }
+    match &raw.site_url {
+        Some(url) => {
+            if let Err(why) = check_url(url) {
+                errors.push(err("site_url", why));
+            }
+        }
+        None if raw.mail.links == MailLinks::Site => {
+            errors.push(err("mail.links", Message::new("check-site-url-needed")));
+        }
+        None => {}
+    }
     if !is_plain_email(&raw.mail.from) {
         errors.push(err(
             "mail.from",
@@ -452,6 +484,7 @@ pub fn parse(
                 grant_days,
                 lockout_threshold,
                 contact: raw.contact,
+                site_url: raw.site_url,
                 revoked_serials: raw
                     .certificates
                     .revoked_serials
@@ -576,6 +609,29 @@ en = "Kitami Shinkin customer support 0120-000-000 (weekdays 9:00-17:00)"
     fn parse_at(dir: &str, text: &str) -> Result<TenantManifest, Vec<FieldError>> {
         let file = PathBuf::from(format!("tenants/{dir}/tenant.toml"));
         parse(&file, text, |_| Ok(SVG.to_vec()))
+    }
+
+    #[test]
+    fn mail_links_default_to_none_and_site_needs_a_site_url() {
+        let m = parse_at("kitami", GOOD).unwrap();
+        assert_eq!(m.settings.mail.links, MailLinks::None);
+        assert_eq!(m.settings.site_url, None);
+        let site = GOOD.replace("[mail]\n", "[mail]\nlinks = \"site\"\n");
+        let errors = parse_at("kitami", &site).unwrap_err();
+        assert!(errors.iter().any(|e| e.key == "mail.links"), "{errors:?}");
+        let with_url = site.replacen(
+            "[name]",
+            "site_url = \"https://www.kitami.example.jp/\"\n[name]",
+            1,
+        );
+        let m = parse_at("kitami", &with_url).unwrap();
+        assert_eq!(m.settings.mail.links, MailLinks::Site);
+        assert_eq!(
+            m.settings.site_url.as_deref(),
+            Some("https://www.kitami.example.jp/")
+        );
+        let bad = GOOD.replace("[mail]\n", "[mail]\nlinks = \"everywhere\"\n");
+        assert!(parse_at("kitami", &bad).is_err());
     }
 
     fn keys(errors: &[FieldError]) -> Vec<&str> {

@@ -139,6 +139,9 @@ mail-partner = Linked service
 mail-operations = What it may view
 mail-renew = To keep using it, register (link) again from { $partner } after the expiry date. Once the link has expired, { $partner } can no longer view your account information.
 mail-revoke = To unlink, do so in { $partner }. You can also see your linked services here:
+mail-revoke-site = To unlink, do so in { $partner }. To see your linked services, open “Your linked services” from our website:
+mail-revoke-none = To unlink, do so in { $partner }. To see your linked services, open “Your linked services” from our website.
+mail-no-signin-link = Our e-mails never link to a sign-in page. If a link in an e-mail asks you to sign in, do not enter your ID or password, and contact us at the address below.
 mail-not-you = If you do not recognise this, please contact:
 mail-no-reply = This address does not receive replies.
 mail-linked-subject = [{ $bank }] A new service was linked: { $partner }
@@ -290,6 +293,7 @@ check-too-long = is longer than { $max } characters
 check-colour = '{ $value }' is not a colour like #1a5fb4
 check-email = '{ $value }' is not an e-mail address
 check-url = '{ $value }' is not a URL: { $detail }
+check-site-url-needed = mail.links = "site" needs site_url: the institution's own site that mails link to
 check-https = '{ $value }' must be an https:// URL
 check-number = '{ $value }' is not a number
 check-numbers = '{ $value }' is not a list of numbers such as 30, 7, 1

@@ -319,7 +319,8 @@ async fn mails_are_branded_bilingual_and_well_formed() {
     assert!(text.contains(&expected_date_ja(expires)));
     assert!(text.contains("改めて登録"), "{text}");
     assert!(text.contains("残高照会、入出金明細照会"));
-    assert!(text.contains("/t/kitami/my"));
+    // kitami keeps mail.links at its default, "none": no URL at all.
+    assert!(!text.contains("http"), "{text}");
     assert!(ja.body_html(0).unwrap().contains("<strong>"));
     // The raw subject is RFC 2047-encoded, never raw UTF-8 in a header.
     let raw = String::from_utf8_lossy(
@@ -348,4 +349,88 @@ async fn mails_are_branded_bilingual_and_well_formed() {
     let linked = find("suzuki@example.jp", "新しいサービスと連携しました");
     assert!(linked.body_text(0).unwrap().contains("デモ家計簿"));
     find("brown@example.jp", "A new service was linked");
+}
+
+/// kitami's folder with `mail.links = links` (and a `site_url`), applied, seeded, and one
+/// consent of Suzuki02's; returns the plain text and HTML of every mail a pass sends then.
+async fn mails_with_links(links: Option<&str>) -> Vec<(String, String)> {
+    let dir = std::env::temp_dir().join(format!("renkei-links-{}", Uuid::new_v4().simple()));
+    let folder = dir.join("kitami");
+    std::fs::create_dir_all(&folder).unwrap();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tenants/kitami");
+    let mut toml = std::fs::read_to_string(repo.join("tenant.toml")).unwrap();
+    toml = toml.replacen(
+        "password_help_url",
+        "site_url = \"https://www.kitami-shinkin.example.jp/\"\npassword_help_url",
+        1,
+    );
+    if let Some(links) = links {
+        toml = toml.replacen("[mail]\n", &format!("[mail]\nlinks = \"{links}\"\n"), 1);
+    }
+    std::fs::write(folder.join("tenant.toml"), toml).unwrap();
+    std::fs::copy(repo.join("logo.svg"), folder.join("logo.svg")).unwrap();
+    let app = TestApp::builder()
+        .with_tenant_folder(&folder)
+        .with_tenant("hokuto")
+        .spawn()
+        .await;
+    renkei::demo::seed(&app.db_pool(2), renkei::demo::today_jst())
+        .await
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let flow = Flow::new(&app, "kitami");
+    assert_eq!(flow.authorize(&[]).await.status(), 303);
+    flow.login("Suzuki02", "Shinkin-2026!").await;
+    assert_eq!(flow.allow(true, None).await.status(), 303);
+    let sink = SmtpSink::start();
+    let out = pass(&app, &sink.url(), Utc::now() + Duration::days(61));
+    assert!(out.contains("sent"), "{out}");
+    let mails: Vec<(String, String)> = sink
+        .messages()
+        .iter()
+        .map(|m| {
+            let m = MessageParser::default().parse(m).unwrap();
+            (
+                m.body_text(0).unwrap().into_owned(),
+                m.body_html(0).unwrap().into_owned(),
+            )
+        })
+        .filter(|(text, _)| text.contains("北見信用金庫") || text.contains("Kitami Shinkin"))
+        .collect();
+    assert!(mails.len() >= 2, "the link notice and an expiry notice");
+    mails
+}
+
+/// `mail.links`: by default a mail carries no URL at all and says how to reach the service
+/// from the institution's own site; "site" links that site only; "signin" links `/my`.
+#[tokio::test]
+async fn mails_link_only_where_mail_links_allows() {
+    for links in [None, Some("none")] {
+        for (text, html) in mails_with_links(links).await {
+            assert!(!text.contains("http"), "{links:?}: {text}");
+            assert!(!html.contains("href"), "{links:?}: {html}");
+            assert!(text.contains("ホームページから"), "{text}");
+            assert!(text.contains("ログイン画面へのリンクをご案内することはございません"));
+        }
+    }
+    for (text, html) in mails_with_links(Some("site")).await {
+        assert!(
+            text.contains("https://www.kitami-shinkin.example.jp/"),
+            "{text}"
+        );
+        assert!(!text.contains("/t/kitami"), "{text}");
+        let hrefs: Vec<&str> = html.split("href=\"").skip(1).collect();
+        assert!(!hrefs.is_empty(), "{html}");
+        for h in hrefs {
+            assert!(
+                h.starts_with("https://www.kitami-shinkin.example.jp/"),
+                "{html}"
+            );
+        }
+        assert!(text.contains("ログイン画面へのリンクをご案内することはございません"));
+    }
+    for (text, _) in mails_with_links(Some("signin")).await {
+        assert!(text.contains("/t/kitami/my"), "{text}");
+        assert!(!text.contains("ご案内することはございません"), "{text}");
+    }
 }
