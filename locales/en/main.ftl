@@ -120,6 +120,7 @@ dev-ep-accounts = The granted accounts (either scope).
 dev-ep-balances = Balance inquiry (balance:read). Without accountId: every granted account.
 dev-ep-transactions = Transaction history (transactions:read), oldest first, at most 500 a page; continue with nextItemKey. A period is at most one year.
 dev-openapi = OpenAPI 3.1 document:
+dev-example-balances = Example: a balance inquiry and its response
 dev-errors-title = Errors
 dev-errors-when = When
 dev-err-400 = A bad parameter (date format, period, nextItemKey …)
@@ -127,6 +128,7 @@ dev-err-401 = The token is missing, expired or revoked
 dev-err-403 = The customer did not grant that scope
 dev-err-404 = The account is not covered by the grant (the same answer as for no such account)
 dev-err-503 = Temporarily unavailable (retry after Retry-After seconds)
+dev-example-error = Example: an error response
 
 mail-greeting = Thank you for banking with us.
 mail-expiry-subject = [{ $bank }] Your link with { $partner } expires on { $date }

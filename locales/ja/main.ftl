@@ -120,6 +120,7 @@ dev-ep-accounts = 許可された口座の一覧（どちらかのスコープ�
 dev-ep-balances = 残高照会（balance:read）。accountId を省略すると、許可されたすべての口座。
 dev-ep-transactions = 入出金明細照会（transactions:read）。古い順、1ページ最大500件。続きは nextItemKey で取得します。期間は最長1年です。
 dev-openapi = OpenAPI 3.1 の定義:
+dev-example-balances = 例: 残高照会のリクエストとレスポンス
 dev-errors-title = エラー
 dev-errors-when = 状況
 dev-err-400 = パラメータの誤り（日付の形式、期間、nextItemKey など）
@@ -127,6 +128,7 @@ dev-err-401 = トークンがない、期限切れ、または取り消し済み
 dev-err-403 = 許可されていないスコープ
 dev-err-404 = 許可の対象外の口座（存在しない口座と同じ応答）
 dev-err-503 = 一時的に利用できません（Retry-After 秒後に再試行）
+dev-example-error = 例: エラーのレスポンス
 
 mail-greeting = いつも当金庫をご利用いただき、ありがとうございます。
 mail-expiry-subject = 【{ $bank }】{ $partner }との連携の有効期限が近づいています（{ $date }まで）

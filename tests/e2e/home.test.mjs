@@ -49,3 +49,23 @@ test('an unknown institution gets a clear page, not an error dump', async () => 
   assert.equal(res.status(), 404);
   await page.getByRole('heading', { name: 'ページが見つかりません' }).waitFor();
 });
+
+test('the developers page shows its examples, and they can be scrolled by keyboard', async () => {
+  const page = await phonePage(browser);
+  await page.goto(`${server.base}/t/kitami/developers?lang=ja`);
+  await page.getByRole('heading', { level: 1, name: '外部企業（開発者）向けのご案内' }).waitFor();
+  await page.goto(`${server.base}/t/kitami/developers?lang=en`);
+  await page.getByRole('heading', { level: 1, name: 'For partners (developers)' }).waitFor();
+
+  // The example is wider than the phone: Tab from the link before it reaches it, the arrow keys
+  // scroll it, and the focus shows.
+  const example = page.getByRole('region', { name: 'Example: a balance inquiry and its response' });
+  await page.getByRole('link', { name: 'openapi.json' }).focus();
+  await page.keyboard.press('Tab');
+  assert.ok(await example.evaluate((el) => el === document.activeElement), 'Tab does not reach the example');
+  assert.notEqual(await example.evaluate((el) => getComputedStyle(el).outlineStyle), 'none');
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction((el) => el.scrollLeft > 0, await example.elementHandle());
+  await page.screenshot({ path: join(SHOTS, 'developers-en.png'), fullPage: true });
+  await page.context().close();
+});
