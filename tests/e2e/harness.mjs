@@ -1,5 +1,5 @@
 // Starts a real `renkei serve` on a database of its own (tenants applied, demo seeded) and a
-// headless Debian chromium driven by playwright-core.
+// headless Debian chromium driven by playwright-core, every page it shows checked by axe-core.
 import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -8,6 +8,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { watchBrowser } from './axe.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = process.env.RENKEI_BIN ?? join(ROOT, 'target', 'debug', 'renkei');
@@ -85,15 +86,17 @@ export async function startServer({ tls = false } = {}) {
   };
 }
 
+/// Pages of every context this browser opens are checked by axe-core (see axe.mjs).
 export async function launchBrowser() {
   mkdirSync(SHOTS, { recursive: true });
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
     ],
   });
+  return watchBrowser(browser);
 }
 
 /// A phone-sized page: the 360-px-wide screen of the customer the portal is built for. `options`

@@ -20,7 +20,7 @@ export async function callbackServer() {
     }
     const params = Object.fromEntries(url.searchParams);
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end('<!doctype html><title>Partner</title><h1>Partner received the callback</h1>');
+    res.end('<!doctype html><html lang="en"><title>Partner</title><h1>Partner received the callback</h1>');
     const next = waiting.shift();
     if (next) next(params); else received.push(params);
   });
