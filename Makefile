@@ -7,7 +7,8 @@
 #   make lint        rustfmt check + clippy with warnings denied
 #
 # Set RENKEI__DATABASE__URL to use an existing database instead of the
-# project-local cluster in .data/pg (port: RENKEI_PG_PORT, default 54329).
+# project-local cluster in .data/pg (port: RENKEI_PG_PORT, else the one recorded in
+# .data/pg-port, else a free one from 54329; see scripts/pg-local.sh).
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c

@@ -8,9 +8,17 @@
 #   scripts/pg-local.sh url      print the connection URL
 #
 # Data lives in .data/pg (log: .data/pg.log, sockets: .data/pg-run) at the
-# repository root. The cluster listens on 127.0.0.1 only, port
-# ${RENKEI_PG_PORT:-54329}, with trust authentication: it is meant for a
-# developer machine or CI runner, never for shared hosts.
+# repository root. The cluster listens on 127.0.0.1 only, with trust
+# authentication: it is meant for a developer machine or CI runner, never for
+# shared hosts.
+#
+# Port: RENKEI_PG_PORT when set; otherwise the one recorded in .data/pg-port;
+# otherwise `start` picks a free one (54329 first, then the next ones, then
+# random high ports), so a second checkout gets a cluster of its own beside
+# the first. `start` records the port it runs on in .data/pg-port (also one
+# given by RENKEI_PG_PORT), where `url` and the renkei binary find it. A
+# recorded port that another process has taken since is given up for a free
+# one; an explicit RENKEI_PG_PORT that is taken is an error.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -18,7 +26,8 @@ DATA_BASE="$ROOT/.data"
 PGDATA_DIR="$DATA_BASE/pg"
 SOCK_DIR="$DATA_BASE/pg-run"
 LOG_FILE="$DATA_BASE/pg.log"
-PORT="${RENKEI_PG_PORT:-54329}"
+PORT_FILE="$DATA_BASE/pg-port"
+DEFAULT_PORT=54329
 HOST=127.0.0.1
 DB_USER=renkei
 DB_NAME=renkei
@@ -30,8 +39,18 @@ SUPERUSER=postgres
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-if ! [[ "$PORT" =~ ^[1-9][0-9]{0,4}$ ]] || (( PORT > 65535 )); then
-  die "RENKEI_PG_PORT must be a TCP port number, got '$PORT'"
+is_port() { [[ "$1" =~ ^[1-9][0-9]{0,4}$ ]] && (( $1 <= 65535 )); }
+
+# Empty until `start` picks one when neither RENKEI_PG_PORT nor .data/pg-port names it.
+PORT=""
+EXPLICIT_PORT=0
+if [[ -n "${RENKEI_PG_PORT:-}" ]]; then
+  is_port "$RENKEI_PG_PORT" || die "RENKEI_PG_PORT must be a TCP port number, got '$RENKEI_PG_PORT'"
+  PORT="$RENKEI_PG_PORT"
+  EXPLICIT_PORT=1
+elif [[ -f "$PORT_FILE" ]]; then
+  PORT="$(tr -d '[:space:]' <"$PORT_FILE")"
+  is_port "$PORT" || die "${PORT_FILE#"$ROOT"/} does not hold a TCP port number; remove it and retry"
 fi
 
 IS_ROOT=0
@@ -160,7 +179,34 @@ cluster_running() {
 running_port() { sed -n 4p "$PGDATA_DIR/postmaster.pid" 2>/dev/null || true; }
 running_pid() { sed -n 1p "$PGDATA_DIR/postmaster.pid" 2>/dev/null || true; }
 
-port_in_use() { (exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null; }
+# Something listens on TCP port $1, or a PostgreSQL elsewhere on this machine holds its
+# socket lock (the system cluster's directories; other checkouts keep theirs in their .data).
+port_in_use() {
+  local dir
+  (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null && return 0
+  for dir in /run/postgresql /var/run/postgresql /tmp; do
+    [[ -e "$dir/.s.PGSQL.$1.lock" ]] && return 0
+  done
+  return 1
+}
+
+# A free port: 54329 first, then the next 50, then random ones above 49152.
+pick_port() {
+  local p i
+  for (( p = DEFAULT_PORT; p <= DEFAULT_PORT + 50; p++ )); do
+    port_in_use "$p" || { echo "$p"; return 0; }
+  done
+  for (( i = 0; i < 100; i++ )); do
+    p=$(( 49152 + (RANDOM * 32768 + RANDOM) % 16000 ))
+    port_in_use "$p" || { echo "$p"; return 0; }
+  done
+  die "no free TCP port found on $HOST; set RENKEI_PG_PORT=<port>"
+}
+
+record_port() {
+  mkdir -p "$DATA_BASE"
+  [[ "$(cat "$PORT_FILE" 2>/dev/null)" == "$PORT" ]] || echo "$PORT" >"$PORT_FILE"
+}
 
 psql_su() {
   client psql -X -q -v ON_ERROR_STOP=1 -h "$HOST" -p "$PORT" -U "$SUPERUSER" -d postgres "$@"
@@ -243,7 +289,15 @@ ensure_role_and_db() {
   fi
 }
 
-url() { echo "postgres://$DB_USER@$HOST:$PORT/$DB_NAME"; }
+# Before any start has recorded a port: the running cluster's, else the first choice.
+url() {
+  local port="$PORT"
+  if [[ -z "$port" ]]; then
+    cluster_running && port="$(running_port)"
+    port="${port:-$DEFAULT_PORT}"
+  fi
+  echo "postgres://$DB_USER@$HOST:$port/$DB_NAME"
+}
 
 # ---------------------------------------------------------------------------
 # Commands
@@ -254,14 +308,26 @@ cmd_start() {
   if cluster_running; then
     local rport
     rport="$(running_port)"
+    # A cluster started before its port was recorded keeps its port.
+    [[ -n "$PORT" ]] || PORT="$rport"
     if [[ -n "$rport" && "$rport" != "$PORT" ]]; then
       die "local cluster is already running on port $rport, not $PORT; run 'scripts/pg-local.sh stop' first or set RENKEI_PG_PORT=$rport"
     fi
+    record_port
     say "local PostgreSQL already running on $HOST:$PORT (pid $(running_pid))"
   else
-    if port_in_use; then
-      die "port $PORT on $HOST is already in use by another process; choose a free port with RENKEI_PG_PORT=<port> (e.g. RENKEI_PG_PORT=$((PORT + 1)))"
+    if [[ -z "$PORT" ]]; then
+      PORT="$(pick_port)"
+      say "using port $PORT (recorded in ${PORT_FILE#"$ROOT"/})"
+    elif port_in_use "$PORT"; then
+      if (( EXPLICIT_PORT )); then
+        die "port $PORT on $HOST is already in use by another process; choose a free port with RENKEI_PG_PORT=<port> (e.g. RENKEI_PG_PORT=$((PORT + 1)))"
+      fi
+      local taken="$PORT"
+      PORT="$(pick_port)"
+      say "port $taken is now used by another process; using port $PORT (recorded in ${PORT_FILE#"$ROOT"/})"
     fi
+    record_port
     init_cluster
     prepare_root_dirs
     mkdir -p "$SOCK_DIR"
@@ -304,7 +370,7 @@ case "${1:-}" in
   url) url ;;
   *)
     echo "usage: $(basename "$0") start|stop|status|url" >&2
-    echo "  port: RENKEI_PG_PORT (default 54329); data: .data/pg" >&2
+    echo "  port: RENKEI_PG_PORT, else .data/pg-port, else a free one from $DEFAULT_PORT; data: .data/pg" >&2
     exit 2
     ;;
 esac

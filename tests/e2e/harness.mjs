@@ -4,7 +4,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -12,8 +12,17 @@ import { watchBrowser } from './axe.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = process.env.RENKEI_BIN ?? join(ROOT, 'target', 'debug', 'renkei');
-const ADMIN_URL = process.env.RENKEI_TEST_DATABASE_URL ?? 'postgres://renkei@127.0.0.1:54329/renkei';
+const ADMIN_URL = process.env.RENKEI_TEST_DATABASE_URL ?? localClusterUrl();
 export const SHOTS = join(ROOT, 'tests', 'e2e', 'screenshots');
+
+/// The project-local cluster, on the port scripts/pg-local.sh recorded for this checkout.
+function localClusterUrl() {
+  let port = 54329;
+  try {
+    port = Number(readFileSync(join(ROOT, '.data', 'pg-port'), 'utf8').trim()) || port;
+  } catch { /* never started here: the first choice */ }
+  return `postgres://renkei@127.0.0.1:${port}/renkei`;
+}
 
 function freePort() {
   return new Promise((resolve, reject) => {
