@@ -1,5 +1,8 @@
 //! Settings: `config/default.toml` (compiled in, so the binary runs from any directory), then the same
-//! file on disk when present, then `RENKEI__SECTION__KEY` environment variables.
+//! file on disk when present, then `RENKEI__SECTION__KEY` environment variables. The default
+//! database URL follows the port of the project-local cluster ([`local_cluster`]).
+
+mod local_cluster;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -185,21 +188,44 @@ pub enum LogFormat {
 impl Settings {
     /// Reads the settings; the error is one line that names the offending key.
     pub fn load() -> anyhow::Result<Self> {
-        Self::from_sources(config::Environment::with_prefix("RENKEI").separator("__"))
+        Self::from_sources(
+            config::Environment::with_prefix("RENKEI").separator("__"),
+            &local_cluster::search_starts(),
+        )
     }
 
-    fn from_sources(env: config::Environment) -> anyhow::Result<Self> {
-        let settings: Settings = config::Config::builder()
-            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+    /// `starts`: where to look for the project-local cluster's `.data/pg-port`.
+    fn from_sources(env: config::Environment, starts: &[PathBuf]) -> anyhow::Result<Self> {
+        let env = env
+            .try_parsing(true)
+            .list_separator(",")
+            .with_list_parse_key("tls.trusted_proxies");
+        let invalid = |e: config::ConfigError| anyhow::anyhow!("invalid setting: {e}");
+        let env_sets_url = config::Config::builder()
+            .add_source(env.clone())
+            .build()
+            .map_err(invalid)?
+            .get_string("database.url")
+            .is_ok();
+        let defaults = config::File::from_str(DEFAULTS, config::FileFormat::Toml);
+        let mut settings: Settings = config::Config::builder()
+            .add_source(defaults.clone())
             .add_source(config::File::with_name("config/default").required(false))
-            .add_source(
-                env.try_parsing(true)
-                    .list_separator(",")
-                    .with_list_parse_key("tls.trusted_proxies"),
-            )
+            .add_source(env)
             .build()
             .and_then(|c| c.try_deserialize())
-            .map_err(|e| anyhow::anyhow!("invalid setting: {e}"))?;
+            .map_err(invalid)?;
+        if !env_sets_url {
+            let default_url = config::Config::builder()
+                .add_source(defaults)
+                .build()
+                .and_then(|c| c.get_string("database.url"))
+                .map_err(invalid)?;
+            let port = local_cluster::recorded_port(starts);
+            if let Some(url) = local_cluster::follow(&settings.database.url, &default_url, port) {
+                settings.database.url = url;
+            }
+        }
         settings.validate()?;
         Ok(settings)
     }
@@ -308,6 +334,7 @@ mod tests {
             config::Environment::with_prefix("RENKEI")
                 .separator("__")
                 .source(Some(map)),
+            &[],
         )
     }
 

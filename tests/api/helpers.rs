@@ -10,11 +10,12 @@ use renkei::db::{Db, migrate};
 use renkei::startup::Application;
 use renkei::tenancy::{TenantManifest, TenantSlug, manifest};
 
-/// The server that `make test` provides (a project-local cluster unless configured otherwise).
+/// The server that `make test` provides (a project-local cluster unless configured otherwise);
+/// without either variable, the settings' default, which follows the cluster's `.data/pg-port`.
 pub static ADMIN_URL: LazyLock<String> = LazyLock::new(|| {
     std::env::var("RENKEI_TEST_DATABASE_URL")
         .or_else(|_| std::env::var("RENKEI__DATABASE__URL"))
-        .unwrap_or_else(|_| "postgres://renkei@127.0.0.1:54329/renkei".into())
+        .unwrap_or_else(|_| Settings::load().expect("default settings").database.url)
 });
 
 static TRACING: LazyLock<()> = LazyLock::new(|| {
