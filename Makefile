@@ -6,6 +6,7 @@
 #   make test-resilience  PostgreSQL restarted under load, a server killed mid-consent
 #   make lint        rustfmt check + clippy with warnings denied
 #
+# Needs Rust (rustup) and, for make test's browser tests, Node.js: `make tools` checks them.
 # Set RENKEI__DATABASE__URL to use an existing database instead of the
 # project-local cluster in .data/pg (port: RENKEI_PG_PORT, else the one recorded in
 # .data/pg-port, else a free one from 54329; see scripts/pg-local.sh).
@@ -21,10 +22,17 @@ BIN := target/release/renkei
 # Debian packages needed to build (openssl-sys), and the openssl tool the CRL test uses.
 BUILD_PKGS := pkg-config libssl-dev openssl
 
-.PHONY: help deps db db-stop build run test test-resilience e2e bench fuzz fmt lint clean-data
+.PHONY: help tools tools-node deps db db-stop build run test test-resilience e2e bench fuzz fmt lint clean-data
 
 help:
-	@echo "targets: deps db db-stop build run test test-resilience e2e bench fmt lint clean-data"
+	@echo "targets: tools deps db db-stop build run test test-resilience e2e bench fmt lint clean-data"
+
+# What make cannot install itself: one line for each missing tool, and how to get it.
+tools:
+	@scripts/tools.sh rust
+
+tools-node:
+	@scripts/tools.sh rust node
 
 deps:
 	@missing=(); \
@@ -53,13 +61,13 @@ db:
 db-stop:
 	@$(PG) stop
 
-build:
+build: tools
 	cargo build --release --locked
 
 # HTTPS beside HTTP, with the development CA and certificates of `renkei demo certs`.
 TLS_DIR := .data/tls
 
-run: deps db build
+run: tools deps db build
 	@if [[ -z "$${RENKEI__DATABASE__URL:-}" ]]; then \
 	  export RENKEI__DATABASE__URL="$$($(PG) url)"; \
 	fi; \
@@ -74,7 +82,7 @@ run: deps db build
 	$(BIN) demo certs --dir $(TLS_DIR); \
 	exec $(BIN) serve
 
-test: deps db
+test: tools-node deps db
 	@scripts/py-tools.sh
 	@export RENKEI_TEST_DATABASE_URL="$${RENKEI__DATABASE__URL:-$$($(PG) url)}"; \
 	export RENKEI_TEST_PYTHON="$(CURDIR)/.data/py/bin/python"; \
@@ -86,7 +94,7 @@ test: deps db
 
 # Fault scenarios that take the project-local PostgreSQL down or kill a server: they run alone,
 # one at a time, and print their figures.
-test-resilience: deps db
+test-resilience: tools deps db
 	@if [[ -n "$${RENKEI__DATABASE__URL:-}" ]]; then \
 	  echo "test-resilience restarts the project-local PostgreSQL; unset RENKEI__DATABASE__URL" >&2; exit 1; \
 	fi; \
@@ -95,18 +103,18 @@ test-resilience: deps db
 	cargo test --locked --test api resilience -- --ignored --test-threads=1 --nocapture
 
 # Browser tests only (expects target/debug/renkei from a previous cargo test/build).
-e2e: deps db
+e2e: tools-node deps db
 	@export RENKEI_TEST_DATABASE_URL="$${RENKEI__DATABASE__URL:-$$($(PG) url)}"; \
 	scripts/e2e.sh
 
 # wrk against a release build on a database seeded at scale; writes docs/benchmarks.md.
-bench: deps
+bench: tools deps
 	@scripts/bench.sh
 
 # Fuzz each outside-input parser for FUZZ_SECONDS (default 60) with cargo-fuzz (libFuzzer).
 # cargo-fuzz needs unstable compiler flags; RUSTC_BOOTSTRAP lets the stable toolchain give them.
 FUZZ_SECONDS ?= 60
-fuzz:
+fuzz: tools
 	@command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz
 	@for t in authorize_request token_request api_query tenant_toml; do \
 	  echo "==> cargo fuzz run $$t ($(FUZZ_SECONDS) s)"; \
@@ -114,10 +122,10 @@ fuzz:
 	  RUSTC_BOOTSTRAP=1 cargo fuzz run $$t fuzz/corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) -max_len=4096; \
 	done
 
-fmt:
+fmt: tools
 	cargo fmt
 
-lint:
+lint: tools
 	cargo fmt --check
 	cargo clippy --all-targets --locked -- -D warnings
 
