@@ -181,12 +181,13 @@ mod tests {
             ("partner", "Demo Kakeibo"),
             ("operations", "Balance inquiry"),
             ("expiry_date", "March 3, 2027"),
-            ("my_url", "https://renkei.example/t/kitami/my"),
-            ("home_url", "https://renkei.example/t/kitami/"),
+            ("revoke_key", "mail-revoke"),
+            ("link_url", "https://renkei.example/t/kitami/my"),
             ("contact", "0157-00-0000"),
         ] {
             ctx.insert(k, v);
         }
+        ctx.insert("no_signin_link", &false);
         ctx.insert("days", &days);
         let text = pages.render("mail/expiry.txt", &ctx).unwrap();
         text.lines().nth(2).unwrap().to_owned()
