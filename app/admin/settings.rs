@@ -268,6 +268,14 @@ pub async fn logo(
 ) -> Result<HttpResponse, AppError> {
     use futures_util::StreamExt as _;
     let bad = || AppError::Page(actix_web::http::StatusCode::BAD_REQUEST, "page-bad-request");
+    // The session and the role first: nobody else gets the upload read.
+    let mut c = console(&req, &tenant, &db).await?;
+    if c.admin.role != super::Role::Admin {
+        return Err(AppError::Page(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "admin-forbidden",
+        ));
+    }
     let (mut csrf, mut upload, mut too_big) = (None, None, false);
     for _ in 0..4 {
         let Some(field) = payload.next().await else {
@@ -291,7 +299,6 @@ pub async fn logo(
             _ => return Err(bad()),
         }
     }
-    let mut c = console(&req, &tenant, &db).await?;
     c.may_change_with(csrf.as_deref())?;
     let logo = match (too_big, upload) {
         (true, _) => Err(Message::new("check-logo-over").with("max", manifest::MAX_LOGO_BYTES)),

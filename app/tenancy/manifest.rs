@@ -512,41 +512,22 @@ impl Logo {
             });
         }
         let text = std::str::from_utf8(&bytes).map_err(|_| Message::new("check-logo-type"))?;
-        let lower = text.to_ascii_lowercase();
-        if !lower.contains("<svg") {
-            return Err(Message::new("check-logo-type"));
-        }
-        const FORBIDDEN: &[&str] = &[
-            "<script",
-            "javascript:",
-            "<foreignobject",
-            "<iframe",
-            "<embed",
-            "<object",
-            "<!entity",
-            "xlink:href=\"http",
-            "href=\"http",
-            "@import",
-        ];
-        if let Some(bad) = FORBIDDEN.iter().find(|f| lower.contains(*f)) {
-            return Err(Message::new("check-svg-forbidden").with("what", bad));
-        }
-        if has_event_handler(&lower) {
-            return Err(Message::new("check-svg-handler"));
-        }
+        use super::svg::Refusal;
+        let forbidden = |what: String| Message::new("check-svg-forbidden").with("what", what);
+        super::svg::check(text).map_err(|why| match why {
+            Refusal::NotXml => Message::new("check-svg-not-xml"),
+            Refusal::NotSvg => Message::new("check-logo-type"),
+            Refusal::Element(name) => forbidden(format!("<{name}>")),
+            Refusal::Attribute(name) if name.starts_with("on") => Message::new("check-svg-handler"),
+            Refusal::Attribute(name) => forbidden(name),
+            Refusal::Value(name) => forbidden(format!("{name}=\"…\"")),
+            Refusal::Instruction => forbidden("<?…?>".to_owned()),
+        })?;
         Ok(Self {
             content_type: "image/svg+xml",
             bytes,
         })
     }
-}
-
-fn has_event_handler(lower_svg: &str) -> bool {
-    lower_svg.match_indices(" on").any(|(i, _)| {
-        let rest = &lower_svg[i + 3..];
-        let name_len = rest.bytes().take_while(|b| b.is_ascii_alphabetic()).count();
-        name_len > 0 && rest[name_len..].trim_start().starts_with('=')
-    })
 }
 
 fn is_hex_colour(s: &str) -> bool {
@@ -713,6 +694,10 @@ en = "Kitami Shinkin customer support 0120-000-000 (weekdays 9:00-17:00)"
             r#"<svg onload="alert(1)"></svg>"#,
             r#"<svg><a href="javascript:alert(1)"/></svg>"#,
             r#"<svg><image href="https://tracker.example/x.png"/></svg>"#,
+            r#"<svg/onload=alert(1)>"#,
+            r#"<svg:svg xmlns:svg="http://www.w3.org/2000/svg"><svg:script>alert(1)</svg:script></svg:svg>"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg"><a href="javascript&#58;x"/></svg>"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg"><rect fill="url(//evil.example/t)"/></svg>"#,
         ] {
             assert!(Logo::sniff(evil.as_bytes().to_vec()).is_err(), "{evil}");
         }

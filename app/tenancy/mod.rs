@@ -6,6 +6,7 @@ pub mod manifest;
 pub mod pages;
 mod registry;
 mod slug;
+pub mod svg;
 
 pub use manifest::{Logo, TenantManifest, TenantSettings};
 pub use registry::{CurrentTenant, Tenant, TenantRegistry};

@@ -313,6 +313,7 @@ check-logo-type = must be PNG or SVG
 check-logo-choose = choose a PNG or SVG file
 check-svg-forbidden = SVG contains '{ $what }', which is not allowed
 check-svg-handler = SVG contains an event handler attribute (on…=), which is not allowed
+check-svg-not-xml = SVG is not well-formed XML (a DTD or entity declarations are not allowed)
 check-partner-names = names in Japanese and English are required (at most { $max } characters)
 check-redirect-required = at least one redirect URI is required
 check-redirect-fragment = '{ $value }' must not have a fragment

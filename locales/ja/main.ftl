@@ -309,6 +309,7 @@ check-logo-type = PNG か SVG のファイルにしてください。
 check-logo-choose = PNG か SVG のファイルを選んでください。
 check-svg-forbidden = SVG に使えない「{ $what }」が含まれています。
 check-svg-handler = SVG に使えないイベント属性（on…=）が含まれています。
+check-svg-not-xml = SVG をXMLとして読めません（DTDやエンティティ宣言は使えません）。
 check-partner-names = 日本語と英語の名称を、それぞれ{ $max }文字以内で入力してください。
 check-redirect-required = リダイレクトURIを1つ以上入力してください。
 check-redirect-fragment = 「{ $value }」には # 以降（フラグメント）を付けられません。

@@ -720,12 +720,19 @@ async fn a_logo_upload_is_png_or_a_safe_svg_within_the_limit() {
     let evil = br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#;
     let res = send(upload(&a.csrf, "evil.svg", "image/svg+xml", evil)).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-    assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains("<a href=\"#logo\">ロゴ: SVG に使えない「&lt;script」が含まれています。</a>")
-    );
+    assert!(res.text().await.unwrap().contains(
+        "<a href=\"#logo\">ロゴ: SVG に使えない「&lt;script&gt;」が含まれています。</a>"
+    ));
+    // What a list of forbidden strings let through.
+    for bypass in [
+        &br#"<svg/onload=alert(1)>"#[..],
+        br#"<svg:svg xmlns:svg="http://www.w3.org/2000/svg"><svg:script>alert(1)</svg:script></svg:svg>"#,
+        br#"<svg xmlns="http://www.w3.org/2000/svg"><a href="javascript&#58;alert(1)"><rect width="9" height="9"/></a></svg>"#,
+        br#"<svg xmlns="http://www.w3.org/2000/svg"><rect width="9" height="9" fill="url(https://tracker.example/t)"/></svg>"#,
+    ] {
+        let res = send(upload(&a.csrf, "bypass.svg", "image/svg+xml", bypass)).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{}", String::from_utf8_lossy(bypass));
+    }
     let huge = vec![b' '; 300 * 1024];
     let res = send(upload(&a.csrf, "huge.svg", "image/svg+xml", &huge)).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
