@@ -102,7 +102,7 @@ fn as_manifest(slug: &str, f: &Fields, current: &TenantSettings) -> Result<Strin
     let (Ok(grant_days), Ok(notice_days)) = (grant_days, notice_days) else {
         return Err(errors);
     };
-    let value = serde_json::json!({
+    let mut value = serde_json::json!({
         "slug": slug,
         "logo": "logo",
         "password_help_url": f.password_help_url,
@@ -110,12 +110,16 @@ fn as_manifest(slug: &str, f: &Fields, current: &TenantSettings) -> Result<Strin
         "colors": {"primary": f.primary, "accent": f.accent},
         "terms": {"url": f.terms_url, "version": f.terms_version,
                   "name": {"ja": f.terms_name_ja, "en": f.terms_name_en}},
-        "mail": {"from": current.mail.from, "link_notice": current.mail.link_notice},
+        "mail": {"from": current.mail.from, "link_notice": current.mail.link_notice,
+                 "links": current.mail.links},
         "contact": {"ja": current.contact.ja, "en": current.contact.en},
         "grants": {"days": grant_days, "notice_days": notice_days},
         "security": {"lockout_threshold": current.lockout_threshold},
         "certificates": {"revoked_serials": current.revoked_serials},
     });
+    if let Some(site_url) = &current.site_url {
+        value["site_url"] = site_url.as_str().into();
+    }
     toml::to_string(&value).map_err(|e| {
         vec![(
             "-".to_owned(),
@@ -351,26 +355,36 @@ mod tests {
         ))
         .unwrap();
         let current = manifest::parse(Path::new("tenants/kitami/tenant.toml"), &text, |_| {
-            Ok(b"<svg/>".to_vec())
+            Ok(br#"<svg xmlns="http://www.w3.org/2000/svg"/>"#.to_vec())
         })
         .unwrap()
         .settings;
         let mut f = fields_of(&current);
         let ok = as_manifest("kitami", &f, &current).unwrap();
         let parsed = manifest::parse(Path::new("settings/kitami/tenant.toml"), &ok, |_| {
-            Ok(b"<svg/>".to_vec())
+            Ok(br#"<svg xmlns="http://www.w3.org/2000/svg"/>"#.to_vec())
         })
         .unwrap();
         assert_eq!(
             parsed.settings, current,
             "an unchanged form changes nothing"
         );
+        // What the form does not show survives it.
+        let mut linked = current.clone();
+        linked.mail.links = manifest::MailLinks::Site;
+        linked.site_url = Some("https://www.kitami.example.jp/".into());
+        let text = as_manifest("kitami", &fields_of(&linked), &linked).unwrap();
+        let parsed = manifest::parse(Path::new("s/kitami/tenant.toml"), &text, |_| {
+            Ok(br#"<svg xmlns="http://www.w3.org/2000/svg"/>"#.to_vec())
+        })
+        .unwrap();
+        assert_eq!(parsed.settings, linked);
 
         f.primary = "green".into();
         f.grant_days = "120".into();
         let text = as_manifest("kitami", &f, &current).unwrap();
         let keys: Vec<String> = manifest::parse(Path::new("s/kitami/tenant.toml"), &text, |_| {
-            Ok(b"<svg/>".to_vec())
+            Ok(br#"<svg xmlns="http://www.w3.org/2000/svg"/>"#.to_vec())
         })
         .unwrap_err()
         .into_iter()
