@@ -57,8 +57,7 @@ pub async fn login_submit(
     pages: web::Data<Pages>,
     settings: web::Data<crate::config::Settings>,
 ) -> Result<HttpResponse, AppError> {
-    let p = crate::oauth::params::Params::parse_marking_nul(&body, &[])
-        .map_err(|_| AppError::Page(StatusCode::BAD_REQUEST, "page-bad-request"))?;
+    let p = super::form_marking_nul(&body)?;
     if !sessions::login_csrf_ok(&req, Kind::Admin, p.get("csrf")) {
         return Err(AppError::Page(StatusCode::FORBIDDEN, "page-csrf"));
     }

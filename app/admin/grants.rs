@@ -164,23 +164,26 @@ pub async fn search(
         .get("status")
         .filter(|s| matches!(*s, "active" | "revoked" | "expired" | "all"))
         .unwrap_or("active");
-    let rows: Vec<GrantRow> = diesel::sql_query(format!(
-        "{SELECT}
-          WHERE ($1 = '' OR c.login_id = $1)
-            AND ($2::uuid IS NULL OR g.partner_id = $2)
-            AND CASE $3 WHEN 'active' THEN g.revoked_at IS NULL AND g.expires_at > now()
-                        WHEN 'revoked' THEN g.revoked_at IS NOT NULL
-                        WHEN 'expired' THEN g.revoked_at IS NULL AND g.expires_at <= now()
-                        ELSE true END
-          ORDER BY g.created_at DESC LIMIT 200"
-    ))
-    .bind::<Text, _>(&customer)
-    .bind::<Nullable<SqlUuid>, _>(partner)
-    .bind::<Text, _>(status)
-    .load(&mut c.conn)
-    .await?;
     // A filter that cannot be searched for finds nothing, and the page says why.
-    let rows = if q.nul().is_some() { vec![] } else { rows };
+    let rows: Vec<GrantRow> = if q.nul().is_some() {
+        vec![]
+    } else {
+        diesel::sql_query(format!(
+            "{SELECT}
+              WHERE ($1 = '' OR c.login_id = $1)
+                AND ($2::uuid IS NULL OR g.partner_id = $2)
+                AND CASE $3 WHEN 'active' THEN g.revoked_at IS NULL AND g.expires_at > now()
+                            WHEN 'revoked' THEN g.revoked_at IS NOT NULL
+                            WHEN 'expired' THEN g.revoked_at IS NULL AND g.expires_at <= now()
+                            ELSE true END
+              ORDER BY g.created_at DESC LIMIT 200"
+        ))
+        .bind::<Text, _>(&customer)
+        .bind::<Nullable<SqlUuid>, _>(partner)
+        .bind::<Text, _>(status)
+        .load(&mut c.conn)
+        .await?
+    };
     let partners: Vec<PartnerOption> = diesel::sql_query(format!(
         "SELECT id::text AS id, {} AS name FROM partners ORDER BY name_en",
         if lang == Lang::Ja {

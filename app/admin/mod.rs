@@ -125,9 +125,17 @@ pub fn render(pages: &Pages, name: &str, ctx: &Context) -> Result<HttpResponse, 
     Ok(html(pages.render(name, ctx)?))
 }
 
+fn bad_request() -> AppError {
+    AppError::Page(StatusCode::BAD_REQUEST, "page-bad-request")
+}
+
 pub fn form(body: &[u8], repeated: &[&str]) -> Result<Params, AppError> {
-    Params::parse(body, repeated)
-        .map_err(|_| AppError::Page(StatusCode::BAD_REQUEST, "page-bad-request"))
+    Params::parse(body, repeated).map_err(|_| bad_request())
+}
+
+/// A form whose page says itself that a field held a NUL character ([`Params::nul`]).
+pub fn form_marking_nul(body: &[u8]) -> Result<Params, AppError> {
+    Params::parse_marking_nul(body, &[]).map_err(|_| bad_request())
 }
 
 pub fn query(req: &HttpRequest) -> Result<Params, AppError> {
@@ -137,8 +145,7 @@ pub fn query(req: &HttpRequest) -> Result<Params, AppError> {
 /// A search form's query: a filter holding a NUL character is left out and named by
 /// [`Params::nul`], for the page to say so ([`SEARCH_CHARACTERS`]) and search nothing.
 pub fn search_query(req: &HttpRequest) -> Result<Params, AppError> {
-    Params::parse_marking_nul(req.query_string().as_bytes(), &[])
-        .map_err(|_| AppError::Page(StatusCode::BAD_REQUEST, "page-bad-request"))
+    form_marking_nul(req.query_string().as_bytes())
 }
 
 /// The message of a search that held a character that cannot be searched for.

@@ -143,9 +143,14 @@ impl ClientCertificates {
         }
     }
 
+    /// Whether `ip` is one of `tls.trusted_proxies`.
+    fn is_proxy(&self, ip: &IpAddr) -> bool {
+        self.trusted_proxies.iter().any(|n| n.contains(ip))
+    }
+
+    /// A trusted proxy that passes client certificates in the configured header.
     fn is_trusted_proxy(&self, peer: Option<IpAddr>) -> bool {
-        self.header.is_some()
-            && peer.is_some_and(|ip| self.trusted_proxies.iter().any(|n| n.contains(&ip)))
+        self.header.is_some() && peer.is_some_and(|ip| self.is_proxy(&ip))
     }
 
     /// The client certificate of this request. The proxy header counts only when the peer is a
@@ -184,7 +189,7 @@ impl ClientCertificates {
     /// ignored, so nobody can pose as another address.
     pub fn client_ip(&self, req: &HttpRequest) -> Option<IpAddr> {
         let peer = req.peer_addr().map(|a| a.ip());
-        let trusted = |ip: &IpAddr| self.trusted_proxies.iter().any(|n| n.contains(ip));
+        let trusted = |ip: &IpAddr| self.is_proxy(ip);
         if !peer.as_ref().is_some_and(trusted) {
             return peer;
         }
@@ -205,8 +210,7 @@ impl ClientCertificates {
         if req.conn_data::<PeerCertificate>().is_some() {
             return true;
         }
-        let peer = req.peer_addr().map(|a| a.ip());
-        if !peer.is_some_and(|ip| self.trusted_proxies.iter().any(|n| n.contains(&ip))) {
+        if !req.peer_addr().is_some_and(|a| self.is_proxy(&a.ip())) {
             return false;
         }
         forwarded_proto(req.headers()).is_some_and(|p| p.eq_ignore_ascii_case("https"))

@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::flow;
-use super::pages::{Posted, current, ip, posted};
+use super::pages::{Posted, current, expired, ip, posted};
 use crate::audit::{self, Event};
 use crate::bank::{CertificateBinding, CustomerDirectory};
 use crate::certs::{ClientCertificates, Presentation, Presented, Refusal};
@@ -196,7 +196,7 @@ pub async fn submit(
             // the handle of before is dead on both listeners.
             let handle = flow::logged_in(&mut c.conn, &c.pending.handle_hash, customer.0)
                 .await?
-                .ok_or_else(|| AppError::Page(StatusCode::BAD_REQUEST, "flow-expired"))?;
+                .ok_or_else(expired)?;
             audit::record(
                 &mut c.conn,
                 Event::LoginOk,

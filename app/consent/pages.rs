@@ -1,6 +1,5 @@
 //! Login and consent pages. Handlers are thin: the flow, lockout, grants and tokens live beside.
 
-use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel_async::AsyncConnection;
@@ -14,7 +13,9 @@ use crate::bank::CoreBanking;
 use crate::config::Settings;
 use crate::db::{Db, TenantConn};
 use crate::error::AppError;
-use crate::oauth::authorize::{FLOW_COOKIE, error_redirect, see_other, with_flow_cookie};
+use crate::oauth::authorize::{
+    FLOW_COOKIE, error_redirect, flow_cookie, see_other, with_flow_cookie,
+};
 use crate::oauth::clients::{self, Partner};
 use crate::oauth::error::OAuthCode;
 use crate::oauth::params::Params;
@@ -34,7 +35,7 @@ pub(super) struct Current {
     pub(super) partner: Partner,
 }
 
-fn expired() -> AppError {
+pub(super) fn expired() -> AppError {
     AppError::Page(StatusCode::BAD_REQUEST, "flow-expired")
 }
 
@@ -85,12 +86,7 @@ pub(super) use crate::web::peer_ip as ip;
 
 /// The flow cookie, expired: the request is over.
 fn clear_cookie(res: &mut HttpResponse, req: &HttpRequest, tenant: &CurrentTenant) {
-    let mut c = Cookie::build(FLOW_COOKIE, "")
-        .path(format!("/t/{}/oauth", tenant.slug))
-        .secure(crate::web::is_https(req))
-        .finish();
-    c.make_removal();
-    let _ = res.add_cookie(&c);
+    let _ = res.add_cookie(&flow_cookie(req, tenant, None));
 }
 
 /// キャンセル: back to the partner with `access_denied`.

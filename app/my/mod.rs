@@ -32,9 +32,12 @@ fn base(tenant: &CurrentTenant) -> String {
     format!("/t/{}/my", tenant.slug)
 }
 
+fn bad_request() -> AppError {
+    AppError::Page(StatusCode::BAD_REQUEST, "page-bad-request")
+}
+
 fn form(body: &[u8]) -> Result<Params, AppError> {
-    Params::parse(body, &[])
-        .map_err(|_| AppError::Page(StatusCode::BAD_REQUEST, "page-bad-request"))
+    Params::parse(body, &[]).map_err(|_| bad_request())
 }
 
 fn see_other(to: &str) -> HttpResponse {
@@ -246,8 +249,7 @@ pub async fn login(
     pages: web::Data<Pages>,
     settings: web::Data<crate::config::Settings>,
 ) -> Result<HttpResponse, AppError> {
-    let p = Params::parse_marking_nul(&body, &[])
-        .map_err(|_| AppError::Page(StatusCode::BAD_REQUEST, "page-bad-request"))?;
+    let p = Params::parse_marking_nul(&body, &[]).map_err(|_| bad_request())?;
     if !login_csrf_ok(&req, &p) {
         return Err(AppError::Page(StatusCode::FORBIDDEN, "page-csrf"));
     }

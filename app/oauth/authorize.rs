@@ -132,15 +132,15 @@ pub async fn authorize(
     )
 }
 
-/// `res` with the flow cookie that carries `handle`: scoped to the tenant's OAuth paths, so two
-/// institutions' flows in one browser never meet, and `Secure` when the request came over HTTPS.
-pub fn with_flow_cookie(
-    mut res: HttpResponse,
+/// The flow cookie that carries `handle` (or, with `None`, removes it): scoped to the tenant's
+/// OAuth paths, so two institutions' flows in one browser never meet, and `Secure` when the
+/// request came over HTTPS.
+pub fn flow_cookie(
     req: &HttpRequest,
     tenant: &CurrentTenant,
-    handle: &str,
-) -> Result<HttpResponse, AppError> {
-    let cookie = Cookie::build(FLOW_COOKIE, handle.to_owned())
+    handle: Option<&str>,
+) -> Cookie<'static> {
+    let mut cookie = Cookie::build(FLOW_COOKIE, handle.unwrap_or_default().to_owned())
         .path(format!("/t/{}/oauth", tenant.slug))
         .http_only(true)
         .secure(crate::web::is_https(req))
@@ -149,7 +149,20 @@ pub fn with_flow_cookie(
             flow::BROWSER_TTL_SECS,
         ))
         .finish();
-    res.add_cookie(&cookie)
+    if handle.is_none() {
+        cookie.make_removal();
+    }
+    cookie
+}
+
+/// `res` with the flow cookie that carries `handle`.
+pub fn with_flow_cookie(
+    mut res: HttpResponse,
+    req: &HttpRequest,
+    tenant: &CurrentTenant,
+    handle: &str,
+) -> Result<HttpResponse, AppError> {
+    res.add_cookie(&flow_cookie(req, tenant, Some(handle)))
         .map_err(|e| AppError::Internal(e.into()))?;
     Ok(res)
 }
