@@ -4,7 +4,7 @@ use renkei::admin::Role;
 use reqwest::StatusCode;
 
 use crate::admin_helpers::{AdminBrowser, PASSWORD, add_admin, code_from_setup};
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, text_of};
 use crate::oauth_helpers::{Flow, REDIRECT, VERIFIER, csrf_of, location, my_sign_in, query_of};
 
 const ADMIN: &str = "admin@kitami.example.jp";
@@ -519,14 +519,7 @@ async fn a_customer_revokes_at_my_and_the_partners_refresh_fails() {
     );
     assert!(home.contains("<dd>残高照会・入出金明細照会</dd>"), "{home}");
     // In English the account types and the lists read as English.
-    let english = browser
-        .get(app.url("/t/kitami/my?lang=en"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let english = text_of(&browser, &app.url("/t/kitami/my?lang=en")).await;
     assert!(
         english.contains(
             "<dd>本店営業部 Ordinary deposit 0123456, 本店営業部 Current account 0765432</dd>"

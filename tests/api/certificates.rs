@@ -8,7 +8,7 @@ use renkei::sandbox::{self, LoginId};
 use reqwest::StatusCode;
 
 use crate::cert_helpers::{Pki, customer_leaf, presented};
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, count};
 use crate::oauth_helpers::{CLIENT, Flow, REDIRECT, SECRET, VERIFIER, csrf_of, location, query_of};
 
 /// kitami with the PKI's customer CA (and `revoked` serials), HTTPS on, demo data seeded.
@@ -118,17 +118,11 @@ async fn a_valid_certificate_logs_in_and_completes_a_consent() {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["accounts"].as_array().unwrap().len(), 2);
 
-    let db = app.db_pool(1);
-    let mut conn = db.tenant(&TestApp::slug("kitami")).await.unwrap();
-    let logins: i64 = diesel_async::RunQueryDsl::get_result(
-        diesel::sql_query(
-            "SELECT count(*) AS n FROM audit_log WHERE event = 'login.ok' AND detail->>'method' = 'certificate'",
-        ),
-        &mut conn,
+    let logins = count(
+        &app,
+        "SELECT count(*) AS n FROM audit_log WHERE event = 'login.ok' AND detail->>'method' = 'certificate'",
     )
-    .await
-    .map(|r: Count| r.n)
-    .unwrap();
+    .await;
     assert_eq!(logins, 1);
 }
 
@@ -137,49 +131,29 @@ async fn a_valid_certificate_logs_in_and_completes_a_consent() {
 /// nothing on either listener.
 #[tokio::test]
 async fn a_certificate_sign_in_leaves_the_handle_of_before_dead_on_both_listeners() {
-    use crate::hardening::{bare_client, set_cookie};
+    use crate::hardening::{authorize_url, bare_client, post_with_handle, set_cookie, with_handle};
     let pki = Pki::new();
     let app = spawn(&pki, &[], |_| {}).await;
     let cert = pki.customer_ca.issue(&customer_leaf("山田商店")).unwrap();
     bind(&app, "Yamada01", &cert).await;
     let res = bare_client()
-        .get(app.url(&format!(
-            "/t/kitami/oauth/authorize?{}",
-            app.authorize_query(&[])
-        )))
+        .get(authorize_url(&app, &[]))
         .send()
         .await
         .unwrap();
     let (old, line) = set_cookie(&res, "renkei_flow").unwrap();
     assert!(!line.contains("Secure"), "plain HTTP: {line}");
-    let cookie = |h: &str| format!("renkei_flow={h}");
 
     // The browser follows the certificate link to HTTPS, carrying its cookie.
     let browser = pki.client(Some(&cert));
-    let res = browser
-        .get(app.url("/t/kitami/oauth/certificate"))
-        .header("cookie", cookie(&old))
-        .send()
-        .await
-        .unwrap();
+    let res = with_handle(&browser, &app.url("/t/kitami/oauth/certificate"), &old).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let to = location(&res);
     assert!(to.starts_with("https://"), "{to}");
-    let res = browser
-        .get(&to)
-        .header("cookie", cookie(&old))
-        .send()
-        .await
-        .unwrap();
+    let res = with_handle(&browser, &to, &old).await;
     assert_eq!(res.status(), StatusCode::OK);
     let csrf = csrf_of(&res.text().await.unwrap());
-    let res = browser
-        .post(&to)
-        .header("cookie", cookie(&old))
-        .form(&[("csrf", csrf.as_str()), ("action", "login")])
-        .send()
-        .await
-        .unwrap();
+    let res = post_with_handle(&browser, &to, &old, &[("csrf", &csrf), ("action", "login")]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/t/kitami/oauth/consent");
     let (fresh, line) = set_cookie(&res, "renkei_flow").expect("a new handle at sign-in");
@@ -188,28 +162,12 @@ async fn a_certificate_sign_in_leaves_the_handle_of_before_dead_on_both_listener
     assert!(line.contains("Path=/t/kitami/oauth"), "{line}");
 
     for base in [app.url(""), app.https("")] {
-        let res = browser
-            .get(format!("{base}/t/kitami/oauth/consent"))
-            .header("cookie", cookie(&old))
-            .send()
-            .await
-            .unwrap();
+        let res = with_handle(&browser, &format!("{base}/t/kitami/oauth/consent"), &old).await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{base}");
     }
-    let res = browser
-        .get(app.https("/t/kitami/oauth/consent"))
-        .header("cookie", cookie(&fresh))
-        .send()
-        .await
-        .unwrap();
+    let res = with_handle(&browser, &app.https("/t/kitami/oauth/consent"), &fresh).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.text().await.unwrap().contains("name=\"accounts\""));
-}
-
-#[derive(diesel::QueryableByName)]
-struct Count {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 
 use crate::admin_helpers::{AdminBrowser, add_admin};
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, count, text_of};
 use crate::oauth_helpers::{CLIENT, REDIRECT, SECRET, csrf_of, location, my_sign_in, query_of};
 
 /// A browser that sends only the cookies it is told to.
@@ -29,7 +29,7 @@ pub fn set_cookie(res: &reqwest::Response, name: &str) -> Option<(String, String
 }
 
 /// GET with exactly this flow handle.
-async fn with_handle(client: &reqwest::Client, url: &str, handle: &str) -> reqwest::Response {
+pub async fn with_handle(client: &reqwest::Client, url: &str, handle: &str) -> reqwest::Response {
     client
         .get(url)
         .header("cookie", format!("renkei_flow={handle}"))
@@ -38,7 +38,7 @@ async fn with_handle(client: &reqwest::Client, url: &str, handle: &str) -> reqwe
         .unwrap()
 }
 
-async fn post_with_handle(
+pub async fn post_with_handle(
     client: &reqwest::Client,
     url: &str,
     handle: &str,
@@ -60,14 +60,7 @@ async fn post_with_handle(
 async fn a_flow_handle_planted_before_sign_in_opens_nothing_after_it() {
     let app = TestApp::spawn_seeded().await;
     let attacker = bare_client();
-    let res = attacker
-        .get(app.url(&format!(
-            "/t/kitami/oauth/authorize?{}",
-            app.authorize_query(&[])
-        )))
-        .send()
-        .await
-        .unwrap();
+    let res = attacker.get(authorize_url(&app, &[])).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let (planted, _) = set_cookie(&res, "renkei_flow").expect("flow cookie");
 
@@ -152,7 +145,7 @@ async fn a_flow_handle_planted_before_sign_in_opens_nothing_after_it() {
     assert!(q.contains_key("code"));
 }
 
-fn authorize_url(app: &TestApp, extra: &[(&str, &str)]) -> String {
+pub fn authorize_url(app: &TestApp, extra: &[(&str, &str)]) -> String {
     app.url(&format!(
         "/t/kitami/oauth/authorize?{}",
         app.authorize_query(extra)
@@ -204,22 +197,8 @@ async fn a_nul_at_authorize_is_an_error_page_or_invalid_request() {
 }
 
 async fn assert_no_pending_requests(app: &TestApp) {
-    let db = app.db_pool(1);
-    let mut conn = db.tenant(&TestApp::slug("kitami")).await.unwrap();
-    let n: i64 = diesel_async::RunQueryDsl::get_result(
-        diesel::sql_query("SELECT count(*) AS n FROM auth_requests"),
-        &mut conn,
-    )
-    .await
-    .map(|r: Count| r.n)
-    .unwrap();
+    let n = count(app, "SELECT count(*) AS n FROM auth_requests").await;
     assert_eq!(n, 0, "a refused request wrote a pending row");
-}
-
-#[derive(diesel::QueryableByName)]
-struct Count {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
 }
 
 /// The partner endpoints answer 400 `invalid_request` for U+0000 in `client_id` (Basic and
@@ -314,16 +293,10 @@ async fn a_nul_in_a_form_gets_the_forms_own_message() {
     }
 
     // No failure was counted for the typed ID, no lockout row written.
-    let db = app.db_pool(1);
-    let mut conn = db.tenant(&TestApp::slug("kitami")).await.unwrap();
-    let n: i64 = diesel_async::RunQueryDsl::get_result(
-        diesel::sql_query("SELECT count(*) AS n FROM login_guard"),
-        &mut conn,
-    )
-    .await
-    .map(|r: Count| r.n)
-    .unwrap();
-    assert_eq!(n, 0);
+    assert_eq!(
+        count(&app, "SELECT count(*) AS n FROM login_guard").await,
+        0
+    );
 }
 
 /// RFC 8414 §3.1 puts the metadata of issuer `…/t/kitami` at
@@ -483,15 +456,9 @@ async fn a_burst_of_wrong_sign_ins_leaves_the_partner_api_answering() {
 
 /// Whether `browser` is signed in at kitami's /my.
 async fn signed_in_at_my(app: &TestApp, browser: &reqwest::Client) -> bool {
-    let page = browser
-        .get(app.url("/t/kitami/my"))
-        .send()
+    !text_of(browser, &app.url("/t/kitami/my"))
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    !page.contains("name=\"password\"")
+        .contains("name=\"password\"")
 }
 
 /// A new sign-in ends the customer's sessions of before; so does a lockout.

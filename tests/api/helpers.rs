@@ -293,3 +293,23 @@ impl TestAppBuilder {
         }
     }
 }
+
+/// `SELECT count(*) AS n …` in kitami's schema.
+pub async fn count(app: &TestApp, sql: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let db = app.db_pool(1);
+    let mut conn = db.tenant(&TestApp::slug("kitami")).await.unwrap();
+    diesel_async::RunQueryDsl::get_result::<N>(diesel::sql_query(sql), &mut conn)
+        .await
+        .unwrap()
+        .n
+}
+
+/// The body of `GET url` from `client`.
+pub async fn text_of(client: &reqwest::Client, url: &str) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}

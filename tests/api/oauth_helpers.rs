@@ -3,7 +3,7 @@
 use renkei::oauth::pkce;
 use reqwest::StatusCode;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, text_of};
 
 pub const CLIENT: &str = "demo-kakeibo";
 pub const SECRET: &str = "demo-kakeibo-secret";
@@ -111,14 +111,7 @@ pub async fn my_sign_in(
     login_id: &str,
     password: &str,
 ) -> reqwest::Response {
-    let page = browser
-        .get(app.url(&format!("/t/{tenant}/my")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text_of(browser, &app.url(&format!("/t/{tenant}/my"))).await;
     browser
         .post(app.url(&format!("/t/{tenant}/my/login")))
         .form(&[

@@ -5,7 +5,7 @@ use renkei::admin::Role;
 use reqwest::StatusCode;
 
 use crate::admin_helpers::{AdminBrowser, add_admin};
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, count, text_of};
 use crate::oauth_helpers::{CLIENT, Flow, REDIRECT, SECRET, VERIFIER, csrf_of, location, query_of};
 
 #[tokio::test]
@@ -276,14 +276,7 @@ async fn hostile_input_never_gets_a_500_nor_an_unescaped_echo() {
     );
     // Bodies that are not UTF-8, too long, or repeat a parameter, on every form.
     let admin = app.browser();
-    let login = admin
-        .get(app.url("/t/kitami/admin/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let login = text_of(&admin, &app.url("/t/kitami/admin/login")).await;
     let admin_csrf = csrf_of(&login);
     let forms = [
         (&flow.browser, "/t/kitami/oauth/login", csrf.clone()),
@@ -370,20 +363,6 @@ fn pg_local(action: &str) {
         "pg-local.sh {action}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    #[derive(diesel::QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let db = app.db_pool(1);
-    let mut conn = db.tenant(&TestApp::slug("kitami")).await.unwrap();
-    diesel_async::RunQueryDsl::get_result::<N>(diesel::sql_query(sql), &mut conn)
-        .await
-        .unwrap()
-        .n
 }
 
 /// PostgreSQL stopped for three seconds under load, then started again: requests fail fast with
