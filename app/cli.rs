@@ -11,7 +11,7 @@ use crate::oauth::clients::{self, AuthMethod, NewPartner};
 use crate::oauth::scopes::Scopes;
 use crate::sandbox::{self, Email, LoginId, NewAccount, NewCustomer};
 use crate::startup::Application;
-use crate::tenancy::{TenantSlug, manifest};
+use crate::tenancy::{TenantSlug, folder};
 use crate::web::Lang;
 
 #[derive(Parser)]
@@ -297,7 +297,7 @@ impl Cli {
                     .await?;
                 }
                 BenchCommand::Tenants { count } => {
-                    let template = manifest::load_file(
+                    let template = folder::load_file(
                         &PathBuf::from(&settings.tenancy.dir).join("kitami/tenant.toml"),
                     )
                     .map_err(|e| anyhow::anyhow!("{e:?}"))?;
@@ -335,7 +335,7 @@ impl Cli {
                 command: TenantsCommand::Apply { dir },
             } => {
                 let dir = dir.unwrap_or_else(|| PathBuf::from(&settings.tenancy.dir));
-                let manifests = manifest::load_dir(&dir).map_err(|errors| {
+                let manifests = folder::load_dir(&dir).map_err(|errors| {
                     for e in &errors {
                         eprintln!("error: {e}");
                     }

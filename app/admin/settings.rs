@@ -17,7 +17,9 @@ use crate::db::schema::platform::tenants;
 use crate::error::AppError;
 use crate::oauth::params::Params;
 use crate::tenancy::CurrentTenant;
-use crate::tenancy::manifest::{self, TenantSettings};
+use crate::tenancy::logo::{self, Logo};
+use crate::tenancy::manifest;
+use crate::tenancy::settings::TenantSettings;
 use crate::web::i18n::Message;
 use crate::web::{Lang, Pages};
 
@@ -261,7 +263,7 @@ pub async fn update(
 }
 
 /// A new logo: PNG, or SVG without scripts, handlers or outside references, at most
-/// `manifest::MAX_LOGO_BYTES`. Read from a multipart form of at most a few fields.
+/// `logo::MAX_LOGO_BYTES`. Read from a multipart form of at most a few fields.
 pub async fn logo(
     req: HttpRequest,
     mut payload: actix_multipart::Multipart,
@@ -295,7 +297,7 @@ pub async fn logo(
                     .map_err(|_| bad())?;
                 csrf = Some(String::from_utf8(b.to_vec()).map_err(|_| bad())?);
             }
-            Some("logo") => match field.bytes(manifest::MAX_LOGO_BYTES + 1).await {
+            Some("logo") => match field.bytes(logo::MAX_LOGO_BYTES + 1).await {
                 Ok(Ok(b)) => upload = Some(b.to_vec()),
                 Ok(Err(_)) => return Err(bad()),
                 Err(_) => too_big = true,
@@ -305,8 +307,8 @@ pub async fn logo(
     }
     c.may_change_with(csrf.as_deref())?;
     let logo = match (too_big, upload) {
-        (true, _) => Err(Message::new("check-logo-over").with("max", manifest::MAX_LOGO_BYTES)),
-        (false, Some(bytes)) if !bytes.is_empty() => manifest::Logo::sniff(bytes),
+        (true, _) => Err(Message::new("check-logo-over").with("max", logo::MAX_LOGO_BYTES)),
+        (false, Some(bytes)) if !bytes.is_empty() => Logo::sniff(bytes),
         (false, _) => Err(Message::new("check-logo-choose")),
     };
     let logo = match logo {
@@ -371,7 +373,7 @@ mod tests {
         );
         // What the form does not show survives it.
         let mut linked = current.clone();
-        linked.mail.links = manifest::MailLinks::Site;
+        linked.mail.links = crate::tenancy::settings::MailLinks::Site;
         linked.site_url = Some("https://www.kitami.example.jp/".into());
         let text = as_manifest("kitami", &fields_of(&linked), &linked).unwrap();
         let parsed = manifest::parse(Path::new("s/kitami/tenant.toml"), &text, |_| {

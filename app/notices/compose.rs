@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::oauth::scopes::Scopes;
 use crate::tenancy::Tenant;
-use crate::tenancy::manifest::MailLinks;
+use crate::tenancy::settings::MailLinks;
 use crate::web::format::{jst_date, long_date};
 use crate::web::i18n::t_args;
 use crate::web::{Lang, Pages};

@@ -3,90 +3,15 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
+use super::logo::Logo;
+use super::settings::{Colors, Mail, MailLinks, Names, TenantSettings, Terms};
 use super::slug::TenantSlug;
 use crate::web::i18n::Message;
 
-/// Largest logo accepted, in bytes.
-pub const MAX_LOGO_BYTES: usize = 256 * 1024;
 pub const DEFAULT_NOTICE_DAYS: [u16; 3] = [30, 7, 1];
 pub const MAX_GRANT_DAYS: u16 = 90;
-
-/// What a tenant looks like at run time; stored as JSON in `public.tenants.settings`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TenantSettings {
-    pub name: Names,
-    pub colors: Colors,
-    pub terms: Terms,
-    pub password_help_url: String,
-    pub mail: Mail,
-    pub notice_days: Vec<u16>,
-    pub grant_days: u16,
-    pub lockout_threshold: u16,
-    pub contact: Names,
-    /// The institution's own public site: the only place mails link to with `mail.links = "site"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub site_url: Option<String>,
-    /// Serial numbers (upper-case hex) of customers' certificates the institution has revoked,
-    /// besides its CRL.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub revoked_serials: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Names {
-    pub ja: String,
-    pub en: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Colors {
-    /// Header, buttons.
-    pub primary: String,
-    /// Links and focus rings.
-    pub accent: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Terms {
-    pub name: Names,
-    pub url: String,
-    pub version: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Mail {
-    pub from: String,
-    /// E-mail the customer when a new service is linked (a security notice).
-    #[serde(default = "yes")]
-    pub link_notice: bool,
-    /// What the mails link to: Japanese banks tell their customers that a mail from the bank
-    /// never links to a sign-in page.
-    #[serde(default)]
-    pub links: MailLinks,
-}
-
-/// `mail.links` in `tenant.toml`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MailLinks {
-    /// No URL at all; the mail says how to reach the service from the institution's own site.
-    #[default]
-    None,
-    /// Only the institution's public site (`site_url`).
-    Site,
-    /// The customer's page `/t/<slug>/my`, where they sign in.
-    Signin,
-}
-
-fn yes() -> bool {
-    true
-}
 
 /// The file as written by people: optional parts get their defaults here.
 #[derive(Debug, Deserialize)]
@@ -146,15 +71,6 @@ pub struct CustomerCa {
     pub crl_pem: Option<String>,
 }
 
-pub const CUSTOMER_CA_FILE: &str = "customer-ca.pem";
-pub const CUSTOMER_CRL_FILE: &str = "customer-crl.pem";
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Logo {
-    pub content_type: &'static str,
-    pub bytes: Vec<u8>,
-}
-
 /// One problem in one file, pointing at the key. The command line prints it in English; the
 /// console shows the same check's message in the admin's language.
 #[derive(Debug, Clone, PartialEq)]
@@ -166,7 +82,7 @@ pub struct FieldError {
 
 /// A problem whose words come from elsewhere (the file system, the TOML reader, OpenSSL), as
 /// they are.
-fn detail(text: impl ToString) -> Message {
+pub(super) fn detail(text: impl ToString) -> Message {
     Message::new("check-detail").with("detail", text)
 }
 
@@ -174,129 +90,6 @@ impl std::fmt::Display for FieldError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}: {}", self.file.display(), self.key, self.message)
     }
-}
-
-/// Reads every `*/tenant.toml` under `dir`. Either all are valid, or every problem is returned.
-pub fn load_dir(dir: &Path) -> Result<Vec<TenantManifest>, Vec<FieldError>> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) => {
-            return Err(vec![FieldError {
-                file: dir.to_owned(),
-                key: "-".into(),
-                message: detail(format!("cannot read the directory: {e}")),
-            }]);
-        }
-    };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path().join("tenant.toml"))
-        .filter(|p| p.is_file())
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        return Err(vec![FieldError {
-            file: dir.to_owned(),
-            key: "-".into(),
-            message: detail("no */tenant.toml found"),
-        }]);
-    }
-    let mut manifests = Vec::new();
-    let mut errors = Vec::new();
-    for file in &files {
-        match load_file(file) {
-            Ok(m) => manifests.push(m),
-            Err(mut e) => errors.append(&mut e),
-        }
-    }
-    let mut seen = std::collections::HashSet::new();
-    for (m, file) in manifests.iter().zip(&files) {
-        if !seen.insert(m.slug.clone()) {
-            errors.push(FieldError {
-                file: file.clone(),
-                key: "slug".into(),
-                message: Message::new("check-slug-twice").with("slug", &m.slug),
-            });
-        }
-    }
-    if errors.is_empty() {
-        Ok(manifests)
-    } else {
-        Err(errors)
-    }
-}
-
-/// Reads one `tenant.toml`; the logo path is relative to its folder.
-pub fn load_file(file: &Path) -> Result<TenantManifest, Vec<FieldError>> {
-    let text = std::fs::read_to_string(file).map_err(|e| {
-        vec![FieldError {
-            file: file.to_owned(),
-            key: "-".into(),
-            message: detail(format!("cannot read: {e}")),
-        }]
-    })?;
-    let folder = file.parent().unwrap_or(Path::new("."));
-    let mut manifest = parse(file, &text, |name| read_logo(folder, name))?;
-    manifest.customer_ca = read_customer_ca(folder, &manifest.settings.revoked_serials)?;
-    Ok(manifest)
-}
-
-/// `customer-ca.pem` (and `customer-crl.pem`, which needs it), checked before anything is applied.
-fn read_customer_ca(
-    folder: &Path,
-    revoked_serials: &[String],
-) -> Result<Option<CustomerCa>, Vec<FieldError>> {
-    let read = |name: &str| -> Result<Option<String>, FieldError> {
-        let path = folder.join(name);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Ok(Some(text)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(FieldError {
-                file: path,
-                key: "-".into(),
-                message: detail(format!("cannot read: {e}")),
-            }),
-        }
-    };
-    let ca = read(CUSTOMER_CA_FILE).map_err(|e| vec![e])?;
-    let crl = read(CUSTOMER_CRL_FILE).map_err(|e| vec![e])?;
-    let problem = |name: &str, message: String| {
-        vec![FieldError {
-            file: folder.join(name),
-            key: "-".into(),
-            message: detail(message),
-        }]
-    };
-    match (ca, crl) {
-        (None, None) => Ok(None),
-        (None, Some(_)) => Err(problem(
-            CUSTOMER_CRL_FILE,
-            format!("a CRL needs the CA bundle {CUSTOMER_CA_FILE} beside it"),
-        )),
-        (Some(ca_pem), crl_pem) => {
-            crate::certs::CertificateTrust::new(
-                ca_pem.as_bytes(),
-                crl_pem.as_deref().map(str::as_bytes),
-                revoked_serials,
-            )
-            .map_err(|why| {
-                let file = if why.contains("CRL") {
-                    CUSTOMER_CRL_FILE
-                } else {
-                    CUSTOMER_CA_FILE
-                };
-                problem(file, why)
-            })?;
-            Ok(Some(CustomerCa { ca_pem, crl_pem }))
-        }
-    }
-}
-
-fn read_logo(folder: &Path, name: &str) -> Result<Vec<u8>, Message> {
-    if name.contains("..") || name.starts_with('/') {
-        return Err(detail("must be a file name inside the tenant's folder"));
-    }
-    std::fs::read(folder.join(name)).map_err(|e| detail(format!("cannot read '{name}': {e}")))
 }
 
 /// Parses and validates; `logo` loads the logo file by name.
@@ -370,24 +163,20 @@ pub fn parse(
             errors.push(err(key, Message::new("check-colour").with("value", value)));
         }
     }
+    let site_url = raw.site_url.as_ref().map(|url| ("site_url", url));
     for (key, value) in [
         ("terms.url", &raw.terms.url),
         ("password_help_url", &raw.password_help_url),
-    ] {
+    ]
+    .into_iter()
+    .chain(site_url)
+    {
         if let Err(why) = check_url(value) {
             errors.push(err(key, why));
         }
     }
-    match &raw.site_url {
-        Some(url) => {
-            if let Err(why) = check_url(url) {
-                errors.push(err("site_url", why));
-            }
-        }
-        None if raw.mail.links == MailLinks::Site => {
-            errors.push(err("mail.links", Message::new("check-site-url-needed")));
-        }
-        None => {}
+    if raw.site_url.is_none() && raw.mail.links == MailLinks::Site {
+        errors.push(err("mail.links", Message::new("check-site-url-needed")));
     }
     if !is_plain_email(&raw.mail.from) {
         errors.push(err(
@@ -494,39 +283,6 @@ pub fn parse(
             },
         }),
         _ => Err(errors),
-    }
-}
-
-impl Logo {
-    /// Accepts PNG, or SVG without scripts, event handlers or external references.
-    pub fn sniff(bytes: Vec<u8>) -> Result<Self, Message> {
-        if bytes.len() > MAX_LOGO_BYTES {
-            return Err(Message::new("check-logo-size")
-                .with("size", bytes.len())
-                .with("max", MAX_LOGO_BYTES));
-        }
-        if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-            return Ok(Self {
-                content_type: "image/png",
-                bytes,
-            });
-        }
-        let text = std::str::from_utf8(&bytes).map_err(|_| Message::new("check-logo-type"))?;
-        use super::svg::Refusal;
-        let forbidden = |what: String| Message::new("check-svg-forbidden").with("what", what);
-        super::svg::check(text).map_err(|why| match why {
-            Refusal::NotXml => Message::new("check-svg-not-xml"),
-            Refusal::NotSvg => Message::new("check-logo-type"),
-            Refusal::Element(name) => forbidden(format!("<{name}>")),
-            Refusal::Attribute(name) if name.starts_with("on") => Message::new("check-svg-handler"),
-            Refusal::Attribute(name) => forbidden(name),
-            Refusal::Value(name) => forbidden(format!("{name}=\"…\"")),
-            Refusal::Instruction => forbidden("<?…?>".to_owned()),
-        })?;
-        Ok(Self {
-            content_type: "image/svg+xml",
-            bytes,
-        })
     }
 }
 
@@ -683,25 +439,6 @@ en = "Kitami Shinkin customer support 0120-000-000 (weekdays 9:00-17:00)"
         )
         .unwrap();
         assert_eq!(m.settings.notice_days, vec![14, 1]);
-    }
-
-    #[test]
-    fn logos_are_checked() {
-        assert!(Logo::sniff(b"\x89PNG\r\n\x1a\nrest".to_vec()).is_ok());
-        assert!(Logo::sniff(b"GIF89a".to_vec()).is_err());
-        for evil in [
-            r#"<svg><script>alert(1)</script></svg>"#,
-            r#"<svg onload="alert(1)"></svg>"#,
-            r#"<svg><a href="javascript:alert(1)"/></svg>"#,
-            r#"<svg><image href="https://tracker.example/x.png"/></svg>"#,
-            r#"<svg/onload=alert(1)>"#,
-            r#"<svg:svg xmlns:svg="http://www.w3.org/2000/svg"><svg:script>alert(1)</svg:script></svg:svg>"#,
-            r#"<svg xmlns="http://www.w3.org/2000/svg"><a href="javascript&#58;x"/></svg>"#,
-            r#"<svg xmlns="http://www.w3.org/2000/svg"><rect fill="url(//evil.example/t)"/></svg>"#,
-        ] {
-            assert!(Logo::sniff(evil.as_bytes().to_vec()).is_err(), "{evil}");
-        }
-        assert!(Logo::sniff(vec![b' '; MAX_LOGO_BYTES + 1]).is_err());
     }
 
     #[test]

@@ -2,12 +2,17 @@
 //! belong to a tenant as a whole (home page, logo, theme).
 
 pub mod customer_ca;
+pub mod folder;
+pub mod logo;
 pub mod manifest;
 pub mod pages;
 mod registry;
+pub mod settings;
 mod slug;
 pub mod svg;
 
-pub use manifest::{Logo, TenantManifest, TenantSettings};
+pub use logo::Logo;
+pub use manifest::TenantManifest;
 pub use registry::{CurrentTenant, Tenant, TenantRegistry};
+pub use settings::TenantSettings;
 pub use slug::{SchemaName, SlugError, TenantSlug};

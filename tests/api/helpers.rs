@@ -8,7 +8,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use renkei::config::{LogFormat, LogSettings, Settings};
 use renkei::db::{Db, migrate};
 use renkei::startup::Application;
-use renkei::tenancy::{TenantManifest, TenantSlug, manifest};
+use renkei::tenancy::{TenantManifest, TenantSlug, folder};
 
 /// The server that `make test` provides (a project-local cluster unless configured otherwise);
 /// without either variable, the settings' default, which follows the cluster's `.data/pg-port`.
@@ -122,7 +122,7 @@ pub fn repo_manifest(slug: &str) -> TenantManifest {
 
 fn manifest_in(folder: &Path) -> TenantManifest {
     let file = folder.join("tenant.toml");
-    manifest::load_file(&file).unwrap_or_else(|e| panic!("{}: {e:?}", file.display()))
+    folder::load_file(&file).unwrap_or_else(|e| panic!("{}: {e:?}", file.display()))
 }
 
 /// Applies `<folder>/tenant.toml`, with what lies beside it (logo, customer CA).

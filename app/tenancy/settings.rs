@@ -1,0 +1,79 @@
+//! What a tenant looks like at run time: the settings `tenant.toml` declares
+//! ([`super::manifest`] reads and checks them), stored as JSON in `public.tenants.settings`.
+
+use serde::{Deserialize, Serialize};
+
+/// What a tenant looks like at run time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TenantSettings {
+    pub name: Names,
+    pub colors: Colors,
+    pub terms: Terms,
+    pub password_help_url: String,
+    pub mail: Mail,
+    pub notice_days: Vec<u16>,
+    pub grant_days: u16,
+    pub lockout_threshold: u16,
+    pub contact: Names,
+    /// The institution's own public site: the only place mails link to with `mail.links = "site"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_url: Option<String>,
+    /// Serial numbers (upper-case hex) of customers' certificates the institution has revoked,
+    /// besides its CRL.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revoked_serials: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Names {
+    pub ja: String,
+    pub en: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Colors {
+    /// Header, buttons.
+    pub primary: String,
+    /// Links and focus rings.
+    pub accent: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Terms {
+    pub name: Names,
+    pub url: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mail {
+    pub from: String,
+    /// E-mail the customer when a new service is linked (a security notice).
+    #[serde(default = "yes")]
+    pub link_notice: bool,
+    /// What the mails link to: Japanese banks tell their customers that a mail from the bank
+    /// never links to a sign-in page.
+    #[serde(default)]
+    pub links: MailLinks,
+}
+
+/// `mail.links` in `tenant.toml`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailLinks {
+    /// No URL at all; the mail says how to reach the service from the institution's own site.
+    #[default]
+    None,
+    /// Only the institution's public site (`site_url`).
+    Site,
+    /// The customer's page `/t/<slug>/my`, where they sign in.
+    Signin,
+}
+
+fn yes() -> bool {
+    true
+}
