@@ -7,7 +7,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::flow;
-use super::pages::{Posted, current, expired, ip, posted};
+use super::login::{Posted, posted};
+use super::pages::{current, expired, ip};
 use crate::audit::{self, Event};
 use crate::bank::{CertificateBinding, CustomerDirectory};
 use crate::certs::{ClientCertificates, Presentation, Presented, Refusal};

@@ -4,6 +4,7 @@ pub(crate) mod certificate;
 pub mod flow;
 pub mod grants;
 pub mod lockout;
+mod login;
 pub(crate) mod pages;
 pub mod signin;
 
@@ -11,8 +12,8 @@ use actix_web::web;
 
 /// Routes under `/t/{tenant}`.
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/oauth/login", web::get().to(pages::login_form))
-        .route("/oauth/login", web::post().to(pages::login_submit))
+    cfg.route("/oauth/login", web::get().to(login::login_form))
+        .route("/oauth/login", web::post().to(login::login_submit))
         .route("/oauth/consent", web::get().to(pages::consent_form))
         .route("/oauth/consent", web::post().to(pages::consent_submit))
         .route("/oauth/certificate", web::get().to(certificate::confirm))

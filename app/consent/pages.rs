@@ -1,4 +1,5 @@
-//! Login and consent pages. Handlers are thin: the flow, lockout, grants and tokens live beside.
+//! The consent page (アクセス許可), and what the flow's pages share: the request this browser is
+//! in, its CSRF check and キャンセル. Handlers are thin: the flow, grants and tokens live beside.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -7,15 +8,12 @@ use serde::Serialize;
 
 use super::flow::{self, Pending, Stage};
 use super::grants;
-use super::signin::{self, SignIn};
 use crate::audit::{self, Event};
 use crate::bank::CoreBanking;
 use crate::config::Settings;
 use crate::db::{Db, TenantConn};
 use crate::error::AppError;
-use crate::oauth::authorize::{
-    FLOW_COOKIE, error_redirect, flow_cookie, see_other, with_flow_cookie,
-};
+use crate::oauth::authorize::{FLOW_COOKIE, error_redirect, flow_cookie, see_other};
 use crate::oauth::clients::{self, Partner};
 use crate::oauth::error::OAuthCode;
 use crate::oauth::params::Params;
@@ -25,7 +23,6 @@ use crate::sandbox::{AccountId, CustomerId, Sandbox};
 use crate::tenancy::CurrentTenant;
 use crate::tenancy::pages::html;
 use crate::web::format::{jst_date, long_date};
-use crate::web::limits;
 use crate::web::{Lang, Pages};
 
 /// The request this browser is in the middle of, with its partner.
@@ -63,7 +60,7 @@ pub(super) async fn current(
     })
 }
 
-fn check_csrf(p: &Params, pending: &Pending) -> Result<(), AppError> {
+pub(super) fn check_csrf(p: &Params, pending: &Pending) -> Result<(), AppError> {
     let sent = p.get("csrf").unwrap_or_default();
     if sent.len() == pending.csrf.len()
         && openssl::memcmp::eq(sent.as_bytes(), pending.csrf.as_bytes())
@@ -74,7 +71,7 @@ fn check_csrf(p: &Params, pending: &Pending) -> Result<(), AppError> {
     }
 }
 
-fn bad_form() -> AppError {
+pub(super) fn bad_form() -> AppError {
     AppError::Page(StatusCode::BAD_REQUEST, "oauth-bad-request")
 }
 
@@ -90,7 +87,7 @@ fn clear_cookie(res: &mut HttpResponse, req: &HttpRequest, tenant: &CurrentTenan
 }
 
 /// キャンセル: back to the partner with `access_denied`.
-async fn cancel(
+pub(super) async fn cancel(
     c: &mut Current,
     tenant: &CurrentTenant,
     settings: &Settings,
@@ -115,177 +112,6 @@ async fn cancel(
     );
     clear_cookie(&mut res, req, tenant);
     Ok(res)
-}
-
-struct LoginView<'a> {
-    error: Option<&'static str>,
-    login_id: &'a str,
-    status: StatusCode,
-}
-
-fn render_login(
-    req: &HttpRequest,
-    pages: &Pages,
-    tenant: &CurrentTenant,
-    lang: Lang,
-    c: &Current,
-    v: LoginView<'_>,
-) -> Result<HttpResponse, AppError> {
-    let mut ctx = pages.context(lang, req.path(), req.query_string(), Some(tenant));
-    ctx.insert("partner_name", c.partner.name(lang));
-    ctx.insert("csrf", &c.pending.csrf);
-    ctx.insert("action", &format!("/t/{}/oauth/login", tenant.slug));
-    ctx.insert("login_id", v.login_id);
-    ctx.insert("password_help_url", &tenant.settings.password_help_url);
-    ctx.insert(
-        "certificate_url",
-        &format!("/t/{}/oauth/certificate", tenant.slug),
-    );
-    if let Some(error) = v.error {
-        ctx.insert("error", error);
-    }
-    let mut res = html(pages.render("login.html", &ctx)?);
-    *res.status_mut() = v.status;
-    Ok(res)
-}
-
-pub async fn login_form(
-    req: HttpRequest,
-    tenant: CurrentTenant,
-    lang: Lang,
-    db: web::Data<Db>,
-    pages: web::Data<Pages>,
-) -> Result<HttpResponse, AppError> {
-    let c = current(&req, &tenant, &db).await?;
-    render_login(
-        &req,
-        &pages,
-        &tenant,
-        lang,
-        &c,
-        LoginView {
-            error: None,
-            login_id: "",
-            status: StatusCode::OK,
-        },
-    )
-}
-
-/// A login form as it arrives: cancelled (the answer is ready), or to go on with.
-pub(super) enum Posted {
-    Cancelled(HttpResponse),
-    Go(Params, Box<Current>),
-}
-
-/// What every login form starts with: the form, the browser's request, the CSRF check, and
-/// キャンセル.
-pub(super) async fn posted(
-    req: &HttpRequest,
-    body: &[u8],
-    tenant: &CurrentTenant,
-    db: &Db,
-    settings: &Settings,
-) -> Result<Posted, AppError> {
-    // A NUL character in what was typed is the sign-in form's to explain (see `login_submit`).
-    let p = Params::parse_marking_nul(body, &[]).map_err(|_| bad_form())?;
-    let mut c = current(req, tenant, db).await?;
-    check_csrf(&p, &c.pending)?;
-    if p.get("action") == Some("cancel") {
-        return Ok(Posted::Cancelled(
-            cancel(&mut c, tenant, settings, req).await?,
-        ));
-    }
-    Ok(Posted::Go(p, Box::new(c)))
-}
-
-#[tracing::instrument(skip_all, fields(tenant = %tenant.slug))]
-pub async fn login_submit(
-    req: HttpRequest,
-    body: web::Bytes,
-    tenant: CurrentTenant,
-    lang: Lang,
-    db: web::Data<Db>,
-    pages: web::Data<Pages>,
-    settings: web::Data<Settings>,
-) -> Result<HttpResponse, AppError> {
-    let (p, c) = match posted(&req, &body, &tenant, &db, &settings).await? {
-        Posted::Cancelled(res) => return Ok(res),
-        Posted::Go(p, c) => (p, *c),
-    };
-    let login_id = p.get("login_id").unwrap_or_default().trim().to_owned();
-    let password = p.get("password").unwrap_or_default().to_owned();
-    let again = |c: &Current, error, status| {
-        render_login(
-            &req,
-            &pages,
-            &tenant,
-            lang,
-            c,
-            LoginView {
-                error: Some(error),
-                login_id: &login_id,
-                status,
-            },
-        )
-    };
-    if p.nul().is_some() {
-        return again(&c, "login-error-characters", StatusCode::BAD_REQUEST);
-    }
-    let from = ip(&req);
-    let attempt = signin::Attempt {
-        login_id: &login_id,
-        password: &password,
-        ip: from.as_deref(),
-        context: serde_json::json!({"partner": c.partner.client_id}),
-    };
-    let threshold = tenant.settings.lockout_threshold;
-    // The flow's connection goes back to the pool while the sign-in waits for its turn and the
-    // password is hashed.
-    let Current {
-        conn,
-        pending,
-        partner,
-    } = c;
-    drop(conn);
-    let verdict = signin::password(&db, &tenant.slug, &settings.limits, threshold, attempt).await?;
-    let mut c = Current {
-        conn: db.tenant(&tenant.slug).await?,
-        pending,
-        partner,
-    };
-    match verdict {
-        SignIn::Verified(customer) => {
-            let handle = flow::logged_in(&mut c.conn, &c.pending.handle_hash, customer.0)
-                .await?
-                .ok_or_else(expired)?;
-            audit::record(
-                &mut c.conn,
-                Event::LoginOk,
-                &format!("customer:{login_id}"),
-                None,
-                from.as_deref(),
-                serde_json::json!({"partner": c.partner.client_id}),
-            )
-            .await?;
-            with_flow_cookie(
-                see_other(&format!("/t/{}/oauth/consent", tenant.slug)),
-                &req,
-                &tenant,
-                &handle,
-            )
-        }
-        SignIn::Refused {
-            error,
-            status,
-            retry_after,
-        } => {
-            let mut res = again(&c, error, status)?;
-            if let Some(secs) = retry_after {
-                limits::too_many(&mut res, secs);
-            }
-            Ok(res)
-        }
-    }
 }
 
 #[derive(Serialize)]
