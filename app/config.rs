@@ -110,8 +110,11 @@ pub struct HttpSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitSettings {
-    /// Sign-in attempts (consent login, /my, admin) from one address.
+    /// Sign-in attempts (consent login, /my, admin) from one address, across all tenants.
     pub login_per_ip: crate::web::limits::Limit,
+    /// New authorization requests (`GET …/oauth/authorize` without a pushed request) from one
+    /// address, across all tenants: each one is a pending request stored until it expires.
+    pub authorize_per_ip: crate::web::limits::Limit,
     /// Sign-in attempts for one typed customer ID or admin e-mail, from anywhere.
     pub login_per_id: crate::web::limits::Limit,
     /// Token requests of one authenticated partner.
@@ -262,6 +265,7 @@ impl Settings {
         for (key, l) in [
             ("limits.login_per_ip", self.limits.login_per_ip),
             ("limits.login_per_id", self.limits.login_per_id),
+            ("limits.authorize_per_ip", self.limits.authorize_per_ip),
             ("limits.token_per_client", self.limits.token_per_client),
         ] {
             anyhow::ensure!(

@@ -202,7 +202,8 @@ fn qualified_text<M: Sql>(schema: &SchemaName) -> Arc<str> {
 
 /// A tenant statement must name the schema before every table it reads or writes: on a
 /// connection whose `search_path` is another tenant's, an unqualified name would be that
-/// tenant's table. Names a `WITH` clause defines, and functions (`unnest(`), are allowed.
+/// tenant's table. A platform table (`public.…`), names a `WITH` clause defines, and functions
+/// (`unnest(`) are allowed.
 pub fn check_qualified(sql: &str) -> Result<(), String> {
     let words: Vec<&str> = sql
         .split(|c: char| c.is_whitespace() || c == ',')
@@ -229,7 +230,10 @@ pub fn check_qualified(sql: &str) -> Result<(), String> {
         if next.eq_ignore_ascii_case("LATERAL") || next.eq_ignore_ascii_case("ONLY") {
             next = words.get(i + 2).copied().unwrap_or_default();
         }
-        let ok = next.starts_with("{schema}.") || next.contains('(') || defined.contains(&next);
+        let ok = next.starts_with("{schema}.")
+            || next.starts_with("public.")
+            || next.contains('(')
+            || defined.contains(&next);
         if !ok {
             return Err(format!(
                 "tenant statement names `{next}` without {{schema}}.: {sql}"
@@ -272,6 +276,8 @@ mod tests {
         )
         .is_ok());
         assert!(check_qualified("SELECT 1 FROM {schema}.tokens FOR UPDATE").is_ok());
+        assert!(check_qualified("DELETE FROM public.address_limits WHERE x < ?").is_ok());
+        assert!(check_qualified("DELETE FROM address_limits WHERE x < ?").is_err());
         assert!(check_qualified("SELECT (SELECT 1 FROM accounts) AS x").is_err());
     }
 }

@@ -16,6 +16,7 @@ use crate::consent::flow::{self, Stage};
 use crate::db::{Db, TenantConn};
 use crate::error::AppError;
 use crate::tenancy::CurrentTenant;
+use crate::web::limits::{self, Verdict};
 
 pub const FLOW_COOKIE: &str = "renkei_flow";
 
@@ -92,6 +93,7 @@ pub async fn authorize(
     }
 
     let request: AuthorizationRequest = if let Some(request_uri) = p.get("request_uri") {
+        // A pushed request was stored by an authenticated partner: taking it stores no more.
         flow::take_par(&mut conn, request_uri, partner.id)
             .await?
             .ok_or(page("oauth-request-expired"))?
@@ -110,7 +112,7 @@ pub async fn authorize(
                 "this client must use pushed authorization requests",
             ));
         }
-        match request::validate(&p, &partner, redirect_uri) {
+        let request = match request::validate(&p, &partner, redirect_uri) {
             Ok(r) => r,
             Err(refusal) => {
                 return Ok(error_redirect(
@@ -121,7 +123,29 @@ pub async fn authorize(
                     refusal.description,
                 ));
             }
+        };
+        // Anyone can send a public client's request: each stores a pending row, so an address
+        // gets a bounded number of them, for all tenants together.
+        if let Some(ip) = crate::web::peer_ip(&req)
+            && let Verdict::Limited { retry_after } = limits::from_address(
+                conn.statements(),
+                "authorize",
+                &ip,
+                settings.limits.authorize_per_ip,
+            )
+            .await?
+        {
+            return Ok(error_redirect(
+                redirect_uri,
+                state,
+                &iss,
+                OAuthCode::TemporarilyUnavailable,
+                &format!(
+                    "too many authorization requests from this address; try again in {retry_after} seconds"
+                ),
+            ));
         }
+        request
     };
     let handle = flow::create(&mut conn, partner.id, &request, Stage::Login).await?;
     with_flow_cookie(

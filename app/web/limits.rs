@@ -1,12 +1,25 @@
 //! Rate limits kept in PostgreSQL, so every replica counts together: fixed windows, one upsert
 //! per counted request. Over the limit a request gets 429 with `Retry-After`; it is not counted
 //! as a failed sign-in, so it never brings a lockout closer.
+//!
+//! What an address may do is counted once for the whole platform (`public.address_limits`), so
+//! trying 254 credit unions buys no more attempts than trying one; an IPv6 address counts as its
+//! /64, the smallest network a household or a phone is given. What a typed ID or a partner may
+//! do is counted in the tenant's own `rate_limits`.
+
+use std::net::IpAddr;
 
 use chrono::{DateTime, TimeZone, Utc};
 use diesel::sql_types::{Integer, Text, Timestamptz};
 
 use crate::db::TenantStatements;
+use crate::db::prepared::Sql;
 use crate::statement;
+
+/// Counter rows whose window ended this long ago go, now and then (no window is longer).
+const FORGET_AFTER_SECS: i64 = 86_400;
+/// About one counted request in this many clears the ended windows of its table.
+const FORGET_ONE_IN: u32 = 1_000;
 
 /// At most `max` requests per `window_secs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
@@ -61,16 +74,44 @@ statement!(
      RETURNING hits"
 );
 
-/// Counts one request under `key` and says whether it is within `limit`.
-pub async fn hit(
+statement!(
+    /// [`HitSql`] for an address, counted for every tenant together.
+    AddressHitSql,
+    "INSERT INTO public.address_limits AS r (key, window_start, hits) VALUES (?, ?, 1)
+     ON CONFLICT (key) DO UPDATE SET
+       hits = CASE WHEN r.window_start = excluded.window_start THEN r.hits + 1 ELSE 1 END,
+       window_start = excluded.window_start
+     RETURNING hits"
+);
+
+statement!(
+    ForgetSql,
+    "DELETE FROM {schema}.rate_limits WHERE window_start < ?"
+);
+
+statement!(
+    ForgetAddressesSql,
+    "DELETE FROM public.address_limits WHERE window_start < ?"
+);
+
+/// Counts one request under `key` in the table of `Hit`, and says whether it is within `limit`.
+/// Now and then it also clears that table of windows long ended (`Forget`), so that keys typed
+/// once (a made-up login ID, an address seen once) do not stay for ever.
+async fn count<Hit: Sql, Forget: Sql>(
     conn: &mut TenantStatements,
     key: &str,
     limit: Limit,
 ) -> diesel::QueryResult<Verdict> {
     let now = Utc::now();
     let start = window_start(now, limit.window_secs);
+    if rand::random_ratio(1, FORGET_ONE_IN) {
+        conn.query::<Forget>()
+            .bind::<Timestamptz, _>(now - chrono::Duration::seconds(FORGET_AFTER_SECS))
+            .execute()
+            .await?;
+    }
     let row: Hits = conn
-        .query::<HitSql>()
+        .query::<Hit>()
         .bind::<Text, _>(key)
         .bind::<Timestamptz, _>(start)
         .get_result()
@@ -78,8 +119,43 @@ pub async fn hit(
     Ok(verdict(row.hits, start, now, limit))
 }
 
-/// A sign-in attempt: counted per address and per typed ID (`who`, e.g. `customer:Yamada01`).
-/// The address is checked first, so a sprayer is stopped without touching the ID's count.
+/// Counts one request under `key` in the tenant's counters.
+pub async fn hit(
+    conn: &mut TenantStatements,
+    key: &str,
+    limit: Limit,
+) -> diesel::QueryResult<Verdict> {
+    count::<HitSql, ForgetSql>(conn, key, limit).await
+}
+
+/// Counts one request of `what` (`sign_in`, `authorize`) from the address `ip`, for every
+/// tenant together.
+pub async fn from_address(
+    conn: &mut TenantStatements,
+    what: &str,
+    ip: &str,
+    limit: Limit,
+) -> diesel::QueryResult<Verdict> {
+    let key = format!("{what}:{}", address_key(ip));
+    count::<AddressHitSql, ForgetAddressesSql>(conn, &key, limit).await
+}
+
+/// The network an address is counted as: an IPv4 address itself (also when written as
+/// IPv4-mapped IPv6), an IPv6 address as its /64.
+pub fn address_key(ip: &str) -> String {
+    match ip.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Ok(IpAddr::V6(v6)) => {
+            let net = u128::from(v6) & !((1u128 << 64) - 1);
+            format!("{}/64", std::net::Ipv6Addr::from(net))
+        }
+        Err(_) => ip.to_owned(),
+    }
+}
+
+/// A sign-in attempt: counted per address (across all tenants) and per typed ID (`who`, e.g.
+/// `customer:Yamada01`). The address is checked first, so a sprayer is stopped without
+/// touching the ID's count, and without a row for each ID it makes up.
 pub async fn sign_in(
     conn: &mut TenantStatements,
     limits: &crate::config::LimitSettings,
@@ -88,7 +164,7 @@ pub async fn sign_in(
 ) -> diesel::QueryResult<Verdict> {
     if let Some(ip) = ip
         && let v @ Verdict::Limited { .. } =
-            hit(conn, &format!("ip:{ip}"), limits.login_per_ip).await?
+            from_address(conn, "sign_in", ip, limits.login_per_ip).await?
     {
         return Ok(v);
     }
@@ -124,6 +200,24 @@ pub fn too_many(res: &mut actix_web::HttpResponse, retry_after: i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ipv6_address_counts_as_its_64_and_a_mapped_ipv4_as_itself() {
+        assert_eq!(address_key("203.0.113.7"), "203.0.113.7");
+        assert_eq!(address_key("::ffff:203.0.113.7"), "203.0.113.7");
+        assert_eq!(
+            address_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd"),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(
+            address_key("2001:db8:1:2::1"),
+            address_key("2001:db8:1:2:ffff::")
+        );
+        assert_ne!(
+            address_key("2001:db8:1:2::1"),
+            address_key("2001:db8:1:3::1")
+        );
+    }
 
     #[test]
     fn windows_and_verdicts() {

@@ -296,13 +296,18 @@ impl TestAppBuilder {
 
 /// `SELECT count(*) AS n …` in kitami's schema.
 pub async fn count(app: &TestApp, sql: &str) -> i64 {
+    count_in(app, "kitami", sql).await
+}
+
+/// `SELECT count(*) AS n …` in the schema of the tenant `slug`.
+pub async fn count_in(app: &TestApp, slug: &str, sql: &str) -> i64 {
     #[derive(diesel::QueryableByName)]
     struct N {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
     let db = app.db_pool(1);
-    let mut conn = db.tenant(&TestApp::slug("kitami")).await.unwrap();
+    let mut conn = db.tenant(&TestApp::slug(slug)).await.unwrap();
     diesel_async::RunQueryDsl::get_result::<N>(diesel::sql_query(sql), &mut conn)
         .await
         .unwrap()
