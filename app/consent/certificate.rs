@@ -32,7 +32,8 @@ pub(crate) enum Outcome {
 }
 
 /// Checks the request's certificate against the tenant's CA and the customer directory, and
-/// audits every refusal of a certificate (`context` says where: the partner, or "my").
+/// audits every refusal of a certificate the CA issued (`context` says where: the partner, or
+/// "my").
 pub(crate) async fn identify(
     req: &HttpRequest,
     conn: &mut TenantConn,
@@ -61,6 +62,19 @@ pub(crate) async fn identify(
         return Ok(Outcome::Refused(StatusCode::OK, "certificate-unavailable"));
     };
     let refusal = match trust.check(&presented) {
+        // Anyone can make a certificate that names any subject: one the CA did not sign is
+        // refused without a row in the audit log, which would otherwise hold whatever the
+        // sender wrote there, as often as they like.
+        Err(Refusal::Untrusted) => {
+            tracing::info!(
+                context,
+                "certificate refused: not issued by the tenant's CA (not audited)"
+            );
+            return Ok(Outcome::Refused(
+                StatusCode::FORBIDDEN,
+                "certificate-untrusted",
+            ));
+        }
         Err(refusal) => Some((
             refusal.as_str(),
             match refusal {
