@@ -23,8 +23,9 @@ use crate::db::{Db, DbUnavailable};
 use crate::error::AppError;
 use crate::web::Lang;
 
-/// Beyond this many cached slugs (most of them unknown ones someone typed), start afresh.
-const MAX_CACHED: usize = 10_000;
+/// Beyond this many remembered unknown slugs, forget them all. Tenants are kept apart from
+/// them, so no number of made-up slugs makes a replica read its tenants again.
+const MAX_UNKNOWN: usize = 10_000;
 
 #[derive(Debug)]
 pub struct Tenant {
@@ -51,7 +52,23 @@ pub struct TenantRegistry(Arc<Registry>);
 struct Registry {
     db: Db,
     ttl: Duration,
-    cache: RwLock<HashMap<String, Entry>>,
+    cache: RwLock<Cache>,
+}
+
+/// The tenants found, and apart from them the slugs found to be no tenant (with when).
+#[derive(Default)]
+struct Cache {
+    tenants: HashMap<String, (Instant, Arc<Tenant>)>,
+    unknown: HashMap<String, Instant>,
+}
+
+impl Cache {
+    fn get(&self, raw: &str) -> Option<Entry> {
+        if let Some((at, tenant)) = self.tenants.get(raw) {
+            return Some((*at, Some(tenant.clone())));
+        }
+        self.unknown.get(raw).map(|at| (*at, None))
+    }
 }
 
 impl TenantRegistry {
@@ -59,7 +76,7 @@ impl TenantRegistry {
         Self(Arc::new(Registry {
             db,
             ttl,
-            cache: RwLock::new(HashMap::new()),
+            cache: RwLock::new(Cache::default()),
         }))
     }
 
@@ -86,15 +103,15 @@ impl TenantRegistry {
             let cache = self.0.cache.read().expect("tenant cache");
             let (at, held) = cache.get(raw)?;
             if at.elapsed() < ttl {
-                return Some(held.clone());
+                return Some(held);
             }
             if held.is_none() || ttl.is_zero() {
                 return None;
             }
         }
         let mut cache = self.0.cache.write().expect("tenant cache");
-        let (at, held) = cache.get_mut(raw)?;
-        let tenant = held.clone()?;
+        let (at, tenant) = cache.tenants.get_mut(raw)?;
+        let tenant = tenant.clone();
         if at.elapsed() >= ttl {
             *at = Instant::now();
             let registry = self.0.clone();
@@ -108,10 +125,21 @@ impl TenantRegistry {
 impl Registry {
     fn store(&self, raw: &str, found: Option<Arc<Tenant>>) {
         let mut cache = self.cache.write().expect("tenant cache");
-        if cache.len() >= MAX_CACHED {
-            cache.clear();
+        let now = Instant::now();
+        match found {
+            Some(tenant) => {
+                cache.unknown.remove(raw);
+                cache.tenants.insert(raw.to_owned(), (now, tenant));
+            }
+            None => {
+                // A tenant removed since it was read is no tenant now.
+                cache.tenants.remove(raw);
+                if cache.unknown.len() >= MAX_UNKNOWN {
+                    cache.unknown.clear();
+                }
+                cache.unknown.insert(raw.to_owned(), now);
+            }
         }
-        cache.insert(raw.to_owned(), (Instant::now(), found));
     }
 
     /// Reads the tenant again if its `updated_at` is no longer the copy's. When the database
