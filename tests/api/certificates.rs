@@ -12,7 +12,7 @@ use crate::helpers::{TestApp, count};
 use crate::oauth_helpers::{CLIENT, Flow, REDIRECT, SECRET, VERIFIER, csrf_of, location, query_of};
 
 /// kitami with the PKI's customer CA (and `revoked` serials), HTTPS on, demo data seeded.
-async fn spawn(
+pub async fn spawn(
     pki: &Pki,
     revoked: &[&str],
     tweak: impl FnOnce(&mut renkei::config::Settings) + 'static,

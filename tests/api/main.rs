@@ -2,6 +2,7 @@
 
 mod admin;
 mod admin_helpers;
+mod bounded_writes;
 mod cert_helpers;
 mod certificates;
 mod foundation;
