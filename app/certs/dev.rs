@@ -207,6 +207,63 @@ impl DevCa {
     }
 }
 
+/// A CRL as a CA publishes it: the serials it revokes (upper-case hex, as
+/// [`super::Presented::serial`]), when it was issued and when the next one is due. Made by the
+/// `openssl ca` tool (Debian package `openssl`), which the openssl crate has no builder for.
+pub fn crl(
+    ca: &DevCa,
+    revoked_serials: &[&str],
+    this_update: DateTime<Utc>,
+    next_update: DateTime<Utc>,
+) -> anyhow::Result<String> {
+    use anyhow::Context as _;
+    let dir = std::env::temp_dir().join(format!("renkei-crl-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir)?;
+    let made = (|| {
+        std::fs::write(dir.join("ca.pem"), ca.cert_pem())?;
+        std::fs::write(dir.join("ca-key.pem"), ca.key_pem())?;
+        let stamp = |t: DateTime<Utc>| t.format("%y%m%d%H%M%SZ").to_string();
+        let index: String = revoked_serials
+            .iter()
+            .map(|serial| {
+                let even = if serial.len() % 2 == 1 {
+                    format!("0{serial}")
+                } else {
+                    (*serial).to_owned()
+                };
+                format!(
+                    "R\t{}\t{}\t{even}\tunknown\t/C=JP/CN=revoked\n",
+                    stamp(Utc::now() + Duration::days(300)),
+                    stamp(this_update - Duration::minutes(1)),
+                )
+            })
+            .collect();
+        std::fs::write(dir.join("index.txt"), index)?;
+        std::fs::write(dir.join("crlnumber"), "01\n")?;
+        std::fs::write(
+            dir.join("ca.cnf"),
+            "[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\ncrlnumber = crlnumber\n\
+             default_md = sha256\n",
+        )?;
+        let out = std::process::Command::new("openssl")
+            .current_dir(&dir)
+            .args(["ca", "-gencrl", "-config", "ca.cnf", "-cert", "ca.pem"])
+            .args(["-keyfile", "ca-key.pem", "-out", "crl.pem"])
+            .args(["-crl_lastupdate", &stamp(this_update)])
+            .args(["-crl_nextupdate", &stamp(next_update)])
+            .output()
+            .context("the openssl tool (Debian package openssl) makes CRLs")?;
+        anyhow::ensure!(
+            out.status.success(),
+            "openssl ca -gencrl: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(std::fs::read_to_string(dir.join("crl.pem"))?)
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    made
+}
+
 impl Issued {
     pub fn cert_pem(&self) -> String {
         pem(&self.cert)

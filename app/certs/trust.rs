@@ -2,10 +2,12 @@
 //! within its validity, is meant for client authentication and is not revoked (by the CA's CRL
 //! or by serial number).
 
+use chrono::{DateTime, TimeZone, Utc};
+use openssl::asn1::{Asn1Time, Asn1TimeRef};
 use openssl::stack::Stack;
 use openssl::x509::X509PurposeId;
 use openssl::x509::store::{X509Store, X509StoreBuilder};
-use openssl::x509::{CrlStatus, X509, X509Crl, X509StoreContext};
+use openssl::x509::{CrlStatus, X509, X509Crl, X509CrlRef, X509StoreContext};
 
 use super::Presented;
 
@@ -34,6 +36,35 @@ impl Refusal {
 const V_ERR_CERT_NOT_YET_VALID: i32 = 9;
 const V_ERR_CERT_HAS_EXPIRED: i32 = 10;
 const V_ERR_CERT_REVOKED: i32 = 23;
+
+/// When a CRL was issued, and when its CA promised the next one (RFC 5280 §5.1.2.4-5): past
+/// that, the list may miss what was revoked since.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct CrlDates {
+    pub this_update: DateTime<Utc>,
+    pub next_update: Option<DateTime<Utc>>,
+}
+
+impl CrlDates {
+    pub fn of(crl: &X509CrlRef) -> Option<Self> {
+        Some(Self {
+            this_update: utc(crl.last_update())?,
+            next_update: crl.next_update().and_then(utc),
+        })
+    }
+
+    /// Past its `nextUpdate`.
+    pub fn is_stale(&self, now: DateTime<Utc>) -> bool {
+        self.next_update.is_some_and(|next| next <= now)
+    }
+}
+
+fn utc(t: &Asn1TimeRef) -> Option<DateTime<Utc>> {
+    let epoch = Asn1Time::from_unix(0).ok()?;
+    let d = epoch.diff(t).ok()?;
+    Utc.timestamp_opt(i64::from(d.days) * 86_400 + i64::from(d.secs), 0)
+        .single()
+}
 
 /// A CA bundle with what it has revoked.
 pub struct CertificateTrust {
@@ -97,6 +128,20 @@ impl CertificateTrust {
         &self.cas
     }
 
+    /// The CRL's dates; `None` without a CRL.
+    pub fn crl_dates(&self) -> Option<CrlDates> {
+        self.crl.as_deref().and_then(CrlDates::of)
+    }
+
+    /// Whether the CRL or the list of serials revokes this certificate (checked alone, for a
+    /// certificate whose chain was checked before, e.g. when its token was issued).
+    pub fn is_revoked(&self, presented: &Presented) -> bool {
+        self.crl
+            .as_ref()
+            .is_some_and(|crl| matches!(crl.get_by_cert(&presented.cert), CrlStatus::Revoked(_)))
+            || self.revoked_serials.contains(&presented.serial)
+    }
+
     /// Accepts or says why not. The chain comes first: a certificate from a CA we do not trust
     /// is `Untrusted` whatever its dates.
     pub fn check(&self, presented: &Presented) -> Result<(), Refusal> {
@@ -115,12 +160,7 @@ impl CertificateTrust {
             Ok((false, V_ERR_CERT_REVOKED)) => return Err(Refusal::Revoked),
             Ok((false, _)) | Err(_) => return Err(Refusal::Untrusted),
         }
-        if let Some(crl) = &self.crl
-            && matches!(crl.get_by_cert(cert), CrlStatus::Revoked(_))
-        {
-            return Err(Refusal::Revoked);
-        }
-        if self.revoked_serials.contains(&presented.serial) {
+        if self.is_revoked(presented) {
             return Err(Refusal::Revoked);
         }
         Ok(())
@@ -155,7 +195,7 @@ pub fn is_serial(raw: &str) -> bool {
 mod tests {
     use super::*;
     use crate::certs::dev::{DevCa, Leaf};
-    use chrono::{Duration, Utc};
+    use chrono::Duration;
 
     fn presented(cert: &X509) -> Presented {
         Presented::new(cert.clone()).unwrap()
@@ -234,60 +274,9 @@ mod tests {
         assert!(CertificateTrust::new(ca.cert_pem().as_bytes(), Some(b"junk"), &[]).is_err());
     }
 
-    /// A CRL as a CA publishes it, made by the `openssl ca` tool from an index that lists the
-    /// revoked certificate.
     fn crl_revoking(ca: &DevCa, revoked: &Presented) -> String {
-        let dir =
-            std::env::temp_dir().join(format!("renkei-crl-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("ca.pem"), ca.cert_pem()).unwrap();
-        std::fs::write(dir.join("ca-key.pem"), ca.key_pem()).unwrap();
-        let serial = if revoked.serial.len() % 2 == 1 {
-            format!("0{}", revoked.serial)
-        } else {
-            revoked.serial.clone()
-        };
-        let stamp = |t: chrono::DateTime<Utc>| t.format("%y%m%d%H%M%SZ").to_string();
-        std::fs::write(
-            dir.join("index.txt"),
-            format!(
-                "R\t{}\t{}\t{serial}\tunknown\t/C=JP/CN=revoked\n",
-                stamp(Utc::now() + Duration::days(300)),
-                stamp(Utc::now() - Duration::hours(1)),
-            ),
-        )
-        .unwrap();
-        std::fs::write(dir.join("crlnumber"), "01\n").unwrap();
-        std::fs::write(
-            dir.join("ca.cnf"),
-            "[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\ncrlnumber = crlnumber\n\
-             default_md = sha256\ndefault_crl_days = 30\n",
-        )
-        .unwrap();
-        let out = std::process::Command::new("openssl")
-            .current_dir(&dir)
-            .args([
-                "ca",
-                "-gencrl",
-                "-config",
-                "ca.cnf",
-                "-cert",
-                "ca.pem",
-                "-keyfile",
-                "ca-key.pem",
-                "-out",
-                "crl.pem",
-            ])
-            .output()
-            .expect("the openssl tool (Debian package openssl)");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let crl = std::fs::read_to_string(dir.join("crl.pem")).unwrap();
-        std::fs::remove_dir_all(&dir).unwrap();
-        crl
+        let now = Utc::now();
+        super::super::dev::crl(ca, &[&revoked.serial], now, now + Duration::days(30)).unwrap()
     }
 
     #[test]
@@ -307,6 +296,21 @@ mod tests {
             .err()
             .unwrap();
         assert!(err.contains("CRL"), "{err}");
+    }
+
+    #[test]
+    fn a_crl_says_when_it_was_issued_and_when_the_next_is_due() {
+        let ca = DevCa::generate("Kitami Customer CA").unwrap();
+        let issued = Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap();
+        let due = Utc.with_ymd_and_hms(2026, 11, 8, 9, 0, 0).unwrap();
+        let crl = super::super::dev::crl(&ca, &[], issued, due).unwrap();
+        let trust =
+            CertificateTrust::new(ca.cert_pem().as_bytes(), Some(crl.as_bytes()), &[]).unwrap();
+        let dates = trust.crl_dates().unwrap();
+        assert_eq!(dates.this_update, issued);
+        assert_eq!(dates.next_update, Some(due));
+        assert!(!dates.is_stale(due - Duration::seconds(1)));
+        assert!(dates.is_stale(due));
     }
 
     #[test]
