@@ -174,6 +174,13 @@ enum TenantsCommand {
         /// Directory holding <slug>/tenant.toml (default: tenancy.dir, "tenants").
         dir: Option<PathBuf>,
     },
+    /// Bring in the customer CA's new CRL (PEM or DER): it must be signed by the tenant's
+    /// customer CA and no older than the one in force. Prints its dates as JSON.
+    Crl {
+        #[arg(long)]
+        tenant: String,
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -368,6 +375,31 @@ impl Cli {
                     };
                     println!("{}: {what}", report.slug);
                 }
+            }
+            Command::Tenants {
+                command: TenantsCommand::Crl { tenant, file },
+            } => {
+                let slug = TenantSlug::parse(&tenant)
+                    .map_err(|e| anyhow::anyhow!("--tenant '{tenant}' {e}"))?;
+                let bytes = std::fs::read(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+                let db = Db::connect(&settings.database)?;
+                let dates = crate::tenancy::customer_ca::replace_crl(&db, &slug, &bytes)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+                let mut conn = db.tenant(&slug).await?;
+                let detail = serde_json::json!({"what": "customer_crl.replaced", "crl": &dates});
+                crate::audit::record(
+                    &mut conn,
+                    crate::audit::Event::AdminChange,
+                    "cli",
+                    Some("settings"),
+                    None,
+                    detail,
+                )
+                .await?;
+                let line = serde_json::json!({"tenant": slug.as_str(), "this_update": dates.this_update, "next_update": dates.next_update, "status": "in force"});
+                println!("{line}");
             }
             Command::Admins {
                 command:

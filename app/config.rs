@@ -134,6 +134,8 @@ pub struct TlsSettings {
     pub public_url: Option<Url>,
     /// PEM CA certificates that partners' `tls_client_auth` certificates must chain to.
     pub partner_ca: Option<PathBuf>,
+    /// The partner CA's CRL (PEM), read again whenever the file changes.
+    pub partner_crl: Option<PathBuf>,
     /// Behind a TLS-terminating proxy: the header carrying the client certificate
     /// (URL-encoded PEM, like nginx's `$ssl_client_escaped_cert`)...
     pub client_cert_header: Option<String>,
@@ -280,6 +282,10 @@ impl Settings {
                 "invalid setting: tls.bind needs tls.cert and tls.key"
             );
         }
+        anyhow::ensure!(
+            tls.partner_crl.is_none() || tls.partner_ca.is_some(),
+            "invalid setting: tls.partner_crl needs tls.partner_ca, the CA that signs it"
+        );
         if let Some(url) = &tls.public_url {
             anyhow::ensure!(
                 url.scheme() == "https",

@@ -12,7 +12,7 @@ use openssl::ssl::SslAcceptorBuilder;
 use tracing_actix_web::TracingLogger;
 
 use crate::api::{CursorKey, Ledger};
-use crate::certs::{CertificateTrust, ClientCertificates};
+use crate::certs::ClientCertificates;
 use crate::config::Settings;
 use crate::db::prepared::Prepared;
 use crate::db::{Db, migrate};
@@ -181,13 +181,7 @@ fn client_certificates(
     let partners = tls
         .partner_ca
         .as_ref()
-        .map(|path| {
-            let pem = std::fs::read(path).map_err(|e| {
-                anyhow::anyhow!("tls.partner_ca: cannot read {}: {e}", path.display())
-            })?;
-            CertificateTrust::new(&pem, None, &[])
-                .map_err(|e| anyhow::anyhow!("tls.partner_ca: {}: {e}", path.display()))
-        })
+        .map(|ca| crate::certs::partners::PartnerTrust::load(ca, tls.partner_crl.as_deref()))
         .transpose()?;
     let header = tls
         .client_cert_header

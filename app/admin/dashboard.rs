@@ -1,4 +1,5 @@
-//! The console's first page: who can see the customers' data right now.
+//! The console's first page: who can see the customers' data right now (and, when it is due,
+//! that the customer CA's CRL needs renewing).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
@@ -126,5 +127,6 @@ pub async fn show(
         ),
     );
     ctx.insert("notices", &notices);
+    ctx.insert("crl", &super::customer_crl::view(&db, &tenant, lang).await?);
     render(&pages, "admin/dashboard.html", &ctx)
 }

@@ -7,11 +7,14 @@ pub mod accounts;
 mod audit_log;
 mod auth;
 mod chart;
+mod customer_crl;
 mod customers;
 mod dashboard;
 mod grants;
+mod partner_certificate;
 mod partners;
 mod settings;
+mod upload;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -71,11 +74,17 @@ impl Console {
         self.may_change_with(form.get("csrf"))
     }
 
-    /// [`Console::may_change`] for a form that is not URL-encoded (an upload).
-    pub fn may_change_with(&self, csrf: Option<&str>) -> Result<(), AppError> {
+    /// The admin role, checked before an upload is read.
+    pub fn must_be_admin(&self) -> Result<(), AppError> {
         if self.admin.role != Role::Admin {
             return Err(AppError::Page(StatusCode::FORBIDDEN, "admin-forbidden"));
         }
+        Ok(())
+    }
+
+    /// [`Console::may_change`] for a form that is not URL-encoded (an upload).
+    pub fn may_change_with(&self, csrf: Option<&str>) -> Result<(), AppError> {
+        self.must_be_admin()?;
         if !sessions::csrf_ok(&self.session, csrf) {
             return Err(AppError::Page(StatusCode::FORBIDDEN, "page-csrf"));
         }
@@ -195,6 +204,10 @@ pub fn config(cfg: &mut web::ServiceConfig) {
             "/admin/partners/{id}/status",
             web::post().to(partners::set_status),
         )
+        .route(
+            "/admin/partners/{id}/certificate",
+            web::post().to(partner_certificate::rollover),
+        )
         .route("/admin/grants", web::get().to(grants::search))
         .route("/admin/grants/{id}", web::get().to(grants::show))
         .route("/admin/grants/{id}/revoke", web::post().to(grants::revoke))
@@ -211,6 +224,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/admin/settings", web::post().to(settings::update))
         .route("/admin/settings/logo", web::get().to(logo_get))
         .route("/admin/settings/logo", web::post().to(settings::logo))
+        .route("/admin/settings/crl", web::post().to(customer_crl::upload))
         .route("/admin/audit", web::get().to(audit_log::list))
         .route("/admin/audit.csv", web::get().to(audit_log::csv));
 }

@@ -1,5 +1,6 @@
 //! Partners in the console: register (the secret is shown once), edit names, redirect URIs and
-//! scopes, rotate the secret, suspend and resume. A suspended partner gets no tokens and no API
+//! scopes, rotate the secret, suspend and resume (a certificate's rollover is in
+//! [`super::partner_certificate`]). A suspended partner gets no tokens and no API
 //! data (both check `partners.status`), at once.
 
 use std::borrow::Cow;
@@ -14,7 +15,6 @@ use uuid::Uuid;
 
 use super::{Console, console, context, form, render, see_other};
 use crate::audit::{self, Event};
-use crate::certs::DistinguishedName;
 use crate::db::Db;
 use crate::db::schema::tenant::partners as p;
 use crate::error::AppError;
@@ -189,16 +189,7 @@ fn certificate_subject(f: &Params, method: AuthMethod) -> Result<Option<String>,
     if method != AuthMethod::TlsClientAuth {
         return Ok(None);
     }
-    let raw = f.get("cert_subject").unwrap_or_default().trim();
-    if raw.is_empty() {
-        return Err(Message::new("check-cert-subject-required"));
-    }
-    DistinguishedName::parse(raw).map_err(|e| {
-        Message::new("check-cert-subject")
-            .with("value", raw)
-            .with("detail", e)
-    })?;
-    Ok(Some(raw.to_owned()))
+    super::partner_certificate::typed_subject(f).map(Some)
 }
 
 pub async fn create(
@@ -259,13 +250,13 @@ pub async fn create(
     list_page(&req, &pages, &tenant, lang, c, None, shown).await
 }
 
-async fn one(c: &mut Console, id: &str) -> Result<Partner, AppError> {
+pub(super) async fn one(c: &mut Console, id: &str) -> Result<Partner, AppError> {
     let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound)?;
     Ok(clients::find_by_id(&mut c.conn, id).await?)
 }
 
 /// What the partner page says above its form.
-enum Note<'a> {
+pub(super) enum Note<'a> {
     Nothing,
     Error(Message),
     /// The form as the admin sent it, refused: shown again as sent, with why.
@@ -274,7 +265,7 @@ enum Note<'a> {
     Secret(String),
 }
 
-async fn edit_page(
+pub(super) async fn edit_page(
     req: &HttpRequest,
     pages: &Pages,
     tenant: &CurrentTenant,
@@ -286,6 +277,7 @@ async fn edit_page(
     let mut ctx = context(req, pages, tenant, lang, c, "partners");
     ctx.insert("partner", &row(partner, lang));
     ctx.insert("cert_subject", &partner.cert_subject);
+    ctx.insert("cert_subject_next", &partner.cert_subject_next);
     let draft = match &note {
         Note::Refused(_, sent) => Draft::sent(sent),
         _ => Draft::of(partner),

@@ -1,5 +1,6 @@
 //! The tenant's settings in the console: names, colours, terms (name, URL, version), the
-//! password-help URL, notice days and grant days. Checked by the same rules as `tenant.toml`
+//! password-help URL, notice days and grant days (the logo here too, the customer CA's CRL in
+//! [`super::customer_crl`]). Checked by the same rules as `tenant.toml`
 //! (the form is read as one), stored in `public.tenants`, and in effect on every replica within
 //! `tenancy.cache_ttl_secs`, without a restart.
 
@@ -24,7 +25,7 @@ use crate::web::i18n::Message;
 use crate::web::{Lang, Pages};
 
 #[derive(Serialize)]
-struct Fields {
+pub(super) struct Fields {
     name_ja: String,
     name_en: String,
     primary: String,
@@ -117,7 +118,8 @@ fn as_manifest(slug: &str, f: &Fields, current: &TenantSettings) -> Result<Strin
         "contact": {"ja": current.contact.ja, "en": current.contact.en},
         "grants": {"days": grant_days, "notice_days": notice_days},
         "security": {"lockout_threshold": current.lockout_threshold},
-        "certificates": {"revoked_serials": current.revoked_serials},
+        "certificates": {"revoked_serials": current.revoked_serials,
+                         "stale_crl": current.stale_crl},
     });
     if let Some(site_url) = &current.site_url {
         value["site_url"] = site_url.as_str().into();
@@ -145,6 +147,7 @@ fn field_of(key: &str) -> Option<(&'static str, &'static str)> {
         "grants.notice_days" => ("notice_days", "admin-notice-days"),
         "grants.days" => ("grant_days", "admin-grant-days"),
         "logo" => ("logo", "admin-logo"),
+        "crl" => ("crl", "admin-crl"),
         _ => return None,
     })
 }
@@ -170,17 +173,24 @@ fn problem((key, message): &Refusal, lang: Lang) -> Problem {
     }
 }
 
-async fn page(
+/// The settings page: the form as stored (`fields` `None`) or as sent, with what was refused.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn page(
     req: &HttpRequest,
     pages: &Pages,
     tenant: &CurrentTenant,
     lang: Lang,
+    db: &Db,
     c: &super::Console,
-    fields: &Fields,
+    fields: Option<&Fields>,
     errors: &[Refusal],
 ) -> Result<HttpResponse, AppError> {
     let mut ctx = context(req, pages, tenant, lang, c, "settings");
-    ctx.insert("f", fields);
+    match fields {
+        Some(f) => ctx.insert("f", f),
+        None => ctx.insert("f", &fields_of(&tenant.settings)),
+    }
+    ctx.insert("crl", &super::customer_crl::view(db, tenant, lang).await?);
     let problems: Vec<Problem> = errors.iter().map(|e| problem(e, lang)).collect();
     let invalid: Vec<&str> = problems.iter().filter_map(|p| p.field).collect();
     ctx.insert("errors", &problems);
@@ -201,16 +211,7 @@ pub async fn show(
     pages: web::Data<Pages>,
 ) -> Result<HttpResponse, AppError> {
     let c = console(&req, &tenant, &db).await?;
-    page(
-        &req,
-        &pages,
-        &tenant,
-        lang,
-        &c,
-        &fields_of(&tenant.settings),
-        &[],
-    )
-    .await
+    page(&req, &pages, &tenant, lang, &db, &c, None, &[]).await
 }
 
 pub async fn update(
@@ -234,7 +235,9 @@ pub async fn update(
     });
     let m = match checked {
         Ok(m) => m,
-        Err(errors) => return page(&req, &pages, &tenant, lang, &c, &fields, &errors).await,
+        Err(errors) => {
+            return page(&req, &pages, &tenant, lang, &db, &c, Some(&fields), &errors).await;
+        }
     };
     let settings = serde_json::to_value(&m.settings).map_err(|e| AppError::Internal(e.into()))?;
     let mut platform = db.platform().await?;
@@ -272,59 +275,21 @@ pub async fn logo(
     db: web::Data<Db>,
     pages: web::Data<Pages>,
 ) -> Result<HttpResponse, AppError> {
-    use futures_util::StreamExt as _;
-    let bad = || AppError::Page(actix_web::http::StatusCode::BAD_REQUEST, "page-bad-request");
     // The session and the role first: nobody else gets the upload read.
     let mut c = console(&req, &tenant, &db).await?;
-    if c.admin.role != super::Role::Admin {
-        return Err(AppError::Page(
-            actix_web::http::StatusCode::FORBIDDEN,
-            "admin-forbidden",
-        ));
-    }
-    let (mut csrf, mut upload, mut too_big) = (None, None, false);
-    for _ in 0..4 {
-        let Some(field) = payload.next().await else {
-            break;
-        };
-        let mut field = field.map_err(|_| bad())?;
-        match field.name() {
-            Some("csrf") => {
-                let b = field
-                    .bytes(128)
-                    .await
-                    .map_err(|_| bad())?
-                    .map_err(|_| bad())?;
-                csrf = Some(String::from_utf8(b.to_vec()).map_err(|_| bad())?);
-            }
-            Some("logo") => match field.bytes(logo::MAX_LOGO_BYTES + 1).await {
-                Ok(Ok(b)) => upload = Some(b.to_vec()),
-                Ok(Err(_)) => return Err(bad()),
-                Err(_) => too_big = true,
-            },
-            _ => return Err(bad()),
-        }
-    }
-    c.may_change_with(csrf.as_deref())?;
-    let logo = match (too_big, upload) {
+    c.must_be_admin()?;
+    let upload = super::upload::read(&mut payload, "logo", logo::MAX_LOGO_BYTES).await?;
+    c.may_change_with(upload.csrf.as_deref())?;
+    let logo = match (upload.too_big, upload.file) {
         (true, _) => Err(Message::new("check-logo-over").with("max", logo::MAX_LOGO_BYTES)),
-        (false, Some(bytes)) if !bytes.is_empty() => Logo::sniff(bytes),
-        (false, _) => Err(Message::new("check-logo-choose")),
+        (false, Some(bytes)) => Logo::sniff(bytes),
+        (false, None) => Err(Message::new("check-logo-choose")),
     };
     let logo = match logo {
         Ok(l) => l,
         Err(why) => {
             let errors = [("logo".to_owned(), why)];
-            return page(
-                &req,
-                &pages,
-                &tenant,
-                lang,
-                &c,
-                &fields_of(&tenant.settings),
-                &errors,
-            )
-            .await;
+            return page(&req, &pages, &tenant, lang, &db, &c, None, &errors).await;
         }
     };
     let mut platform = db.platform().await?;
@@ -375,6 +340,7 @@ mod tests {
         let mut linked = current.clone();
         linked.mail.links = crate::tenancy::settings::MailLinks::Site;
         linked.site_url = Some("https://www.kitami.example.jp/".into());
+        linked.stale_crl = crate::tenancy::settings::StaleCrl::Accept;
         let text = as_manifest("kitami", &fields_of(&linked), &linked).unwrap();
         let parsed = manifest::parse(Path::new("s/kitami/tenant.toml"), &text, |_| {
             Ok(br#"<svg xmlns="http://www.w3.org/2000/svg"/>"#.to_vec())

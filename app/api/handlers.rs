@@ -83,10 +83,17 @@ fn admit(
         .filter(|c| c.partner_active)
         .ok_or_else(ApiError::invalid_token)?;
     if let Some(bound) = &caller.cnf_x5t_s256 {
-        let presented = certs.thumbprint(req);
-        if presented.is_none_or(|p| !openssl::memcmp::eq(&p, bound)) {
+        let presented = certs.presented(req).certificate();
+        let Some(presented) = presented.filter(|p| openssl::memcmp::eq(&p.thumbprint, bound))
+        else {
             return Err(ApiError::invalid_token().with_details(
                 "this token is bound to a client certificate; present the same certificate over mutual TLS",
+            ));
+        };
+        // A certificate revoked since the token was issued ends the token with it.
+        if certs.partner_revoked(&presented) {
+            return Err(ApiError::invalid_token().with_details(
+                "the client certificate this token is bound to has been revoked by its CA",
             ));
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod dev;
 pub mod dn;
+pub mod partners;
 pub mod tls;
 pub mod trust;
 
@@ -101,8 +102,8 @@ pub struct ClientCertificates {
     /// Header a TLS-terminating proxy puts the client certificate in (URL-encoded PEM).
     header: Option<HeaderName>,
     trusted_proxies: Vec<IpNet>,
-    /// CAs that `tls_client_auth` partners' certificates must chain to.
-    pub partners: Option<CertificateTrust>,
+    /// CAs that `tls_client_auth` partners' certificates must chain to, with their CRL.
+    pub partners: Option<partners::PartnerTrust>,
     /// `https://…` of our TLS listener, where certificate login and mutual TLS happen; `None`
     /// when neither this process nor a proxy in front of it does TLS with client certificates.
     pub https_base: Option<String>,
@@ -132,7 +133,7 @@ impl ClientCertificates {
     pub fn new(
         header: Option<HeaderName>,
         trusted_proxies: Vec<IpNet>,
-        partners: Option<CertificateTrust>,
+        partners: Option<partners::PartnerTrust>,
         https_base: Option<String>,
     ) -> Self {
         Self {
@@ -219,6 +220,13 @@ impl ClientCertificates {
     /// The thumbprint of the presented certificate, for certificate-bound tokens.
     pub fn thumbprint(&self, req: &HttpRequest) -> Option<[u8; 32]> {
         self.presented(req).certificate().map(|p| p.thumbprint)
+    }
+
+    /// Whether the partner CA's CRL (`tls.partner_crl`) now lists this certificate.
+    pub fn partner_revoked(&self, presented: &Presented) -> bool {
+        self.partners
+            .as_ref()
+            .is_some_and(|t| t.current().is_revoked(presented))
     }
 }
 

@@ -18,6 +18,7 @@ use crate::error::AppError;
 use crate::oauth::authorize::see_other;
 use crate::sandbox::{CustomerId, Sandbox};
 use crate::tenancy::pages::html;
+use crate::tenancy::settings::StaleCrl;
 use crate::tenancy::{CurrentTenant, customer_ca};
 use crate::web::format::{jst_date, long_date};
 use crate::web::{Lang, Pages};
@@ -61,6 +62,23 @@ pub(crate) async fn identify(
     else {
         return Ok(Outcome::Refused(StatusCode::OK, "certificate-unavailable"));
     };
+    if let Some(dates) = trust.crl_dates()
+        && dates.is_stale(chrono::Utc::now())
+    {
+        let refuse = tenant.settings.stale_crl == StaleCrl::Refuse;
+        tracing::warn!(
+            tenant = %tenant.slug,
+            next_update = ?dates.next_update,
+            refused = refuse,
+            "the customer CA's CRL is past its nextUpdate; upload the new one (console settings or `renkei tenants crl`)"
+        );
+        if refuse {
+            return Ok(Outcome::Refused(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "certificate-stale-crl",
+            ));
+        }
+    }
     let refusal = match trust.check(&presented) {
         // Anyone can make a certificate that names any subject: one the CA did not sign is
         // refused without a row in the audit log, which would otherwise hold whatever the

@@ -12,6 +12,7 @@ use diesel_async::AsyncPgConnection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+use crate::db::schema::platform::tenants;
 use crate::tenancy::{SchemaName, TenantManifest, TenantSlug};
 
 pub const PUBLIC: EmbeddedMigrations = embed_migrations!("migrations/public");
@@ -114,10 +115,23 @@ pub async fn apply_tenant(url: &str, manifest: TenantManifest) -> anyhow::Result
             let settings = serde_json::to_value(&manifest.settings)?;
             // A folder without customer-ca.pem leaves the stored bundle as it is (an admin's,
             // or the development CA of `renkei demo certs`).
-            let (ca, crl) = manifest
+            let (ca, folder_crl) = manifest
                 .customer_ca
                 .as_ref()
                 .map_or((None, None), |c| (Some(c.ca_pem.as_str()), c.crl_pem.as_deref()));
+            // A newer CRL brought in since (console, `renkei tenants crl`) stays.
+            let stored: Option<(Option<String>, Option<String>)> = tenants::table
+                .find(manifest.slug.as_str())
+                .select((tenants::customer_ca_pem, tenants::customer_crl_pem))
+                .first(conn)
+                .optional()?;
+            let crl = match (ca, &stored) {
+                (Some(ca), Some((stored_ca, stored_crl))) => crate::tenancy::customer_ca::kept_crl(
+                    (stored_ca.as_deref(), stored_crl.as_deref()),
+                    (ca, folder_crl),
+                ),
+                _ => folder_crl,
+            };
             let changed = diesel::sql_query(
                 "INSERT INTO public.tenants
                         (slug, settings, logo, logo_content_type, customer_ca_pem, customer_crl_pem)

@@ -99,6 +99,7 @@ pub mod tenant {
             scopes -> Array<Text>,
             auth_method -> Text,
             cert_subject -> Nullable<Text>,
+            cert_subject_next -> Nullable<Text>,
             par_required -> Bool,
             status -> Text,
             created_at -> Timestamptz,

@@ -58,6 +58,9 @@ pub struct Partner {
     pub auth_method: AuthMethod,
     /// RFC 4514 subject DN of a `tls_client_auth` partner's certificate.
     pub cert_subject: Option<String>,
+    /// During a certificate rollover, the subject of the new certificate, accepted beside
+    /// `cert_subject` until the admin finishes (or cancels) the rollover.
+    pub cert_subject_next: Option<String>,
     pub par_required: bool,
     pub active: bool,
 }
@@ -82,9 +85,20 @@ impl Partner {
             scopes,
             auth_method,
             cert_subject: None,
+            cert_subject_next: None,
             par_required: false,
             active: true,
         }
+    }
+
+    /// Whether a certificate with this subject may authenticate the partner: the registered
+    /// subject, or during a rollover the new one.
+    pub fn accepts_subject(&self, subject: &DistinguishedName) -> bool {
+        [&self.cert_subject, &self.cert_subject_next]
+            .into_iter()
+            .flatten()
+            .filter_map(|dn| DistinguishedName::parse(dn).ok())
+            .any(|dn| &dn == subject)
     }
 
     /// Exact string match, as RFC 9700 asks: no prefix, no normalisation.
@@ -105,6 +119,7 @@ pub(super) struct Row {
     scopes: Vec<String>,
     auth_method: String,
     cert_subject: Option<String>,
+    cert_subject_next: Option<String>,
     par_required: bool,
     status: String,
 }
@@ -121,6 +136,7 @@ impl From<Row> for Partner {
             scopes: Scopes::from_stored(&r.scopes),
             auth_method: AuthMethod::parse(&r.auth_method).unwrap_or(AuthMethod::ClientSecretBasic),
             cert_subject: r.cert_subject,
+            cert_subject_next: r.cert_subject_next,
             par_required: r.par_required,
             active: r.status == "active",
         }
@@ -130,7 +146,7 @@ impl From<Row> for Partner {
 macro_rules! partner_columns {
     () => {
         "SELECT id, client_id, client_secret_hash, name_ja, name_en, redirect_uris, scopes, auth_method,
-                cert_subject, par_required, status
+                cert_subject, cert_subject_next, par_required, status
            FROM {schema}.partners "
     };
 }
@@ -382,20 +398,22 @@ fn partner_certificate(
             "no client certificate on this connection (use the mutual-TLS endpoint)",
         ));
     };
-    let trusted = certs
-        .partners
-        .as_ref()
-        .is_some_and(|t| t.check(&cert).is_ok());
-    if !trusted {
-        return Err(refuse(
-            "the client certificate is not from a trusted CA, or is not valid now",
-        ));
+    let checked = match &certs.partners {
+        Some(t) => t.current().check(&cert),
+        None => Err(crate::certs::Refusal::Untrusted),
+    };
+    match checked {
+        Ok(()) => {}
+        Err(crate::certs::Refusal::Revoked) => {
+            return Err(refuse("the client certificate has been revoked by its CA"));
+        }
+        Err(_) => {
+            return Err(refuse(
+                "the client certificate is not from a trusted CA, or is not valid now",
+            ));
+        }
     }
-    let registered = partner
-        .cert_subject
-        .as_deref()
-        .and_then(|dn| DistinguishedName::parse(dn).ok());
-    if registered.as_ref() != Some(&cert.subject()) {
+    if !partner.accepts_subject(&cert.subject()) {
         return Err(refuse(
             "the client certificate's subject is not the registered one",
         ));

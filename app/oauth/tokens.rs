@@ -93,7 +93,7 @@ statement!(
        FROM unnest(?::bytea[], ?::text[]) WITH ORDINALITY AS r(token_hash, client_id, i)
       CROSS JOIN LATERAL (
         SELECT p.id, p.client_id, p.client_secret_hash, p.name_ja, p.name_en, p.redirect_uris, p.scopes,
-               p.auth_method, p.cert_subject, p.par_required, p.status,
+               p.auth_method, p.cert_subject, p.cert_subject_next, p.par_required, p.status,
                x.kind, x.created_at, x.expires_at, x.rotated_at, x.partner_id, x.customer_id, x.token_scopes,
                x.grant_expires_at, x.revoked_at, x.cnf_x5t_s256
           FROM {schema}.partners p

@@ -39,6 +39,8 @@ struct RawManifest {
 struct RawCertificates {
     #[serde(default)]
     revoked_serials: Vec<String>,
+    #[serde(default)]
+    stale_crl: super::settings::StaleCrl,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -280,6 +282,7 @@ pub fn parse(
                     .iter()
                     .map(|s| crate::certs::trust::normalize_serial(s))
                     .collect(),
+                stale_crl: raw.certificates.stale_crl,
             },
         }),
         _ => Err(errors),

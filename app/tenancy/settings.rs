@@ -22,6 +22,21 @@ pub struct TenantSettings {
     /// besides its CRL.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub revoked_serials: Vec<String>,
+    /// What certificate login does once the customer CA's CRL is past its `nextUpdate`.
+    #[serde(default)]
+    pub stale_crl: StaleCrl,
+}
+
+/// `certificates.stale_crl` in `tenant.toml`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StaleCrl {
+    /// Refuse certificate login until a new CRL is in (the password login stays open): a
+    /// certificate revoked since the old list would otherwise still get in.
+    #[default]
+    Refuse,
+    /// Go on checking against the old list.
+    Accept,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

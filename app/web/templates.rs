@@ -26,6 +26,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/admin/totp.html"),
     ),
     (
+        "admin/crl_warning.html",
+        include_str!("../../templates/admin/crl_warning.html"),
+    ),
+    (
         "admin/dashboard.html",
         include_str!("../../templates/admin/dashboard.html"),
     ),

@@ -3,7 +3,7 @@
 use renkei::admin::Role;
 use reqwest::StatusCode;
 
-use crate::admin_helpers::{AdminBrowser, PASSWORD, add_admin, code_from_setup};
+use crate::admin_helpers::{AdminBrowser, PASSWORD, add_admin, code_from_setup, multipart};
 use crate::helpers::{TestApp, text_of};
 use crate::oauth_helpers::{Flow, REDIRECT, VERIFIER, csrf_of, location, my_sign_in, query_of};
 
@@ -681,16 +681,9 @@ async fn an_admin_unlocks_a_locked_customer() {
     );
 }
 
-/// A multipart/form-data body with the CSRF token and one file.
+/// A logo upload's body.
 fn upload(csrf: &str, name: &str, content_type: &str, bytes: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "renkei-test-boundary";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"logo\"; filename=\"{name}\"\r\nContent-Type: {content_type}\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    multipart(csrf, "logo", name, content_type, bytes)
 }
 
 #[tokio::test]

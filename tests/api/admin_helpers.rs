@@ -24,6 +24,25 @@ pub async fn add_admin(app: &TestApp, tenant: &str, email: &str, role: Role) {
         .unwrap();
 }
 
+/// A multipart/form-data body with the CSRF token and one file in the field `field`; with its
+/// content type.
+pub fn multipart(
+    csrf: &str,
+    field: &str,
+    name: &str,
+    content_type: &str,
+    bytes: &[u8],
+) -> (String, Vec<u8>) {
+    let boundary = "renkei-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
 /// The current code of the secret the set-up page shows.
 pub fn code_from_setup(page: &str, email: &str, issuer: &str) -> String {
     let start = page
@@ -62,6 +81,24 @@ impl<'a> AdminBrowser<'a> {
         self.client
             .post(self.url(path))
             .form(&all)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Uploads `bytes` as the file `field` of the form at `path`.
+    pub async fn upload(&self, path: &str, field: &str, bytes: &[u8]) -> reqwest::Response {
+        let (content_type, body) = multipart(
+            &self.csrf,
+            field,
+            "upload",
+            "application/octet-stream",
+            bytes,
+        );
+        self.client
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body)
             .send()
             .await
             .unwrap()

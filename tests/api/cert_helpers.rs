@@ -43,12 +43,22 @@ impl Pki {
 
     /// kitami's folder with `customer-ca.pem` beside it, and these serials revoked.
     pub fn kitami_folder(&self, revoked_serials: &[&str]) -> PathBuf {
+        self.kitami_folder_with(revoked_serials, "", None)
+    }
+
+    /// [`Pki::kitami_folder`] with more lines of `[certificates]` and `customer-crl.pem`.
+    pub fn kitami_folder_with(
+        &self,
+        revoked_serials: &[&str],
+        certificates: &str,
+        crl: Option<&str>,
+    ) -> PathBuf {
         let folder = self.dir.join("tenants").join("kitami");
         std::fs::create_dir_all(&folder).unwrap();
         let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("tenants/kitami");
         let mut toml = std::fs::read_to_string(repo.join("tenant.toml")).unwrap();
         toml.push_str(&format!(
-            "\n[certificates]\nrevoked_serials = [{}]\n",
+            "\n[certificates]\n{certificates}\nrevoked_serials = [{}]\n",
             revoked_serials
                 .iter()
                 .map(|s| format!("\"{s}\""))
@@ -58,6 +68,11 @@ impl Pki {
         std::fs::write(folder.join("tenant.toml"), toml).unwrap();
         std::fs::copy(repo.join("logo.svg"), folder.join("logo.svg")).unwrap();
         std::fs::write(folder.join("customer-ca.pem"), self.customer_ca.cert_pem()).unwrap();
+        let crl_file = folder.join("customer-crl.pem");
+        match crl {
+            Some(crl) => std::fs::write(crl_file, crl).unwrap(),
+            None => drop(std::fs::remove_file(crl_file)),
+        }
         folder
     }
 

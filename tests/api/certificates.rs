@@ -8,7 +8,7 @@ use renkei::sandbox::{self, LoginId};
 use reqwest::StatusCode;
 
 use crate::cert_helpers::{Pki, customer_leaf, presented};
-use crate::helpers::{TestApp, count};
+use crate::helpers::{TestApp, count, renkei};
 use crate::oauth_helpers::{CLIENT, Flow, REDIRECT, SECRET, VERIFIER, csrf_of, location, query_of};
 
 /// kitami with the PKI's customer CA (and `revoked` serials), HTTPS on, demo data seeded.
@@ -17,14 +17,22 @@ pub async fn spawn(
     revoked: &[&str],
     tweak: impl FnOnce(&mut renkei::config::Settings) + 'static,
 ) -> TestApp {
-    let folder = pki.kitami_folder(revoked);
+    spawn_with(pki, &pki.kitami_folder(revoked), tweak).await
+}
+
+/// [`spawn`] with kitami from `folder` (e.g. with a CRL beside its CA).
+pub async fn spawn_with(
+    pki: &Pki,
+    folder: &std::path::Path,
+    tweak: impl FnOnce(&mut renkei::config::Settings) + 'static,
+) -> TestApp {
     let tls = (
         pki.dir.join("server.pem"),
         pki.dir.join("server-key.pem"),
         pki.dir.join("partner-ca.pem"),
     );
     let app = TestApp::builder()
-        .with_tenant_folder(&folder)
+        .with_tenant_folder(folder)
         .with_tenant("hokuto")
         .with_settings(move |s| {
             s.tls.bind = Some("127.0.0.1:0".parse().unwrap());
@@ -41,7 +49,7 @@ pub async fn spawn(
     app
 }
 
-async fn bind(app: &TestApp, login_id: &str, cert: &Issued) {
+pub async fn bind(app: &TestApp, login_id: &str, cert: &Issued) {
     let db = app.db_pool(1);
     let mut conn = db.tenant(&TestApp::slug("kitami")).await.unwrap();
     let customer = sandbox::find_customer(&mut conn, &LoginId::parse(login_id).unwrap())
@@ -56,7 +64,7 @@ async fn bind(app: &TestApp, login_id: &str, cert: &Issued) {
 }
 
 /// A flow over HTTPS with this certificate (or none), started at /authorize.
-async fn started<'a>(app: &'a TestApp, pki: &Pki, cert: Option<&Issued>) -> Flow<'a> {
+pub async fn started<'a>(app: &'a TestApp, pki: &Pki, cert: Option<&Issued>) -> Flow<'a> {
     let flow = Flow::over(app, "kitami", pki.client(cert), &app.https(""));
     let res = flow.authorize(&[]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -64,7 +72,7 @@ async fn started<'a>(app: &'a TestApp, pki: &Pki, cert: Option<&Issued>) -> Flow
 }
 
 /// Still at the login step: the consent page sends the browser back to log in.
-async fn assert_not_logged_in(flow: &Flow<'_>) {
+pub async fn assert_not_logged_in(flow: &Flow<'_>) {
     let res = flow.get("/t/kitami/oauth/consent").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/t/kitami/oauth/login");
@@ -297,17 +305,17 @@ async fn the_proxy_header_counts_only_from_a_trusted_proxy() {
     }
 }
 
-const MTLS_CLIENT: &str = "mirai-mtls";
-const MTLS_DN: &str = "CN=mirai-mtls,O=Mirai Inc.,C=JP";
+pub const MTLS_CLIENT: &str = "mirai-mtls";
+pub const MTLS_DN: &str = "CN=mirai-mtls,O=Mirai Inc.,C=JP";
 
-fn partner_leaf() -> Leaf {
+pub fn partner_leaf() -> Leaf {
     Leaf::with_subject(
         &[("C", "JP"), ("O", "Mirai Inc."), ("CN", MTLS_CLIENT)],
         Usage::Client,
     )
 }
 
-async fn register_mtls_partner(app: &TestApp) {
+pub async fn register_mtls_partner(app: &TestApp) {
     let db = app.db_pool(1);
     let mut conn = db.tenant(&TestApp::slug("kitami")).await.unwrap();
     clients::register(
@@ -329,7 +337,7 @@ async fn register_mtls_partner(app: &TestApp) {
 }
 
 /// The customer allows `client_id` with the password; returns the code.
-async fn code_for(app: &TestApp, client_id: &str) -> String {
+pub async fn code_for(app: &TestApp, client_id: &str) -> String {
     let flow = Flow::new(app, "kitami");
     let res = flow.authorize(&[("client_id", client_id)]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -341,7 +349,7 @@ async fn code_for(app: &TestApp, client_id: &str) -> String {
     query_of(&location(&res))["code"].clone()
 }
 
-async fn post_form(
+pub async fn post_form(
     client: &reqwest::Client,
     url: &str,
     form: &[(&str, &str)],
@@ -520,21 +528,17 @@ async fn customers_add_cert_registers_only_certificates_the_tenant_trusts() {
     let pki = Pki::new();
     let app = spawn(&pki, &[], |_| {}).await;
     let run = |file: &std::path::Path| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_renkei"))
-            .args([
-                "customers",
-                "add-cert",
-                "--tenant",
-                "kitami",
-                "--login-id",
-                "Suzuki02",
-                "--cert",
-            ])
-            .arg(file)
-            .env("RENKEI__DATABASE__URL", &app.db.url)
-            .env("RENKEI__LOG__FILTER", "warn")
-            .output()
-            .unwrap()
+        let args = [
+            "customers",
+            "add-cert",
+            "--tenant",
+            "kitami",
+            "--login-id",
+            "Suzuki02",
+        ];
+        let mut args: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+        args.extend(["--cert".into(), file.into()]);
+        renkei(&app.db.url, &args)
     };
     let write = |name: &str, issued: &Issued| {
         let path = pki.dir.join(name);

@@ -7,7 +7,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use renkei::db::migrate;
 use renkei::db::schema::platform::tenants;
 
-use crate::helpers::{TestApp, TestDb, apply_tenant, repo_manifest};
+use crate::helpers::{TestApp, TestDb, apply_tenant, renkei, repo_manifest};
 
 #[tokio::test]
 async fn home_is_japanese_by_default_and_english_on_request() {
@@ -155,15 +155,6 @@ async fn applying_tenants_twice_changes_nothing() {
         .unwrap();
     assert!(!again.changed(), "{again:?}");
     assert_eq!(tenant_rows(&db.url).await, before);
-}
-
-fn renkei(db_url: &str, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_renkei"))
-        .args(args)
-        .env("RENKEI__DATABASE__URL", db_url)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run renkei")
 }
 
 #[tokio::test]

@@ -314,6 +314,17 @@ pub async fn count_in(app: &TestApp, slug: &str, sql: &str) -> i64 {
         .n
 }
 
+/// `renkei <args>` on the database `db_url`, from the repository (where `tenants/` is).
+pub fn renkei<S: AsRef<std::ffi::OsStr>>(db_url: &str, args: &[S]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_renkei"))
+        .args(args)
+        .env("RENKEI__DATABASE__URL", db_url)
+        .env("RENKEI__LOG__FILTER", "warn")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run renkei")
+}
+
 /// The body of `GET url` from `client`.
 pub async fn text_of(client: &reqwest::Client, url: &str) -> String {
     client.get(url).send().await.unwrap().text().await.unwrap()

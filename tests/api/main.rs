@@ -15,3 +15,4 @@ mod oauth_helpers;
 mod partner_api;
 mod resilience;
 mod tenancy;
+mod withdrawn_certificates;

@@ -1,0 +1,117 @@
+//! A `tls_client_auth` partner's certificate subject in the console. A partner renewing its
+//! certificate cannot switch every server at the same second, so the change is a rollover:
+//! the new subject is accepted beside the registered one until the admin finishes it (only the
+//! new one is accepted then) or cancels it. A stolen certificate is withdrawn the same way, or
+//! at once by the partner CA's CRL (`tls.partner_crl`).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use super::partners::{Note, edit_page, one};
+use super::{console, form, see_other};
+use crate::audit::{self, Event};
+use crate::certs::DistinguishedName;
+use crate::db::Db;
+use crate::db::schema::tenant::partners as p;
+use crate::error::AppError;
+use crate::oauth::clients::AuthMethod;
+use crate::oauth::params::Params;
+use crate::tenancy::CurrentTenant;
+use crate::web::i18n::Message;
+use crate::web::{Lang, Pages};
+
+/// The subject DN typed in `cert_subject`, checked as RFC 4514.
+pub(super) fn typed_subject(f: &Params) -> Result<String, Message> {
+    let raw = f.get("cert_subject").unwrap_or_default().trim();
+    if raw.is_empty() {
+        return Err(Message::new("check-cert-subject-required"));
+    }
+    DistinguishedName::parse(raw).map_err(|e| {
+        Message::new("check-cert-subject")
+            .with("value", raw)
+            .with("detail", e)
+    })?;
+    Ok(raw.to_owned())
+}
+
+/// What a rollover step changes: the registered subject and the one accepted beside it.
+enum Step {
+    /// Accept this subject beside the registered one.
+    Begin(String),
+    /// Accept only the new subject from now on.
+    Finish,
+    /// Accept only the registered subject again.
+    Cancel,
+}
+
+/// `POST /admin/partners/{id}/certificate` with `action` = `begin` (and `cert_subject`),
+/// `finish` or `cancel`.
+pub async fn rollover(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+    tenant: CurrentTenant,
+    lang: Lang,
+    db: web::Data<Db>,
+    pages: web::Data<Pages>,
+) -> Result<HttpResponse, AppError> {
+    let f = form(&body, &[])?;
+    let mut c = console(&req, &tenant, &db).await?;
+    c.may_change(&f)?;
+    let partner = one(&mut c, &path.1).await?;
+    let refused =
+        async |c, why| edit_page(&req, &pages, &tenant, lang, c, &partner, Note::Error(why)).await;
+    if partner.auth_method != AuthMethod::TlsClientAuth {
+        return refused(&c, Message::new("check-no-certificate")).await;
+    }
+    let step = match f.get("action") {
+        Some("begin") => match typed_subject(&f) {
+            Ok(dn) => Step::Begin(dn),
+            Err(why) => return refused(&c, why).await,
+        },
+        Some("finish") => Step::Finish,
+        Some("cancel") => Step::Cancel,
+        _ => return Err(AppError::Page(StatusCode::BAD_REQUEST, "page-bad-request")),
+    };
+    let registered = partner.cert_subject.clone().unwrap_or_default();
+    let same = |a: &str, b: &str| match (DistinguishedName::parse(a), DistinguishedName::parse(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    let (subject, next, what) = match (step, partner.cert_subject_next.clone()) {
+        (Step::Begin(dn), _) if same(&dn, &registered) => {
+            return refused(&c, Message::new("check-cert-subject-same")).await;
+        }
+        (Step::Begin(dn), _) => (registered, Some(dn), "partner.cert_rollover_begun"),
+        (Step::Finish, Some(next)) => (next, None, "partner.cert_rollover_finished"),
+        (Step::Cancel, Some(_)) => (registered, None, "partner.cert_rollover_cancelled"),
+        (Step::Finish | Step::Cancel, None) => {
+            return refused(&c, Message::new("check-no-rollover")).await;
+        }
+    };
+    diesel::update(p::table.find(partner.id))
+        .set((
+            p::cert_subject.eq(&subject),
+            p::cert_subject_next.eq(&next),
+            p::updated_at.eq(Utc::now()),
+        ))
+        .execute(&mut c.conn)
+        .await?;
+    let actor = c.actor();
+    audit::record(
+        &mut c.conn,
+        Event::AdminChange,
+        &actor,
+        Some(&partner.client_id),
+        None,
+        serde_json::json!({"what": what, "cert_subject": subject, "cert_subject_next": next}),
+    )
+    .await?;
+    Ok(see_other(&format!(
+        "/t/{}/admin/partners/{}",
+        tenant.slug, partner.id
+    )))
+}

@@ -1,0 +1,1 @@
+ALTER TABLE partners DROP COLUMN cert_subject_next;
