@@ -5,7 +5,7 @@ use diesel_async::RunQueryDsl;
 
 use crate::db::TenantConn;
 use crate::db::schema::tenant::audit_log;
-use crate::web::Lang;
+use crate::i18n::Lang;
 
 /// Events, by stable name.
 #[derive(Debug, Clone, Copy)]

@@ -7,12 +7,12 @@ use clap::{Parser, Subcommand};
 
 use crate::config::Settings;
 use crate::db::{Db, migrate};
+use crate::i18n::Lang;
 use crate::oauth::clients::{self, AuthMethod, NewPartner};
 use crate::oauth::scopes::Scopes;
 use crate::sandbox::{self, Email, LoginId, NewAccount, NewCustomer};
 use crate::startup::Application;
 use crate::tenancy::{TenantSlug, folder};
-use crate::web::Lang;
 
 #[derive(Parser)]
 #[command(

@@ -106,19 +106,27 @@ pub struct HttpSettings {
     pub shutdown_timeout_secs: u64,
 }
 
-/// Rate limits, counted in PostgreSQL across replicas.
+/// At most `max` requests per `window_secs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limit {
+    pub max: i32,
+    pub window_secs: i64,
+}
+
+/// Rate limits, counted in PostgreSQL across replicas (`crate::limits`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitSettings {
     /// Sign-in attempts (consent login, /my, admin) from one address, across all tenants.
-    pub login_per_ip: crate::web::limits::Limit,
+    pub login_per_ip: Limit,
     /// New authorization requests (`GET …/oauth/authorize` without a pushed request) from one
     /// address, across all tenants: each one is a pending request stored until it expires.
-    pub authorize_per_ip: crate::web::limits::Limit,
+    pub authorize_per_ip: Limit,
     /// Sign-in attempts for one typed customer ID or admin e-mail, from anywhere.
-    pub login_per_id: crate::web::limits::Limit,
+    pub login_per_id: Limit,
     /// Token requests of one authenticated partner.
-    pub token_per_client: crate::web::limits::Limit,
+    pub token_per_client: Limit,
 }
 
 /// HTTPS beside HTTP, for certificate login (電子証明書) and partners' mutual TLS.

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
 
-use super::Lang;
+use crate::i18n::Lang;
 
 pub fn jst() -> FixedOffset {
     FixedOffset::east_opt(9 * 3600).expect("+09:00")

@@ -12,6 +12,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, TimeZone, Utc};
 use diesel::sql_types::{Integer, Text, Timestamptz};
 
+pub use crate::config::Limit;
 use crate::db::TenantStatements;
 use crate::db::prepared::Sql;
 use crate::statement;
@@ -20,14 +21,6 @@ use crate::statement;
 const FORGET_AFTER_SECS: i64 = 86_400;
 /// About one counted request in this many clears the ended windows of its table.
 const FORGET_ONE_IN: u32 = 1_000;
-
-/// At most `max` requests per `window_secs`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Limit {
-    pub max: i32,
-    pub window_secs: i64,
-}
 
 /// What a counted request learns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,15 +179,6 @@ pub async fn token(
         window_secs: l.window_secs,
     };
     hit(conn, &format!("token:{client_id}:{shard}"), share).await
-}
-
-/// The page of a sign-in form over its limit gets this status and header.
-pub fn too_many(res: &mut actix_web::HttpResponse, retry_after: i64) {
-    *res.status_mut() = actix_web::http::StatusCode::TOO_MANY_REQUESTS;
-    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&retry_after.to_string()) {
-        res.headers_mut()
-            .insert(actix_web::http::header::RETRY_AFTER, v);
-    }
 }
 
 #[cfg(test)]

@@ -305,9 +305,11 @@ async fn healthz(db: web::Data<Db>) -> HttpResponse {
 
 async fn platform_home(
     req: actix_web::HttpRequest,
-    lang: edge::Lang,
+    lang: crate::i18n::Lang,
     pages: web::Data<Pages>,
 ) -> Result<HttpResponse, AppError> {
     let ctx = pages.context(lang, req.path(), req.query_string(), None);
-    Ok(pages::html(pages.render("platform.html", &ctx)?))
+    Ok(crate::web::respond::html(
+        pages.render("platform.html", &ctx)?,
+    ))
 }

@@ -15,9 +15,10 @@ use super::{console, context, query, render};
 use crate::audit::Event;
 use crate::db::Db;
 use crate::error::AppError;
+use crate::i18n::Lang;
 use crate::oauth::params::Params;
 use crate::tenancy::CurrentTenant;
-use crate::web::{Lang, Pages};
+use crate::web::Pages;
 
 pub const PAGE: i64 = 50;
 /// The most rows one CSV export carries.

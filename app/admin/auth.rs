@@ -6,15 +6,17 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine as _;
 
 use super::accounts::{self, AdminUser};
-use super::{base, form, see_other};
+use super::console::base;
+use super::{form, see_other};
 use crate::audit::{self, Event};
 use crate::db::{Db, TenantConn};
 use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::limits::{self, Verdict};
 use crate::sessions::{self, Kind, Session, Stage};
 use crate::tenancy::CurrentTenant;
-use crate::tenancy::pages::html;
-use crate::web::limits::{self, Verdict};
-use crate::web::{Lang, Pages, is_https as https, peer_ip as ip};
+use crate::web::respond::html;
+use crate::web::{Pages, is_https as https, peer_ip as ip};
 
 fn login_page(
     req: &HttpRequest,
@@ -82,7 +84,7 @@ pub async fn login_submit(
     .await?
     {
         let mut res = again("admin-login-rate", StatusCode::TOO_MANY_REQUESTS)?;
-        limits::too_many(&mut res, retry_after);
+        crate::web::respond::too_many(&mut res, retry_after);
         return Ok(res);
     }
     // No connection is held while the password is hashed.

@@ -16,9 +16,10 @@ use crate::consent::lockout;
 use crate::db::Db;
 use crate::db::schema::tenant::{customer_certificates as cc, customers, login_guard};
 use crate::error::AppError;
+use crate::i18n::Lang;
 use crate::sandbox::{CustomerId, Sandbox};
 use crate::tenancy::CurrentTenant;
-use crate::web::{Lang, Pages};
+use crate::web::Pages;
 
 #[derive(Serialize)]
 struct CustomerView {

@@ -11,8 +11,9 @@ use super::chart::{self, Day};
 use super::{console, context, render};
 use crate::db::Db;
 use crate::error::AppError;
+use crate::i18n::Lang;
 use crate::tenancy::CurrentTenant;
-use crate::web::{Lang, Pages};
+use crate::web::Pages;
 
 #[derive(diesel::QueryableByName)]
 struct Counts {

@@ -15,10 +15,11 @@ use crate::audit::{self, Event};
 use crate::consent::grants;
 use crate::db::Db;
 use crate::error::AppError;
+use crate::format::jst;
+use crate::i18n::Lang;
+use crate::i18n::t_args;
 use crate::tenancy::CurrentTenant;
-use crate::web::format::jst;
-use crate::web::i18n::t_args;
-use crate::web::{Lang, Pages};
+use crate::web::Pages;
 
 #[derive(diesel::QueryableByName)]
 struct GrantRow {

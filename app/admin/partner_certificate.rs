@@ -10,32 +10,18 @@ use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use super::partners::{Note, edit_page, one};
+use super::partners::{Note, edit_page, one, typed_subject};
 use super::{console, form, see_other};
 use crate::audit::{self, Event};
 use crate::certs::DistinguishedName;
 use crate::db::Db;
 use crate::db::schema::tenant::partners as p;
 use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::i18n::Message;
 use crate::oauth::clients::AuthMethod;
-use crate::oauth::params::Params;
 use crate::tenancy::CurrentTenant;
-use crate::web::i18n::Message;
-use crate::web::{Lang, Pages};
-
-/// The subject DN typed in `cert_subject`, checked as RFC 4514.
-pub(super) fn typed_subject(f: &Params) -> Result<String, Message> {
-    let raw = f.get("cert_subject").unwrap_or_default().trim();
-    if raw.is_empty() {
-        return Err(Message::new("check-cert-subject-required"));
-    }
-    DistinguishedName::parse(raw).map_err(|e| {
-        Message::new("check-cert-subject")
-            .with("value", raw)
-            .with("detail", e)
-    })?;
-    Ok(raw.to_owned())
-}
+use crate::web::Pages;
 
 /// What a rollover step changes: the registered subject and the one accepted beside it.
 enum Step {

@@ -15,16 +15,18 @@ use uuid::Uuid;
 
 use super::{Console, console, context, form, render, see_other};
 use crate::audit::{self, Event};
+use crate::certs::DistinguishedName;
 use crate::db::Db;
 use crate::db::schema::tenant::partners as p;
 use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::i18n::Message;
 use crate::oauth::clients::{self, AuthMethod, NewPartner, Partner};
 use crate::oauth::params::Params;
 use crate::oauth::scopes::Scopes;
 use crate::secrets;
 use crate::tenancy::CurrentTenant;
-use crate::web::i18n::Message;
-use crate::web::{Lang, Pages};
+use crate::web::Pages;
 
 #[derive(Serialize)]
 struct Row {
@@ -189,7 +191,21 @@ fn certificate_subject(f: &Params, method: AuthMethod) -> Result<Option<String>,
     if method != AuthMethod::TlsClientAuth {
         return Ok(None);
     }
-    super::partner_certificate::typed_subject(f).map(Some)
+    typed_subject(f).map(Some)
+}
+
+/// The subject DN typed in `cert_subject`, checked as RFC 4514.
+pub(super) fn typed_subject(f: &Params) -> Result<String, Message> {
+    let raw = f.get("cert_subject").unwrap_or_default().trim();
+    if raw.is_empty() {
+        return Err(Message::new("check-cert-subject-required"));
+    }
+    DistinguishedName::parse(raw).map_err(|e| {
+        Message::new("check-cert-subject")
+            .with("value", raw)
+            .with("detail", e)
+    })?;
+    Ok(raw.to_owned())
 }
 
 pub async fn create(

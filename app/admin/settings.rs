@@ -11,18 +11,20 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Serialize;
 
-use super::{console, context, form, render, see_other};
+use super::{console, context, customer_crl, form, render, see_other};
 use crate::audit::{self, Event};
 use crate::db::Db;
 use crate::db::schema::platform::tenants;
 use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::i18n::Message;
 use crate::oauth::params::Params;
 use crate::tenancy::CurrentTenant;
+use crate::tenancy::customer_ca::{self, CrlError};
 use crate::tenancy::logo::{self, Logo};
 use crate::tenancy::manifest;
 use crate::tenancy::settings::TenantSettings;
-use crate::web::i18n::Message;
-use crate::web::{Lang, Pages};
+use crate::web::Pages;
 
 #[derive(Serialize)]
 pub(super) struct Fields {
@@ -190,7 +192,7 @@ pub(super) async fn page(
         Some(f) => ctx.insert("f", f),
         None => ctx.insert("f", &fields_of(&tenant.settings)),
     }
-    ctx.insert("crl", &super::customer_crl::view(db, tenant, lang).await?);
+    ctx.insert("crl", &customer_crl::view(db, tenant, lang).await?);
     let problems: Vec<Problem> = errors.iter().map(|e| problem(e, lang)).collect();
     let invalid: Vec<&str> = problems.iter().filter_map(|p| p.field).collect();
     ctx.insert("errors", &problems);
@@ -304,6 +306,51 @@ pub async fn logo(
     drop(platform);
     let actor = c.actor();
     audit::record(&mut c.conn, Event::AdminChange, &actor, Some("settings"), None, serde_json::json!({"what": "logo.updated", "content_type": logo.content_type, "bytes": logo.bytes.len()})).await?;
+    Ok(see_other(&format!(
+        "/t/{}/admin/settings?saved=1",
+        tenant.slug
+    )))
+}
+
+/// `POST /admin/settings/crl`: the CA's new CRL, PEM or DER.
+pub async fn crl(
+    req: HttpRequest,
+    mut payload: actix_multipart::Multipart,
+    tenant: CurrentTenant,
+    lang: Lang,
+    db: web::Data<Db>,
+    pages: web::Data<Pages>,
+) -> Result<HttpResponse, AppError> {
+    // The session and the role first: nobody else gets the upload read.
+    let mut c = console(&req, &tenant, &db).await?;
+    c.must_be_admin()?;
+    let upload = super::upload::read(&mut payload, "crl", customer_crl::MAX_CRL_BYTES).await?;
+    c.may_change_with(upload.csrf.as_deref())?;
+    let replaced = match (upload.too_big, upload.file) {
+        (true, _) => Err(CrlError::Refused(
+            Message::new("check-crl-over").with("max", customer_crl::MAX_CRL_BYTES / (1024 * 1024)),
+        )),
+        (false, None) => Err(CrlError::Refused(Message::new("check-crl-choose"))),
+        (false, Some(bytes)) => customer_ca::replace_crl(&db, &tenant.slug, &bytes).await,
+    };
+    let dates = match replaced {
+        Ok(dates) => dates,
+        Err(CrlError::Refused(why)) => {
+            let errors = [("crl".to_owned(), why)];
+            return page(&req, &pages, &tenant, lang, &db, &c, None, &errors).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let actor = c.actor();
+    audit::record(
+        &mut c.conn,
+        Event::AdminChange,
+        &actor,
+        Some("settings"),
+        None,
+        serde_json::json!({"what": "customer_crl.replaced", "crl": dates}),
+    )
+    .await?;
     Ok(see_other(&format!(
         "/t/{}/admin/settings?saved=1",
         tenant.slug

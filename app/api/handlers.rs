@@ -14,12 +14,12 @@ use super::model::*;
 use super::store::{self, BalanceAsk, BalanceBatches, Caller, PageQuery};
 use crate::certs::ClientCertificates;
 use crate::db::Db;
+use crate::format::jst;
 use crate::oauth::params::Params;
 use crate::oauth::scopes::{Scope, Scopes};
 use crate::sandbox::AccountId;
 use crate::secrets;
 use crate::tenancy::CurrentTenant;
-use crate::web::format::jst;
 
 pub const PAGE_SIZE: usize = 500;
 

@@ -20,9 +20,10 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::db::schema::platform::platform_keys;
 use crate::error::AppError;
+use crate::i18n::Lang;
 use crate::tenancy::CurrentTenant;
-use crate::tenancy::pages::html;
-use crate::web::{Lang, Pages};
+use crate::web::Pages;
+use crate::web::respond::html;
 
 pub use cursor::CursorKey;
 pub use ledger::Ledger;

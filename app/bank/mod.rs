@@ -2,9 +2,12 @@
 //! hold live in the bank; the app reaches them only through these traits. The built-in
 //! [`Sandbox`](crate::sandbox::Sandbox) implements both with tables in the tenant's schema.
 
+mod ids;
+
+pub use ids::{AccountId, CustomerId, Email, LoginId};
+
 use crate::db::TenantConn;
-use crate::sandbox::{AccountId, CustomerId};
-use crate::web::Lang;
+use crate::i18n::Lang;
 
 /// The answer to a login attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,6 +4,7 @@
 pub mod dev;
 pub mod dn;
 pub mod partners;
+mod presented;
 pub mod tls;
 pub mod trust;
 
@@ -12,85 +13,13 @@ use std::net::IpAddr;
 use actix_web::HttpRequest;
 use actix_web::http::header::HeaderName;
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use ipnet::IpNet;
-use openssl::hash::MessageDigest;
 use openssl::x509::X509;
 
 pub use dn::DistinguishedName;
+pub use presented::Presented;
 pub use trust::{CertificateTrust, Refusal};
-
-/// A client certificate as a request presented it.
-#[derive(Clone)]
-pub struct Presented {
-    pub cert: X509,
-    /// SHA-256 of the DER encoding: the binding key of customers' certificates and of
-    /// certificate-bound tokens (`x5t#S256`, RFC 8705 §3.1).
-    pub thumbprint: [u8; 32],
-    /// Upper-case hex, no leading zeros.
-    pub serial: String,
-}
-
-impl std::fmt::Debug for Presented {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Presented")
-            .field("subject", &self.subject().to_string())
-            .field("serial", &self.serial)
-            .finish()
-    }
-}
-
-impl Presented {
-    pub fn new(cert: X509) -> Result<Self, openssl::error::ErrorStack> {
-        let digest = cert.digest(MessageDigest::sha256())?;
-        let mut thumbprint = [0u8; 32];
-        thumbprint.copy_from_slice(&digest);
-        let serial = trust::normalize_serial(&cert.serial_number().to_bn()?.to_hex_str()?);
-        Ok(Self {
-            cert,
-            thumbprint,
-            serial,
-        })
-    }
-
-    /// PEM, or DER.
-    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
-        let cert = X509::from_pem(bytes)
-            .or_else(|_| X509::from_der(bytes))
-            .map_err(|_| "not a PEM or DER certificate".to_owned())?;
-        Self::new(cert).map_err(|e| e.to_string())
-    }
-
-    pub fn subject(&self) -> DistinguishedName {
-        DistinguishedName::of(self.cert.subject_name())
-    }
-
-    pub fn issuer(&self) -> DistinguishedName {
-        DistinguishedName::of(self.cert.issuer_name())
-    }
-
-    /// The certificate's end of validity.
-    pub fn not_after(&self) -> chrono::DateTime<chrono::Utc> {
-        asn1_to_chrono(self.cert.not_after())
-    }
-
-    pub fn not_before(&self) -> chrono::DateTime<chrono::Utc> {
-        asn1_to_chrono(self.cert.not_before())
-    }
-
-    /// `x5t#S256`: base64url of the thumbprint.
-    pub fn x5t_s256(&self) -> String {
-        URL_SAFE_NO_PAD.encode(self.thumbprint)
-    }
-}
-
-fn asn1_to_chrono(t: &openssl::asn1::Asn1TimeRef) -> chrono::DateTime<chrono::Utc> {
-    let epoch = openssl::asn1::Asn1Time::from_unix(0).expect("the epoch");
-    let diff = epoch.diff(t).expect("times compare");
-    chrono::DateTime::UNIX_EPOCH
-        + chrono::Duration::days(i64::from(diff.days))
-        + chrono::Duration::seconds(i64::from(diff.secs))
-}
 
 /// The certificate this TLS connection's client sent, if any: put on each connection of the
 /// HTTPS listener by [`tls::on_connect`].

@@ -2,14 +2,14 @@
 //! within its validity, is meant for client authentication and is not revoked (by the CA's CRL
 //! or by serial number).
 
-use chrono::{DateTime, TimeZone, Utc};
-use openssl::asn1::{Asn1Time, Asn1TimeRef};
+use chrono::{DateTime, Utc};
 use openssl::stack::Stack;
 use openssl::x509::X509PurposeId;
 use openssl::x509::store::{X509Store, X509StoreBuilder};
 use openssl::x509::{CrlStatus, X509, X509Crl, X509CrlRef, X509StoreContext};
 
-use super::Presented;
+use super::presented::{Presented, asn1_to_chrono};
+pub use super::presented::{is_serial, normalize_serial};
 
 /// Why a certificate is refused; each has its own page for customers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,8 +48,8 @@ pub struct CrlDates {
 impl CrlDates {
     pub fn of(crl: &X509CrlRef) -> Option<Self> {
         Some(Self {
-            this_update: utc(crl.last_update())?,
-            next_update: crl.next_update().and_then(utc),
+            this_update: asn1_to_chrono(crl.last_update()),
+            next_update: crl.next_update().map(asn1_to_chrono),
         })
     }
 
@@ -57,13 +57,6 @@ impl CrlDates {
     pub fn is_stale(&self, now: DateTime<Utc>) -> bool {
         self.next_update.is_some_and(|next| next <= now)
     }
-}
-
-fn utc(t: &Asn1TimeRef) -> Option<DateTime<Utc>> {
-    let epoch = Asn1Time::from_unix(0).ok()?;
-    let d = epoch.diff(t).ok()?;
-    Utc.timestamp_opt(i64::from(d.days) * 86_400 + i64::from(d.secs), 0)
-        .single()
 }
 
 /// A CA bundle with what it has revoked.
@@ -167,35 +160,11 @@ impl CertificateTrust {
     }
 }
 
-/// `0x01:a2` and `1A2` are the same serial: upper-case hex, no separators, no leading zeros.
-pub fn normalize_serial(raw: &str) -> String {
-    let hex: String = raw
-        .trim()
-        .trim_start_matches("0x")
-        .trim_start_matches("0X")
-        .chars()
-        .filter(|c| !matches!(c, ':' | ' '))
-        .collect::<String>()
-        .to_ascii_uppercase();
-    let trimmed = hex.trim_start_matches('0');
-    if trimmed.is_empty() {
-        "0".to_owned()
-    } else {
-        trimmed.to_owned()
-    }
-}
-
-/// A serial as the revocation list in `tenant.toml` takes it.
-pub fn is_serial(raw: &str) -> bool {
-    let n = normalize_serial(raw);
-    !raw.trim().is_empty() && n.len() <= 40 && n.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::certs::dev::{DevCa, Leaf};
-    use chrono::Duration;
+    use chrono::{Duration, TimeZone};
 
     fn presented(cert: &X509) -> Presented {
         Presented::new(cert.clone()).unwrap()

@@ -15,13 +15,13 @@ use crate::certs::{ClientCertificates, Presentation, Presented, Refusal};
 use crate::config::Settings;
 use crate::db::{Db, TenantConn};
 use crate::error::AppError;
-use crate::oauth::authorize::see_other;
+use crate::format::{jst_date, long_date};
+use crate::i18n::Lang;
 use crate::sandbox::{CustomerId, Sandbox};
-use crate::tenancy::pages::html;
 use crate::tenancy::settings::StaleCrl;
 use crate::tenancy::{CurrentTenant, customer_ca};
-use crate::web::format::{jst_date, long_date};
-use crate::web::{Lang, Pages};
+use crate::web::Pages;
+use crate::web::respond::{html, see_other};
 
 /// What the certificate on this request amounts to.
 pub(crate) enum Outcome {

@@ -11,12 +11,13 @@ use crate::audit::{self, Event};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::error::AppError;
-use crate::oauth::authorize::{see_other, with_flow_cookie};
+use crate::oauth::authorize::with_flow_cookie;
 use crate::oauth::params::Params;
 use crate::tenancy::CurrentTenant;
-use crate::tenancy::pages::html;
-use crate::web::limits;
-use crate::web::{Lang, Pages};
+use crate::web::respond::{html, see_other};
+
+use crate::i18n::Lang;
+use crate::web::Pages;
 
 struct LoginView<'a> {
     error: Option<&'static str>,
@@ -182,7 +183,7 @@ pub async fn login_submit(
         } => {
             let mut res = again(&c, error, status)?;
             if let Some(secs) = retry_after {
-                limits::too_many(&mut res, secs);
+                crate::web::respond::too_many(&mut res, secs);
             }
             Ok(res)
         }

@@ -13,7 +13,9 @@ use crate::bank::CoreBanking;
 use crate::config::Settings;
 use crate::db::{Db, TenantConn};
 use crate::error::AppError;
-use crate::oauth::authorize::{FLOW_COOKIE, error_redirect, flow_cookie, see_other};
+use crate::format::{jst_date, long_date};
+use crate::i18n::Lang;
+use crate::oauth::authorize::{FLOW_COOKIE, error_redirect, flow_cookie};
 use crate::oauth::clients::{self, Partner};
 use crate::oauth::error::OAuthCode;
 use crate::oauth::params::Params;
@@ -21,9 +23,8 @@ use crate::oauth::request::redirect_to;
 use crate::oauth::tokens;
 use crate::sandbox::{AccountId, CustomerId, Sandbox};
 use crate::tenancy::CurrentTenant;
-use crate::tenancy::pages::html;
-use crate::web::format::{jst_date, long_date};
-use crate::web::{Lang, Pages};
+use crate::web::Pages;
+use crate::web::respond::{html, see_other};
 
 /// The request this browser is in the middle of, with its partner.
 pub(super) struct Current {
@@ -258,7 +259,7 @@ pub async fn consent_submit(
     // The terms box first, then the accounts: the page comes back with one clear message.
     let agreed = p.get("agree") == Some("yes");
     let refusal = if !agreed {
-        Some(crate::web::i18n::t_args(
+        Some(crate::i18n::t_args(
             lang,
             "consent-error-agree",
             &[("terms", terms_name)],

@@ -10,10 +10,10 @@ use crate::bank::{CustomerDirectory, Verification};
 use crate::config::LimitSettings;
 use crate::db::{Db, TenantConn};
 use crate::error::AppError;
+use crate::limits::{self, Verdict};
 use crate::sandbox::{CustomerId, Sandbox};
 use crate::sessions;
 use crate::tenancy::TenantSlug;
-use crate::web::limits::{self, Verdict};
 
 pub enum SignIn {
     Verified(CustomerId),

@@ -8,9 +8,9 @@ mod history;
 use chrono::{Datelike, Months, NaiveDate, Utc};
 
 use crate::db::Db;
+use crate::i18n::Lang;
 use crate::sandbox::{self, Email, LoginId, NewAccount, NewCustomer};
 use crate::tenancy::TenantSlug;
-use crate::web::Lang;
 
 pub use history::{Profile, generate};
 
@@ -273,10 +273,10 @@ async fn seed_grant(db: &Db) -> anyhow::Result<String> {
         "kitami: demo grant Yamada01 → {PARTNER_CLIENT_ID} {what}; it expires {} (JST). \
          Try: target/release/renkei notices run --once --now {}",
         expires
-            .with_timezone(&crate::web::format::jst())
+            .with_timezone(&crate::format::jst())
             .format("%Y-%m-%d %H:%M"),
         first_notice
-            .with_timezone(&crate::web::format::jst())
+            .with_timezone(&crate::format::jst())
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
     ))
 }

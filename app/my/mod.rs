@@ -18,15 +18,16 @@ use crate::consent::grants;
 use crate::consent::signin::{self, SignIn};
 use crate::db::{Db, TenantConn};
 use crate::error::AppError;
+use crate::format::{jst, jst_date, long_date};
 use crate::oauth::params::Params;
 use crate::oauth::scopes::Scope;
 use crate::sandbox::{CustomerId, Sandbox};
 use crate::sessions::{self, Kind, Session, Stage};
 use crate::tenancy::CurrentTenant;
-use crate::tenancy::pages::html;
-use crate::web::format::{jst, jst_date, long_date};
-use crate::web::limits;
-use crate::web::{Lang, Pages, is_https as https, peer_ip as ip};
+use crate::web::respond::{html, see_other};
+
+use crate::i18n::Lang;
+use crate::web::{Pages, is_https as https, peer_ip as ip};
 
 fn base(tenant: &CurrentTenant) -> String {
     format!("/t/{}/my", tenant.slug)
@@ -38,10 +39,6 @@ fn bad_request() -> AppError {
 
 fn form(body: &[u8]) -> Result<Params, AppError> {
     Params::parse(body, &[]).map_err(|_| bad_request())
-}
-
-fn see_other(to: &str) -> HttpResponse {
-    crate::oauth::authorize::see_other(to)
 }
 
 /// The signed-in customer, if any.
@@ -280,7 +277,7 @@ pub async fn login(
         } => {
             let mut res = again(error, status)?;
             if let Some(secs) = retry_after {
-                limits::too_many(&mut res, secs);
+                crate::web::respond::too_many(&mut res, secs);
             }
             Ok(res)
         }

@@ -6,12 +6,13 @@ use lettre::Message;
 use lettre::message::{Mailbox, MultiPart};
 use serde::Serialize;
 
+use crate::format::{jst_date, long_date};
+use crate::i18n::Lang;
+use crate::i18n::t_args;
 use crate::oauth::scopes::Scopes;
 use crate::tenancy::Tenant;
 use crate::tenancy::settings::MailLinks;
-use crate::web::format::{jst_date, long_date};
-use crate::web::i18n::t_args;
-use crate::web::{Lang, Pages};
+use crate::web::Pages;
 
 pub struct Notice<'a> {
     pub tenant: &'a Tenant,

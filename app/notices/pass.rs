@@ -9,15 +9,17 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::compose::{self, Notice};
-use super::{Decision, Mailer, backoff, decide};
+use super::mailer::Mailer;
+use super::rules::{Decision, backoff, decide};
 use crate::config::Settings;
 use crate::db::prepared::Prepared;
 use crate::db::schema::tenant::notices;
 use crate::db::{Db, TenantConn};
+use crate::i18n::Lang;
 use crate::oauth::scopes::Scopes;
 use crate::statement;
 use crate::tenancy::{Tenant, TenantRegistry};
-use crate::web::{Lang, Pages};
+use crate::web::Pages;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct PassReport {
@@ -243,4 +245,25 @@ async fn claim_and_send(
         Ok(report)
     })
     .await
+}
+
+/// Runs a pass every `notices.interval_secs` until the process stops (`renkei serve`).
+pub async fn scheduler(sender: OwnedSender) {
+    let every = std::time::Duration::from_secs(sender.settings.notices.interval_secs.max(1));
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match run_pass(&sender.borrow(), Utc::now()).await {
+            Ok(reports) => {
+                for (tenant, r) in reports.iter().filter(|(_, r)| *r != PassReport::default()) {
+                    tracing::info!(tenant = %tenant, sent = r.sent, skipped = r.skipped, retrying = r.retrying, failed = r.failed, "notice pass");
+                }
+            }
+            Err(e) => tracing::warn!(
+                error = format!("{e:#}"),
+                "notice pass failed; next pass retries"
+            ),
+        }
+    }
 }

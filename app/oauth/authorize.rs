@@ -15,8 +15,9 @@ use crate::config::Settings;
 use crate::consent::flow::{self, Stage};
 use crate::db::{Db, TenantConn};
 use crate::error::AppError;
+use crate::limits::{self, Verdict};
 use crate::tenancy::CurrentTenant;
-use crate::web::limits::{self, Verdict};
+use crate::web::respond::see_other;
 
 pub const FLOW_COOKIE: &str = "renkei_flow";
 
@@ -34,13 +35,6 @@ pub fn error_redirect(
     }
     params.push(("iss", iss));
     see_other(&request::redirect_to(redirect_uri, &params))
-}
-
-pub fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish()
 }
 
 fn page(key: &'static str) -> AppError {

@@ -14,10 +14,10 @@ use super::scopes::Scopes;
 use crate::certs::{ClientCertificates, DistinguishedName};
 use crate::db::schema::tenant::partners;
 use crate::db::{TenantConn, TenantStatements};
+use crate::i18n::Lang;
+use crate::i18n::Message;
 use crate::secrets;
 use crate::statement;
-use crate::web::Lang;
-use crate::web::i18n::Message;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthMethod {

@@ -12,9 +12,9 @@ use super::tokens::{self, CodeExchange, IntrospectionAsk, IntrospectionBatches};
 use crate::certs::ClientCertificates;
 use crate::config::Settings;
 use crate::db::{Db, TenantStatements};
+use crate::limits::{self, Verdict};
 use crate::secrets;
 use crate::tenancy::CurrentTenant;
-use crate::web::limits::{self, Verdict};
 
 fn no_store(body: &impl serde::Serialize) -> HttpResponse {
     HttpResponse::Ok()

@@ -2,19 +2,17 @@
 //! accounts with their movements (the `CoreBanking` side), kept in the tenant's own schema.
 //! `renkei customers add` and `renkei demo seed` fill it.
 
-mod ids;
-
 use anyhow::Context as _;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use uuid::Uuid;
 
-pub use ids::{AccountId, CustomerId, Email, LoginId};
+pub use crate::bank::{AccountId, CustomerId, Email, LoginId};
 
 use crate::db::TenantConn;
 use crate::db::schema::tenant::{accounts, customer_certificates, customers, transactions};
-use crate::web::Lang;
+use crate::i18n::Lang;
 
 pub struct NewCustomer {
     pub login_id: LoginId,

@@ -15,9 +15,9 @@ use crate::certs::CertificateTrust;
 use crate::certs::trust::CrlDates;
 use crate::db::schema::platform::tenants;
 use crate::db::{Db, DbUnavailable};
-use crate::web::Lang;
-use crate::web::format::jst;
-use crate::web::i18n::Message;
+use crate::format::jst;
+use crate::i18n::Lang;
+use crate::i18n::Message;
 
 /// The stored CA bundle and CRL; `None`: no such tenant.
 async fn stored(

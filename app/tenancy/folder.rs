@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::manifest::{CustomerCa, FieldError, TenantManifest, detail, parse};
-use crate::web::i18n::Message;
+use crate::i18n::Message;
 
 pub const CUSTOMER_CA_FILE: &str = "customer-ca.pem";
 pub const CUSTOMER_CRL_FILE: &str = "customer-crl.pem";

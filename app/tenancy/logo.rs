@@ -1,6 +1,6 @@
 //! A tenant's logo: PNG, or SVG that passes the allow-list of [`super::svg`].
 
-use crate::web::i18n::Message;
+use crate::i18n::Message;
 
 /// Largest logo accepted, in bytes.
 pub const MAX_LOGO_BYTES: usize = 256 * 1024;

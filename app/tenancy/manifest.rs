@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::logo::Logo;
 use super::settings::{Colors, Mail, MailLinks, Names, TenantSettings, Terms};
 use super::slug::TenantSlug;
-use crate::web::i18n::Message;
+use crate::i18n::Message;
 
 pub const DEFAULT_NOTICE_DAYS: [u16; 3] = [30, 7, 1];
 pub const MAX_GRANT_DAYS: u16 = 90;

@@ -8,7 +8,9 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 
 use super::{CurrentTenant, TenantRegistry};
 use crate::error::AppError;
-use crate::web::{Lang, Pages};
+use crate::i18n::Lang;
+use crate::web::Pages;
+use crate::web::respond::html;
 
 /// Binds the request to the tenant named in its path; an unknown slug ends here with a 404 page.
 pub async fn resolve(
@@ -57,13 +59,6 @@ pub async fn home(
         },
     );
     Ok(html(pages.render("home.html", &ctx)?))
-}
-
-pub fn html(body: String) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(body)
 }
 
 pub async fn logo(tenant: CurrentTenant) -> HttpResponse {

@@ -21,7 +21,7 @@ use super::{Logo, TenantSettings, TenantSlug};
 use crate::db::schema::platform::tenants;
 use crate::db::{Db, DbUnavailable};
 use crate::error::AppError;
-use crate::web::Lang;
+use crate::i18n::Lang;
 
 /// Beyond this many remembered unknown slugs, forget them all. Tenants are kept apart from
 /// them, so no number of made-up slugs makes a replica read its tenants again.

@@ -1,11 +1,10 @@
 //! The HTTP edge shared by every area: languages, templates, security headers, error pages,
 //! metrics, static files.
 
-pub mod format;
 pub mod headers;
 pub mod i18n;
-pub mod limits;
 pub mod metrics;
+pub mod respond;
 pub mod templates;
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -14,10 +13,10 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, web};
 
-pub use i18n::Lang;
 pub use templates::Pages;
 
 use crate::error::{AppError, ErrorPage};
+use crate::i18n::Lang;
 use crate::tenancy::CurrentTenant;
 
 /// Chooses the request's language; `?lang=` is remembered in a cookie for a year.
@@ -30,7 +29,7 @@ pub async fn i18n(
     let mut res = next.call(req).await?;
     if from_query {
         let https = is_https(res.request());
-        let cookie = actix_web::cookie::Cookie::build(i18n::COOKIE, lang.code())
+        let cookie = actix_web::cookie::Cookie::build(crate::i18n::COOKIE, lang.code())
             .path("/")
             .secure(https)
             .max_age(actix_web::cookie::time::Duration::days(365))
@@ -129,7 +128,7 @@ pub fn to_form_page(req: &actix_web::HttpRequest, page: &str) -> actix_web::Http
         "" => page.to_owned(),
         query => format!("{page}?{query}"),
     };
-    crate::oauth::authorize::see_other(&location)
+    respond::see_other(&location)
 }
 
 pub fn config(cfg: &mut web::ServiceConfig) {

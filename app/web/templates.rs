@@ -4,7 +4,8 @@ use fluent_templates::FluentLoader;
 use serde::Serialize;
 use tera::{Context, Tera};
 
-use super::i18n::{LOCALES, Lang, switch_url};
+use super::i18n::switch_url;
+use crate::i18n::{LOCALES, Lang};
 use crate::tenancy::Tenant;
 
 const TEMPLATES: &[(&str, &str)] = &[

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use renkei::certs::dev::Issued;
+use renkei::i18n::Lang;
 use renkei::tenancy::TenantRegistry;
-use renkei::web::Lang;
 use reqwest::StatusCode;
 
 use crate::cert_helpers::{Pki, customer_leaf};

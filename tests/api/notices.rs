@@ -257,7 +257,7 @@ async fn revoked_grants_get_nothing_and_missed_passes_send_only_the_nearest_noti
 }
 
 fn expected_date_ja(at: DateTime<Utc>) -> String {
-    renkei::web::format::long_date(renkei::web::format::jst_date(at), renkei::web::Lang::Ja)
+    renkei::format::long_date(renkei::format::jst_date(at), renkei::i18n::Lang::Ja)
 }
 
 #[tokio::test]

@@ -4,8 +4,8 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use diesel_async::RunQueryDsl;
 use renkei::db::schema::tenant::customers;
+use renkei::i18n::Lang;
 use renkei::sandbox::{self, Email, LoginId, NewCustomer};
-use renkei::web::Lang;
 
 use crate::helpers::TestApp;
 
