@@ -313,6 +313,22 @@ fn no_module_imports_what_imports_it() {
     assert!(found.is_empty(), "{report}");
 }
 
+/// A file that grows past this holds more than one thing: split it along what it does.
+const MAX_LINES: usize = 450;
+
+#[test]
+fn no_file_of_app_is_over_450_lines() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("app");
+    let long: Vec<String> = modules(&root)
+        .values()
+        .filter_map(|file| {
+            let n = std::fs::read_to_string(file).unwrap().lines().count();
+            (n > MAX_LINES).then(|| format!("{} has {n} lines", file.display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "over {MAX_LINES} lines: {long:?}");
+}
+
 #[test]
 fn the_checker_sees_a_cycle_when_there_is_one() {
     let dir = std::env::temp_dir().join(format!("renkei-layers-{}", std::process::id()));

@@ -12,6 +12,7 @@ mod customer_crl;
 mod customers;
 mod dashboard;
 mod grants;
+mod partner;
 mod partner_certificate;
 mod partners;
 mod settings;
@@ -58,16 +59,16 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/admin/logout", web::post().to(auth::logout))
         .route("/admin/partners", web::get().to(partners::list))
         .route("/admin/partners", web::post().to(partners::create))
-        .route("/admin/partners/{id}", web::get().to(partners::show))
-        .route("/admin/partners/{id}", web::post().to(partners::update))
+        .route("/admin/partners/{id}", web::get().to(partner::show))
+        .route("/admin/partners/{id}", web::post().to(partner::update))
         .route(
             "/admin/partners/{id}/secret",
-            web::post().to(partners::rotate),
+            web::post().to(partner::rotate),
         )
         .route("/admin/partners/{id}/secret", web::get().to(secret_get))
         .route(
             "/admin/partners/{id}/status",
-            web::post().to(partners::set_status),
+            web::post().to(partner::set_status),
         )
         .route(
             "/admin/partners/{id}/certificate",

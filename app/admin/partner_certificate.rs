@@ -10,7 +10,8 @@ use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use super::partners::{Note, edit_page, one, typed_subject};
+use super::partner::{Note, edit_page, one};
+use super::partners::typed_subject;
 use super::{console, form, see_other};
 use crate::audit::{self, Event};
 use crate::certs::DistinguishedName;

@@ -1,19 +1,17 @@
-//! Partners in the console: register (the secret is shown once), edit names, redirect URIs and
-//! scopes, rotate the secret, suspend and resume (a certificate's rollover is in
-//! [`super::partner_certificate`]). A suspended partner gets no tokens and no API
+//! Partners in the console: the list, and registering one (the secret is shown once). One
+//! partner's page is [`super::partner`], its certificate's rollover [`super::partner_certificate`]. A suspended partner gets no tokens and no API
 //! data (both check `partners.status`), at once.
 
 use std::borrow::Cow;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{Console, console, context, form, render, see_other};
+use super::{Console, console, context, form, render};
 use crate::audit::{self, Event};
 use crate::certs::DistinguishedName;
 use crate::db::Db;
@@ -24,12 +22,11 @@ use crate::i18n::Message;
 use crate::oauth::clients::{self, AuthMethod, NewPartner, Partner};
 use crate::oauth::params::Params;
 use crate::oauth::scopes::Scopes;
-use crate::secrets;
 use crate::tenancy::CurrentTenant;
 use crate::web::Pages;
 
 #[derive(Serialize)]
-struct Row {
+pub(super) struct Row {
     id: String,
     client_id: String,
     name: String,
@@ -39,7 +36,7 @@ struct Row {
     active: bool,
 }
 
-fn row(partner: &Partner, lang: Lang) -> Row {
+pub(super) fn row(partner: &Partner, lang: Lang) -> Row {
     Row {
         id: partner.id.to_string(),
         client_id: partner.client_id.clone(),
@@ -67,7 +64,7 @@ async fn all(c: &mut Console) -> Result<Vec<Partner>, AppError> {
 /// A partner form's fields as they are shown: the register form empty with both scopes ticked,
 /// the edit form as stored, either as the admin sent it.
 #[derive(Serialize)]
-struct Draft<'a> {
+pub(super) struct Draft<'a> {
     name_ja: &'a str,
     name_en: &'a str,
     redirect_uris: Cow<'a, str>,
@@ -88,7 +85,7 @@ impl<'a> Draft<'a> {
         }
     }
 
-    fn of(partner: &'a Partner) -> Self {
+    pub(super) fn of(partner: &'a Partner) -> Self {
         Self {
             name_ja: &partner.name_ja,
             name_en: &partner.name_en,
@@ -99,7 +96,7 @@ impl<'a> Draft<'a> {
         }
     }
 
-    fn sent(f: &'a Params) -> Self {
+    pub(super) fn sent(f: &'a Params) -> Self {
         Self {
             name_ja: f.get("name_ja").unwrap_or_default(),
             name_en: f.get("name_en").unwrap_or_default(),
@@ -156,7 +153,7 @@ pub async fn list(
 }
 
 /// Names, redirect URIs (one a line) and scopes from a form.
-fn fields(f: &Params) -> Result<(String, String, Vec<String>, Scopes), Message> {
+pub(super) fn fields(f: &Params) -> Result<(String, String, Vec<String>, Scopes), Message> {
     let name_ja = f.get("name_ja").unwrap_or_default().trim().to_owned();
     let name_en = f.get("name_en").unwrap_or_default().trim().to_owned();
     if name_ja.is_empty()
@@ -264,195 +261,4 @@ pub async fn create(
     .await?;
     let shown = secret.map(|s| (client_id.clone(), s));
     list_page(&req, &pages, &tenant, lang, c, None, shown).await
-}
-
-pub(super) async fn one(c: &mut Console, id: &str) -> Result<Partner, AppError> {
-    let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound)?;
-    Ok(clients::find_by_id(&mut c.conn, id).await?)
-}
-
-/// What the partner page says above its form.
-pub(super) enum Note<'a> {
-    Nothing,
-    Error(Message),
-    /// The form as the admin sent it, refused: shown again as sent, with why.
-    Refused(Message, &'a Params),
-    /// A new secret, shown this once.
-    Secret(String),
-}
-
-pub(super) async fn edit_page(
-    req: &HttpRequest,
-    pages: &Pages,
-    tenant: &CurrentTenant,
-    lang: Lang,
-    c: &Console,
-    partner: &Partner,
-    note: Note<'_>,
-) -> Result<HttpResponse, AppError> {
-    let mut ctx = context(req, pages, tenant, lang, c, "partners");
-    ctx.insert("partner", &row(partner, lang));
-    ctx.insert("cert_subject", &partner.cert_subject);
-    ctx.insert("cert_subject_next", &partner.cert_subject_next);
-    let draft = match &note {
-        Note::Refused(_, sent) => Draft::sent(sent),
-        _ => Draft::of(partner),
-    };
-    ctx.insert("draft", &draft);
-    let status = match note {
-        Note::Error(e) | Note::Refused(e, _) => {
-            ctx.insert("error", &e.text(lang));
-            StatusCode::BAD_REQUEST
-        }
-        Note::Secret(s) => {
-            ctx.insert("new_secret", &s);
-            StatusCode::OK
-        }
-        Note::Nothing => StatusCode::OK,
-    };
-    let mut res = render(pages, "admin/partner.html", &ctx)?;
-    *res.status_mut() = status;
-    Ok(res)
-}
-
-pub async fn show(
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
-    tenant: CurrentTenant,
-    lang: Lang,
-    db: web::Data<Db>,
-    pages: web::Data<Pages>,
-) -> Result<HttpResponse, AppError> {
-    let mut c = console(&req, &tenant, &db).await?;
-    let partner = one(&mut c, &path.1).await?;
-    edit_page(&req, &pages, &tenant, lang, &c, &partner, Note::Nothing).await
-}
-
-pub async fn update(
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
-    body: web::Bytes,
-    tenant: CurrentTenant,
-    lang: Lang,
-    db: web::Data<Db>,
-    pages: web::Data<Pages>,
-) -> Result<HttpResponse, AppError> {
-    let f = form(&body, &["scopes"])?;
-    let mut c = console(&req, &tenant, &db).await?;
-    c.may_change(&f)?;
-    let partner = one(&mut c, &path.1).await?;
-    let (name_ja, name_en, uris, scopes) = match fields(&f) {
-        Ok(x) => x,
-        Err(e) => {
-            let note = Note::Refused(e, &f);
-            return edit_page(&req, &pages, &tenant, lang, &c, &partner, note).await;
-        }
-    };
-    diesel::update(p::table.find(partner.id))
-        .set((
-            p::name_ja.eq(&name_ja),
-            p::name_en.eq(&name_en),
-            p::redirect_uris.eq(&uris),
-            p::scopes.eq(scopes.to_vec()),
-            p::updated_at.eq(Utc::now()),
-        ))
-        .execute(&mut c.conn)
-        .await?;
-    let actor = c.actor();
-    audit::record(&mut c.conn, Event::AdminChange, &actor, Some(&partner.client_id), None, serde_json::json!({"what": "partner.updated", "redirect_uris": uris, "scopes": scopes.to_vec()})).await?;
-    Ok(see_other(&format!(
-        "/t/{}/admin/partners/{}",
-        tenant.slug, partner.id
-    )))
-}
-
-pub async fn rotate(
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
-    body: web::Bytes,
-    tenant: CurrentTenant,
-    lang: Lang,
-    db: web::Data<Db>,
-    pages: web::Data<Pages>,
-) -> Result<HttpResponse, AppError> {
-    let f = form(&body, &[])?;
-    let mut c = console(&req, &tenant, &db).await?;
-    c.may_change(&f)?;
-    let partner = one(&mut c, &path.1).await?;
-    if partner.auth_method == AuthMethod::TlsClientAuth {
-        return edit_page(
-            &req,
-            &pages,
-            &tenant,
-            lang,
-            &c,
-            &partner,
-            Note::Error(Message::new("check-no-secret")),
-        )
-        .await;
-    }
-    let secret = secrets::random_token();
-    diesel::update(p::table.find(partner.id))
-        .set((
-            p::client_secret_hash.eq(secrets::sha256(&secret)),
-            p::updated_at.eq(Utc::now()),
-        ))
-        .execute(&mut c.conn)
-        .await?;
-    let actor = c.actor();
-    audit::record(
-        &mut c.conn,
-        Event::AdminChange,
-        &actor,
-        Some(&partner.client_id),
-        None,
-        serde_json::json!({"what": "partner.secret_rotated"}),
-    )
-    .await?;
-    edit_page(
-        &req,
-        &pages,
-        &tenant,
-        lang,
-        &c,
-        &partner,
-        Note::Secret(secret),
-    )
-    .await
-}
-
-pub async fn set_status(
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
-    body: web::Bytes,
-    tenant: CurrentTenant,
-    db: web::Data<Db>,
-) -> Result<HttpResponse, AppError> {
-    let f = form(&body, &[])?;
-    let mut c = console(&req, &tenant, &db).await?;
-    c.may_change(&f)?;
-    let partner = one(&mut c, &path.1).await?;
-    let status = match f.get("status") {
-        Some("active") => "active",
-        Some("suspended") => "suspended",
-        _ => return Err(AppError::Page(StatusCode::BAD_REQUEST, "page-bad-request")),
-    };
-    diesel::update(p::table.find(partner.id))
-        .set((p::status.eq(status), p::updated_at.eq(Utc::now())))
-        .execute(&mut c.conn)
-        .await?;
-    let actor = c.actor();
-    audit::record(
-        &mut c.conn,
-        Event::AdminChange,
-        &actor,
-        Some(&partner.client_id),
-        None,
-        serde_json::json!({"what": format!("partner.{status}")}),
-    )
-    .await?;
-    Ok(see_other(&format!(
-        "/t/{}/admin/partners/{}",
-        tenant.slug, partner.id
-    )))
 }

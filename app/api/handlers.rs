@@ -1,164 +1,26 @@
 //! The partner API handlers: read the token, ask one prepared statement, shape the answer,
 //! queue a ledger row.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{Datelike, Timelike, Utc};
+use chrono::Utc;
 use utoipa::IntoParams;
 
+use super::caller::{account_param, admit, bearer_token, query};
 use super::cursor::{CursorKey, Position};
 use super::dates;
 use super::error::{ApiError, ErrorBody};
-use super::ledger::{Entry, Ledger};
+use super::ledger::Ledger;
 use super::model::*;
-use super::store::{self, BalanceAsk, BalanceBatches, Caller, PageQuery};
+use super::respond::{base, ok, ok_sized, record};
+use super::store::{self, BalanceAsk, BalanceBatches, PageQuery};
 use crate::certs::ClientCertificates;
 use crate::db::Db;
 use crate::format::jst;
-use crate::oauth::params::Params;
-use crate::oauth::scopes::{Scope, Scopes};
-use crate::sandbox::AccountId;
+use crate::oauth::scopes::Scope;
 use crate::secrets;
 use crate::tenancy::CurrentTenant;
 
 pub const PAGE_SIZE: usize = 500;
-
-/// The bearer token (RFC 6750 §2.1, scheme case-insensitive) or `x-access-token`. Never the
-/// query string: URLs end up in logs and browser histories.
-pub fn bearer_token(req: &HttpRequest, query: &Params) -> Result<String, ApiError> {
-    if query.get("access_token").is_some() {
-        return Err(ApiError::invalid_token().with_details(
-            "access tokens are not accepted in the query string; send Authorization: Bearer",
-        ));
-    }
-    let from_auth = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let (scheme, token) = v.trim().split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-        });
-    let from_header = req
-        .headers()
-        .get("x-access-token")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim);
-    let token = from_auth
-        .or(from_header)
-        .ok_or_else(ApiError::invalid_token)?;
-    let well_formed = (1..=256).contains(&token.len())
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/=".contains(&b));
-    if well_formed {
-        Ok(token.to_owned())
-    } else {
-        Err(ApiError::invalid_token())
-    }
-}
-
-fn query(req: &HttpRequest) -> Result<Params, ApiError> {
-    Params::parse(req.query_string().as_bytes(), &[])
-        .map_err(|e| ApiError::bad_request(e.to_string()))
-}
-
-fn account_param(p: &Params) -> Result<Option<AccountId>, ApiError> {
-    p.get("accountId")
-        .map(|a| {
-            AccountId::parse(a).map_err(|_| ApiError::bad_request("accountId must be 12 digits"))
-        })
-        .transpose()
-}
-
-/// The checks every endpoint makes, in order: a live token of an active partner (401), presented
-/// with the certificate it is bound to, if it is (401), then the scope (403).
-fn admit(
-    caller: Option<&Caller>,
-    scope: Option<Scope>,
-    req: &HttpRequest,
-    certs: &ClientCertificates,
-) -> Result<Caller, ApiError> {
-    let caller = caller
-        .filter(|c| c.partner_active)
-        .ok_or_else(ApiError::invalid_token)?;
-    if let Some(bound) = &caller.cnf_x5t_s256 {
-        let presented = certs.presented(req).certificate();
-        let Some(presented) = presented.filter(|p| openssl::memcmp::eq(&p.thumbprint, bound))
-        else {
-            return Err(ApiError::invalid_token().with_details(
-                "this token is bound to a client certificate; present the same certificate over mutual TLS",
-            ));
-        };
-        // A certificate revoked since the token was issued ends the token with it.
-        if certs.partner_revoked(&presented) {
-            return Err(ApiError::invalid_token().with_details(
-                "the client certificate this token is bound to has been revoked by its CA",
-            ));
-        }
-    }
-    let granted = Scopes::from_stored(&caller.scopes);
-    match scope {
-        Some(s) if !granted.contains(s) => Err(ApiError::insufficient_scope(s.as_str())),
-        _ => Ok(caller.clone()),
-    }
-}
-
-/// The answer's baseDate and baseTime, in Japan time. Written field by field: a `format`
-/// pattern would be parsed again on every call.
-fn base() -> (String, String) {
-    let now = Utc::now().with_timezone(&jst());
-    (
-        format!("{:04}-{:02}-{:02}", now.year(), now.month(), now.day()),
-        format!(
-            "{:02}:{:02}:{:02}+09:00",
-            now.hour(),
-            now.minute(),
-            now.second()
-        ),
-    )
-}
-
-fn ok(body: &impl serde::Serialize) -> HttpResponse {
-    ok_sized(body, 1024)
-}
-
-/// A 200 JSON answer, written into a buffer of about the size it will need.
-fn ok_sized(body: &impl serde::Serialize, capacity: usize) -> HttpResponse {
-    let mut json = Vec::with_capacity(capacity);
-    match serde_json::to_writer(&mut json, body) {
-        Ok(()) => HttpResponse::Ok()
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .content_type(header::ContentType::json())
-            .body(json),
-        Err(e) => {
-            tracing::error!(error = %e, "response did not serialise");
-            HttpResponse::InternalServerError().finish()
-        }
-    }
-}
-
-async fn record(
-    ledger: &Ledger,
-    tenant: &CurrentTenant,
-    caller: &Caller,
-    endpoint: &'static str,
-    account: Option<String>,
-    rows: usize,
-) {
-    ledger
-        .record(Entry {
-            tenant: tenant.slug.clone(),
-            at: Utc::now(),
-            grant_id: caller.grant_id,
-            partner_id: caller.partner_id,
-            endpoint,
-            account_id: account,
-            rows: i32::try_from(rows).unwrap_or(i32::MAX),
-            status: 200,
-        })
-        .await;
-}
 
 /// 口座一覧: the accounts the customer shared with this partner.
 #[utoipa::path(

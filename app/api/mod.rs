@@ -1,5 +1,6 @@
 //! The partner API: accounts, 残高照会 and 入出金明細照会, behind the tokens of the consent flow.
 
+mod caller;
 pub mod cursor;
 pub mod dates;
 pub mod error;
@@ -7,6 +8,7 @@ pub mod handlers;
 pub mod ledger;
 pub mod model;
 pub mod openapi;
+mod respond;
 pub mod store;
 
 pub use store::TransactionsSql;

@@ -1,6 +1,7 @@
 //! Tenants: who they are (`tenant.toml`), how a request finds its tenant, and the pages that
 //! belong to a tenant as a whole (home page, logo, theme).
 
+mod checks;
 pub mod customer_ca;
 pub mod folder;
 pub mod logo;

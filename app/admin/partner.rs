@@ -1,0 +1,216 @@
+//! One partner's page in the console: edit names, redirect URIs and scopes, rotate the secret,
+//! suspend and resume. A suspended partner gets no tokens and no API data (both check
+//! `partners.status`), at once.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+use super::{Console, console, context, form, render, see_other};
+use crate::audit::{self, Event};
+use crate::db::Db;
+use crate::db::schema::tenant::partners as p;
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::i18n::Message;
+use crate::oauth::clients::{self, AuthMethod, Partner};
+use crate::oauth::params::Params;
+use crate::secrets;
+use crate::tenancy::CurrentTenant;
+use crate::web::Pages;
+
+use super::partners::{Draft, fields, row};
+
+pub(super) async fn one(c: &mut Console, id: &str) -> Result<Partner, AppError> {
+    let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound)?;
+    Ok(clients::find_by_id(&mut c.conn, id).await?)
+}
+
+/// What the partner page says above its form.
+pub(super) enum Note<'a> {
+    Nothing,
+    Error(Message),
+    /// The form as the admin sent it, refused: shown again as sent, with why.
+    Refused(Message, &'a Params),
+    /// A new secret, shown this once.
+    Secret(String),
+}
+
+pub(super) async fn edit_page(
+    req: &HttpRequest,
+    pages: &Pages,
+    tenant: &CurrentTenant,
+    lang: Lang,
+    c: &Console,
+    partner: &Partner,
+    note: Note<'_>,
+) -> Result<HttpResponse, AppError> {
+    let mut ctx = context(req, pages, tenant, lang, c, "partners");
+    ctx.insert("partner", &row(partner, lang));
+    ctx.insert("cert_subject", &partner.cert_subject);
+    ctx.insert("cert_subject_next", &partner.cert_subject_next);
+    let draft = match &note {
+        Note::Refused(_, sent) => Draft::sent(sent),
+        _ => Draft::of(partner),
+    };
+    ctx.insert("draft", &draft);
+    let status = match note {
+        Note::Error(e) | Note::Refused(e, _) => {
+            ctx.insert("error", &e.text(lang));
+            StatusCode::BAD_REQUEST
+        }
+        Note::Secret(s) => {
+            ctx.insert("new_secret", &s);
+            StatusCode::OK
+        }
+        Note::Nothing => StatusCode::OK,
+    };
+    let mut res = render(pages, "admin/partner.html", &ctx)?;
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+pub async fn show(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    tenant: CurrentTenant,
+    lang: Lang,
+    db: web::Data<Db>,
+    pages: web::Data<Pages>,
+) -> Result<HttpResponse, AppError> {
+    let mut c = console(&req, &tenant, &db).await?;
+    let partner = one(&mut c, &path.1).await?;
+    edit_page(&req, &pages, &tenant, lang, &c, &partner, Note::Nothing).await
+}
+
+pub async fn update(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+    tenant: CurrentTenant,
+    lang: Lang,
+    db: web::Data<Db>,
+    pages: web::Data<Pages>,
+) -> Result<HttpResponse, AppError> {
+    let f = form(&body, &["scopes"])?;
+    let mut c = console(&req, &tenant, &db).await?;
+    c.may_change(&f)?;
+    let partner = one(&mut c, &path.1).await?;
+    let (name_ja, name_en, uris, scopes) = match fields(&f) {
+        Ok(x) => x,
+        Err(e) => {
+            let note = Note::Refused(e, &f);
+            return edit_page(&req, &pages, &tenant, lang, &c, &partner, note).await;
+        }
+    };
+    diesel::update(p::table.find(partner.id))
+        .set((
+            p::name_ja.eq(&name_ja),
+            p::name_en.eq(&name_en),
+            p::redirect_uris.eq(&uris),
+            p::scopes.eq(scopes.to_vec()),
+            p::updated_at.eq(Utc::now()),
+        ))
+        .execute(&mut c.conn)
+        .await?;
+    let actor = c.actor();
+    audit::record(&mut c.conn, Event::AdminChange, &actor, Some(&partner.client_id), None, serde_json::json!({"what": "partner.updated", "redirect_uris": uris, "scopes": scopes.to_vec()})).await?;
+    Ok(see_other(&format!(
+        "/t/{}/admin/partners/{}",
+        tenant.slug, partner.id
+    )))
+}
+
+pub async fn rotate(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+    tenant: CurrentTenant,
+    lang: Lang,
+    db: web::Data<Db>,
+    pages: web::Data<Pages>,
+) -> Result<HttpResponse, AppError> {
+    let f = form(&body, &[])?;
+    let mut c = console(&req, &tenant, &db).await?;
+    c.may_change(&f)?;
+    let partner = one(&mut c, &path.1).await?;
+    if partner.auth_method == AuthMethod::TlsClientAuth {
+        return edit_page(
+            &req,
+            &pages,
+            &tenant,
+            lang,
+            &c,
+            &partner,
+            Note::Error(Message::new("check-no-secret")),
+        )
+        .await;
+    }
+    let secret = secrets::random_token();
+    diesel::update(p::table.find(partner.id))
+        .set((
+            p::client_secret_hash.eq(secrets::sha256(&secret)),
+            p::updated_at.eq(Utc::now()),
+        ))
+        .execute(&mut c.conn)
+        .await?;
+    let actor = c.actor();
+    audit::record(
+        &mut c.conn,
+        Event::AdminChange,
+        &actor,
+        Some(&partner.client_id),
+        None,
+        serde_json::json!({"what": "partner.secret_rotated"}),
+    )
+    .await?;
+    edit_page(
+        &req,
+        &pages,
+        &tenant,
+        lang,
+        &c,
+        &partner,
+        Note::Secret(secret),
+    )
+    .await
+}
+
+pub async fn set_status(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+    tenant: CurrentTenant,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
+    let f = form(&body, &[])?;
+    let mut c = console(&req, &tenant, &db).await?;
+    c.may_change(&f)?;
+    let partner = one(&mut c, &path.1).await?;
+    let status = match f.get("status") {
+        Some("active") => "active",
+        Some("suspended") => "suspended",
+        _ => return Err(AppError::Page(StatusCode::BAD_REQUEST, "page-bad-request")),
+    };
+    diesel::update(p::table.find(partner.id))
+        .set((p::status.eq(status), p::updated_at.eq(Utc::now())))
+        .execute(&mut c.conn)
+        .await?;
+    let actor = c.actor();
+    audit::record(
+        &mut c.conn,
+        Event::AdminChange,
+        &actor,
+        Some(&partner.client_id),
+        None,
+        serde_json::json!({"what": format!("partner.{status}")}),
+    )
+    .await?;
+    Ok(see_other(&format!(
+        "/t/{}/admin/partners/{}",
+        tenant.slug, partner.id
+    )))
+}
