@@ -13,6 +13,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod format;
+pub mod grants;
 pub mod i18n;
 pub mod limits;
 pub mod my;

@@ -12,10 +12,10 @@ use uuid::Uuid;
 
 use super::{console, context, form, query, render, see_other};
 use crate::audit::{self, Event};
-use crate::consent::grants;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::format::jst;
+use crate::grants;
 use crate::i18n::Lang;
 use crate::i18n::t_args;
 use crate::tenancy::CurrentTenant;

@@ -2,7 +2,6 @@
 
 pub(crate) mod certificate;
 pub mod flow;
-pub mod grants;
 pub mod lockout;
 mod login;
 pub(crate) mod pages;

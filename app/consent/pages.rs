@@ -7,13 +7,13 @@ use diesel_async::AsyncConnection;
 use serde::Serialize;
 
 use super::flow::{self, Pending, Stage};
-use super::grants;
 use crate::audit::{self, Event};
 use crate::bank::CoreBanking;
 use crate::config::Settings;
 use crate::db::{Db, TenantConn};
 use crate::error::AppError;
 use crate::format::{jst_date, long_date};
+use crate::grants;
 use crate::i18n::Lang;
 use crate::oauth::authorize::{FLOW_COOKIE, error_redirect, flow_cookie};
 use crate::oauth::clients::{self, Partner};

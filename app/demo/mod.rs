@@ -247,9 +247,9 @@ async fn seed_grant(db: &Db) -> anyhow::Result<String> {
             let settings = tenant.settings.clone();
             let expires = conn
                 .transaction::<_, anyhow::Error, _>(async |conn| {
-                    let created = crate::consent::grants::create(
+                    let created = crate::grants::create(
                         conn,
-                        crate::consent::grants::NewGrant {
+                        crate::grants::NewGrant {
                             customer: customer.0,
                             partner: partner.id,
                             scopes: &partner.scopes,

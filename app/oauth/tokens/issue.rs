@@ -8,9 +8,9 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::audit::{self, Event};
-use crate::consent::grants;
 use crate::db::TenantConn;
 use crate::db::schema::tenant::tokens;
+use crate::grants;
 use crate::oauth::error::OAuthError;
 use crate::oauth::scopes::Scopes;
 use crate::secrets;

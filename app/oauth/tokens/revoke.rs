@@ -5,9 +5,9 @@ use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use crate::audit::{self, Event};
-use crate::consent::grants;
 use crate::db::TenantConn;
 use crate::db::schema::tenant::{grants as g, tokens};
+use crate::grants;
 use crate::oauth::clients::Partner;
 use crate::oauth::error::OAuthError;
 use crate::secrets;

@@ -1,14 +1,17 @@
-//! Grants: a customer's consent that one partner may read some accounts, for a limited time.
+//! Grants: a customer's consent that one partner may read some accounts, for a limited time:
+//! created at consent, replaced by a new consent, revoked by the customer, the partner or an
+//! admin, ended by time. Below the consent flow, the token endpoints, `/my` and the console,
+//! which all act on them.
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
+use crate::bank::AccountId;
 use crate::db::TenantConn;
 use crate::db::schema::tenant::{customers, grant_accounts, grants};
 use crate::oauth::scopes::Scopes;
-use crate::sandbox::AccountId;
 use crate::tenancy::manifest::MAX_GRANT_DAYS;
 
 /// When a grant consented at `at` expires: the tenant's lifetime, never more than 90 days.
