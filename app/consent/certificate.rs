@@ -6,7 +6,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::flow;
 use super::login::{Posted, posted};
 use super::pages::{current, expired, ip};
 use crate::audit::{self, Event};
@@ -17,6 +16,7 @@ use crate::db::{Db, TenantConn};
 use crate::error::AppError;
 use crate::format::{jst_date, long_date};
 use crate::i18n::Lang;
+use crate::oauth::flow;
 use crate::sandbox::{CustomerId, Sandbox};
 use crate::tenancy::settings::StaleCrl;
 use crate::tenancy::{CurrentTenant, customer_ca};

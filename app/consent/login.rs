@@ -4,7 +4,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::flow;
 use super::pages::{Current, bad_form, cancel, check_csrf, current, expired, ip};
 use super::signin::{self, SignIn};
 use crate::audit::{self, Event};
@@ -12,6 +11,7 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::oauth::authorize::with_flow_cookie;
+use crate::oauth::flow;
 use crate::oauth::params::Params;
 use crate::tenancy::CurrentTenant;
 use crate::web::respond::{html, see_other};

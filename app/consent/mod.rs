@@ -1,7 +1,7 @@
 //! The customer's side of the flow: login at the institution's page, then アクセス許可.
 
 pub(crate) mod certificate;
-pub mod flow;
+
 pub mod lockout;
 mod login;
 pub(crate) mod pages;

@@ -6,7 +6,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use diesel_async::AsyncConnection;
 use serde::Serialize;
 
-use super::flow::{self, Pending, Stage};
 use crate::audit::{self, Event};
 use crate::bank::CoreBanking;
 use crate::config::Settings;
@@ -18,6 +17,7 @@ use crate::i18n::Lang;
 use crate::oauth::authorize::{FLOW_COOKIE, error_redirect, flow_cookie};
 use crate::oauth::clients::{self, Partner};
 use crate::oauth::error::OAuthCode;
+use crate::oauth::flow::{self, Pending, Stage};
 use crate::oauth::params::Params;
 use crate::oauth::request::redirect_to;
 use crate::oauth::tokens;

@@ -9,10 +9,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::clients::{self, Partner};
 use super::error::{OAuthCode, OAuthError};
+use super::flow::{self, Stage};
 use super::params::Params;
 use super::request::{self, AuthorizationRequest};
 use crate::config::Settings;
-use crate::consent::flow::{self, Stage};
 use crate::db::{Db, TenantConn};
 use crate::error::AppError;
 use crate::limits::{self, Verdict};

@@ -4,6 +4,7 @@ pub mod authorize;
 pub mod clients;
 pub mod endpoints;
 pub mod error;
+pub mod flow;
 pub mod params;
 pub mod pkce;
 pub mod request;
