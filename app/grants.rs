@@ -14,6 +14,33 @@ use crate::db::schema::tenant::{customers, grant_accounts, grants};
 use crate::oauth::scopes::Scopes;
 use crate::tenancy::manifest::MAX_GRANT_DAYS;
 
+/// A grant is live while nobody revoked it and its end has not come. [`live_grant!`] is the same
+/// rule in SQL; a test runs both over the same rows.
+pub fn is_live(
+    revoked_at: Option<DateTime<Utc>>,
+    expires_at: DateTime<Utc>,
+    at: DateTime<Utc>,
+) -> bool {
+    revoked_at.is_none() && expires_at > at
+}
+
+/// [`is_live`] in SQL, for the grant aliased `$g` at the time `$at` (`now()`, or a parameter):
+/// a literal, for `concat!` into a statement's text.
+#[macro_export]
+macro_rules! live_grant {
+    ($g:literal, $at:literal) => {
+        concat!(
+            "(",
+            $g,
+            ".revoked_at IS NULL AND ",
+            $g,
+            ".expires_at > ",
+            $at,
+            ")"
+        )
+    };
+}
+
 /// When a grant consented at `at` expires: the tenant's lifetime, never more than 90 days.
 pub fn expiry(at: DateTime<Utc>, grant_days: u16) -> DateTime<Utc> {
     at + Duration::days(i64::from(grant_days.clamp(1, MAX_GRANT_DAYS)))

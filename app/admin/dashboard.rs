@@ -67,23 +67,33 @@ pub async fn show(
     pages: web::Data<Pages>,
 ) -> Result<HttpResponse, AppError> {
     let mut c = console(&req, &tenant, &db).await?;
-    let counts: Counts = diesel::sql_query(
-        "SELECT count(*) FILTER (WHERE revoked_at IS NULL AND expires_at > now()) AS active,
-                count(*) FILTER (WHERE revoked_at IS NULL AND expires_at > now()
-                                   AND expires_at <= now() + interval '30 days') AS expiring,
-                count(DISTINCT customer_id) FILTER (WHERE revoked_at IS NULL AND expires_at > now()) AS customers
-           FROM grants",
-    )
+    let counts: Counts = diesel::sql_query(concat!(
+        "SELECT count(*) FILTER (WHERE ",
+        crate::live_grant!("g", "now()"),
+        ") AS active,
+                count(*) FILTER (WHERE ",
+        crate::live_grant!("g", "now()"),
+        "
+                                   AND g.expires_at <= now() + interval '30 days') AS expiring,
+                count(DISTINCT g.customer_id) FILTER (WHERE ",
+        crate::live_grant!("g", "now()"),
+        ") AS customers
+           FROM grants g",
+    ))
     .get_result(&mut c.conn)
     .await?;
-    let by_partner: Vec<ByPartner> = diesel::sql_query(
+    let by_partner: Vec<ByPartner> = diesel::sql_query(concat!(
         "SELECT p.id::text AS id, p.name_ja, p.name_en, p.status,
-                count(g.id) FILTER (WHERE g.revoked_at IS NULL AND g.expires_at > now()) AS active,
-                count(g.id) FILTER (WHERE g.revoked_at IS NULL AND g.expires_at > now()
+                count(g.id) FILTER (WHERE ",
+        crate::live_grant!("g", "now()"),
+        ") AS active,
+                count(g.id) FILTER (WHERE ",
+        crate::live_grant!("g", "now()"),
+        "
                                       AND g.expires_at <= now() + interval '30 days') AS expiring
            FROM partners p LEFT JOIN grants g ON g.partner_id = p.id
           GROUP BY p.id ORDER BY active DESC, p.name_en",
-    )
+    ))
     .load(&mut c.conn)
     .await?;
     // Days in Japan, where the institution works.

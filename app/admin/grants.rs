@@ -173,11 +173,12 @@ pub async fn search(
             "{SELECT}
               WHERE ($1 = '' OR c.login_id = $1)
                 AND ($2::uuid IS NULL OR g.partner_id = $2)
-                AND CASE $3 WHEN 'active' THEN g.revoked_at IS NULL AND g.expires_at > now()
+                AND CASE $3 WHEN 'active' THEN {LIVE}
                             WHEN 'revoked' THEN g.revoked_at IS NOT NULL
                             WHEN 'expired' THEN g.revoked_at IS NULL AND g.expires_at <= now()
                             ELSE true END
-              ORDER BY g.created_at DESC LIMIT 200"
+              ORDER BY g.created_at DESC LIMIT 200",
+            LIVE = crate::live_grant!("g", "now()")
         ))
         .bind::<Text, _>(&customer)
         .bind::<Nullable<SqlUuid>, _>(partner)

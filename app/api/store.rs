@@ -38,16 +38,24 @@ macro_rules! caller {
     };
 }
 /// A live access token, its live grant and the partner.
-macro_rules! live_token {
+macro_rules! token_and_grant {
     () => {
-        " FROM {schema}.tokens t
-          JOIN {schema}.grants g ON g.id = t.grant_id AND g.revoked_at IS NULL AND g.expires_at > now()
+        concat!(
+            " FROM {schema}.tokens t
+          JOIN {schema}.grants g ON g.id = t.grant_id AND ",
+            crate::live_grant!("g", "now()"),
+            "
           JOIN {schema}.partners p ON p.id = g.partner_id "
+        )
     };
 }
 macro_rules! live_token_where {
     () => {
-        " WHERE t.token_hash = ? AND t.kind = 'access' AND t.expires_at > now() "
+        concat!(
+            " WHERE t.token_hash = ? AND t.kind = 'access' AND ",
+            crate::live_token!("t", "now()"),
+            " "
+        )
     };
 }
 
@@ -81,7 +89,7 @@ statement!(
     concat!(
         "SELECT ", caller!(), ", a.account_id, a.branch_code, a.branch_name, a.account_type_code,
                 a.account_type_name, a.account_number, a.account_name, a.account_name_kana, a.currency_code ",
-        live_token!(),
+        token_and_grant!(),
         " LEFT JOIN {schema}.grant_accounts ga ON ga.grant_id = g.id
           LEFT JOIN {schema}.accounts a ON a.account_id = ga.account_id ",
         live_token_where!()
@@ -151,11 +159,13 @@ statement!(
                     ELSE (SELECT x.balance FROM {schema}.transactions x
                            WHERE x.account_id = a.account_id AND x.transaction_date < d.month_start
                            ORDER BY x.transaction_date DESC, x.id DESC LIMIT 1) END AS previous_month_balance ",
-            live_token!(),
+            token_and_grant!(),
             " LEFT JOIN {schema}.grant_accounts ga
                      ON ga.grant_id = g.id AND (r.account IS NULL OR ga.account_id = r.account)
               LEFT JOIN {schema}.accounts a ON a.account_id = ga.account_id
-             WHERE t.token_hash = r.token_hash AND t.kind = 'access' AND t.expires_at > now()
+             WHERE t.token_hash = r.token_hash AND t.kind = 'access' AND ",
+            crate::live_token!("t", "now()"),
+            "
             OFFSET 0
           ) q"
     )
@@ -285,7 +295,7 @@ statement!(
         "WITH caller AS MATERIALIZED (
            SELECT ", caller!(), ", a.account_id, a.currency_code,
                   (SELECT min(f.transaction_date) FROM {schema}.transactions f WHERE f.account_id = a.account_id) AS first_date ",
-        live_token!(),
+        token_and_grant!(),
         " LEFT JOIN {schema}.grant_accounts ga ON ga.grant_id = g.id AND ga.account_id = ?
           LEFT JOIN {schema}.accounts a ON a.account_id = ga.account_id ",
         live_token_where!(),

@@ -152,7 +152,7 @@ async fn links(
     lang: Lang,
     only: Option<Uuid>,
 ) -> Result<Vec<Link>, AppError> {
-    let rows: Vec<Row> = diesel::sql_query(
+    let rows: Vec<Row> = diesel::sql_query(concat!(
         "SELECT g.id, p.name_ja AS partner_ja, p.name_en AS partner_en, g.scopes,
                 ARRAY(SELECT ga.account_id FROM grant_accounts ga WHERE ga.grant_id = g.id
                        ORDER BY ga.account_id) AS accounts,
@@ -163,8 +163,8 @@ async fn links(
           WHERE g.customer_id = $1 AND ($2::uuid IS NULL OR g.id = $2)
             AND (g.revoked_at IS NULL OR g.revoked_at > now() - interval '90 days')
             AND (g.revoked_reason IS DISTINCT FROM 'replaced')
-          ORDER BY (g.revoked_at IS NULL AND g.expires_at > now()) DESC, g.created_at DESC",
-    )
+          ORDER BY ", crate::live_grant!("g", "now()"), " DESC, g.created_at DESC",
+    ))
     .bind::<SqlUuid, _>(customer)
     .bind::<Nullable<SqlUuid>, _>(only)
     .load(conn)

@@ -187,10 +187,8 @@ pub fn introspection(
         return Introspection::inactive();
     };
     if t.partner_id != partner.id
-        || t.revoked_at.is_some()
-        || t.expires_at <= now
-        || t.grant_expires_at <= now
-        || t.rotated_at.is_some()
+        || !crate::grants::is_live(t.revoked_at, t.grant_expires_at, now)
+        || !super::live::is_live(t.expires_at, t.rotated_at, now)
     {
         return Introspection::inactive();
     }

@@ -4,6 +4,7 @@
 mod code;
 mod introspect;
 mod issue;
+mod live;
 mod refresh;
 mod revoke;
 
@@ -13,5 +14,6 @@ pub use introspect::{
     introspection, pairwise_sub, partner_and_token, partners_and_tokens,
 };
 pub use issue::Issued;
+pub use live::is_live;
 pub use refresh::refresh;
 pub use revoke::revoke;

@@ -34,12 +34,12 @@ statement!(
     /// order, and nothing was written. The grant's row is not locked: a grant revoked meanwhile
     /// ends these tokens as it ends all of its own, which are only ever read with their grant.
     RotateSql,
-    "WITH p AS (SELECT ?::timestamptz AS at, ?::text[] AS asked),
+    concat!("WITH p AS (SELECT ?::timestamptz AS at, ?::text[] AS asked),
      spent AS (
        UPDATE {schema}.tokens t SET rotated_at = p.at
          FROM {schema}.grants g, p
-        WHERE t.token_hash = ? AND t.kind = 'refresh' AND t.rotated_at IS NULL
-          AND g.id = t.grant_id AND g.partner_id = ? AND g.revoked_at IS NULL AND g.expires_at > p.at
+        WHERE t.token_hash = ? AND t.kind = 'refresh' AND ", crate::live_token!("t", "p.at"), "
+          AND g.id = t.grant_id AND g.partner_id = ? AND ", crate::live_grant!("g", "p.at"), "
           AND (p.asked IS NULL OR g.scopes @> p.asked)
        RETURNING t.grant_id, g.scopes, g.expires_at, p.at, p.asked
      ), issued AS (
@@ -55,7 +55,7 @@ statement!(
        SELECT ?, ?, s.grant_id::text, '{}'::jsonb
          FROM spent s
      )
-     SELECT scopes, expires_at FROM spent"
+     SELECT scopes, expires_at FROM spent")
 );
 
 /// The scopes and end of the grant whose refresh token [`RotateSql`] spent.
