@@ -59,6 +59,8 @@ pub struct NewGrant<'a> {
     pub link_notice: bool,
     /// The consent receipt: SHA-256 of what the consent page showed (see [`receipt`]).
     pub consent_text_hash: Option<Vec<u8>>,
+    /// When the customer allowed: the grant's start.
+    pub at: DateTime<Utc>,
 }
 
 /// What the customer was shown when they allowed, as one canonical text, for the receipt.
@@ -107,7 +109,7 @@ pub async fn create(conn: &mut TenantConn, g: NewGrant<'_>) -> QueryResult<Creat
         .for_no_key_update()
         .first::<Uuid>(conn)
         .await?;
-    let now = Utc::now();
+    let now = g.at;
     let replaced: Option<Uuid> = diesel::update(
         grants::table
             .filter(grants::customer_id.eq(g.customer))
@@ -160,13 +162,15 @@ pub async fn create(conn: &mut TenantConn, g: NewGrant<'_>) -> QueryResult<Creat
     })
 }
 
-/// Ends a grant now; every token it issued stops working. False when it had already ended.
-pub async fn revoke(conn: &mut TenantConn, id: Uuid, reason: &str) -> QueryResult<bool> {
+/// Ends a grant at `at`; every token it issued stops working. False when it had already ended.
+pub async fn revoke(
+    conn: &mut TenantConn,
+    id: Uuid,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<bool> {
     diesel::update(grants::table.find(id).filter(grants::revoked_at.is_null()))
-        .set((
-            grants::revoked_at.eq(Utc::now()),
-            grants::revoked_reason.eq(reason),
-        ))
+        .set((grants::revoked_at.eq(at), grants::revoked_reason.eq(reason)))
         .execute(conn)
         .await
         .map(|n| n > 0)

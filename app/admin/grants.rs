@@ -333,7 +333,7 @@ pub async fn revoke(
     if reason.is_empty() || reason.chars().count() > 500 {
         return Ok(see_other(&format!("{page}?error=reason")));
     }
-    if grants::revoke(&mut c.conn, id, "admin_revoked").await? {
+    if grants::revoke(&mut c.conn, id, "admin_revoked", chrono::Utc::now()).await? {
         let actor = c.actor();
         audit::record(
             &mut c.conn,

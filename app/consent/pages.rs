@@ -334,6 +334,7 @@ pub async fn consent_submit(
                     notice_days: &notice_days,
                     link_notice,
                     consent_text_hash: Some(receipt),
+                    at: chrono::Utc::now(),
                 },
             )
             .await?;
@@ -342,6 +343,7 @@ pub async fn consent_submit(
                 created.id,
                 &pending.request.redirect_uri,
                 &pending.request.code_challenge,
+                created.created_at,
             )
             .await?;
             let actor = format!("customer:{}", customer.0);

@@ -259,6 +259,7 @@ async fn seed_grant(db: &Db) -> anyhow::Result<String> {
                             notice_days: &settings.notice_days,
                             link_notice: false,
                             consent_text_hash: None,
+                            at: chrono::Utc::now(),
                         },
                     )
                     .await?;

@@ -389,7 +389,7 @@ pub async fn revoke(
         return Err(AppError::Page(StatusCode::FORBIDDEN, "page-csrf"));
     }
     let id = Uuid::parse_str(&link.id).map_err(|_| AppError::NotFound)?;
-    if grants::revoke(&mut conn, id, "customer_revoked").await? {
+    if grants::revoke(&mut conn, id, "customer_revoked", Utc::now()).await? {
         audit::record(
             &mut conn,
             Event::GrantRevoked,

@@ -3,6 +3,7 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
 
 use super::clients::{self, AuthMethod, Partner};
 use super::error::{OAuthCode, OAuthError};
@@ -94,6 +95,7 @@ pub async fn token(
                     verifier: required(&p, "code_verifier")?,
                     access_ttl: ttl,
                     certificate,
+                    at: Utc::now(),
                 },
             )
             .await?
@@ -111,6 +113,7 @@ pub async fn token(
                 narrower,
                 ttl,
                 certificate,
+                Utc::now(),
             )
             .await?
         }
@@ -135,7 +138,13 @@ pub async fn revoke(
 ) -> Result<HttpResponse, OAuthError> {
     let r = authenticated(&req, &body, &tenant, &db, &certs).await?;
     let mut conn = r.conn.pin().await?;
-    tokens::revoke(&mut conn, &r.partner, required(&r.form, "token")?).await?;
+    tokens::revoke(
+        &mut conn,
+        &r.partner,
+        required(&r.form, "token")?,
+        Utc::now(),
+    )
+    .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish())
@@ -178,6 +187,7 @@ pub async fn introspect(
         token,
         tenant.slug.as_str(),
         &settings.issuer(&tenant.slug),
+        Utc::now(),
     );
     Ok(no_store(&answer))
 }

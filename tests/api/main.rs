@@ -16,4 +16,5 @@ mod oauth_helpers;
 mod partner_api;
 mod resilience;
 mod tenancy;
+mod use_cases;
 mod withdrawn_certificates;

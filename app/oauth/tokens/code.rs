@@ -36,9 +36,9 @@ pub async fn issue_code(
     grant: Uuid,
     redirect_uri: &str,
     code_challenge: &str,
+    now: DateTime<Utc>,
 ) -> QueryResult<String> {
     let code = secrets::random_token();
-    let now = Utc::now();
     diesel::insert_into(auth_codes::table)
         .values((
             auth_codes::code_hash.eq(secrets::sha256(&code)),
@@ -59,6 +59,8 @@ pub struct CodeExchange<'a> {
     pub verifier: &'a str,
     pub access_ttl: i64,
     pub certificate: Option<[u8; 32]>,
+    /// The time of the exchange (the request's; tests choose it).
+    pub at: DateTime<Utc>,
 }
 
 /// `grant_type=authorization_code`.
@@ -67,6 +69,7 @@ pub async fn redeem_code(
     partner: &Partner,
     x: CodeExchange<'_>,
 ) -> Result<Issued, OAuthError> {
+    let now = x.at;
     let hash = secrets::sha256(x.code);
     let partner_id = partner.id;
     let client_id = partner.client_id.clone();
@@ -116,14 +119,21 @@ pub async fn redeem_code(
             }
             if used.is_some() {
                 // A code presented twice was intercepted: end everything it issued.
-                revoke_replayed(conn, grant, &client_id, Event::CodeReused, "code_reused").await?;
+                revoke_replayed(
+                    conn,
+                    grant,
+                    &client_id,
+                    Event::CodeReused,
+                    "code_reused",
+                    now,
+                )
+                .await?;
                 return refuse("the authorization code was already used; its grant is revoked");
             }
             diesel::update(auth_codes::table.filter(auth_codes::code_hash.eq(&hash)))
-                .set(auth_codes::used_at.eq(Utc::now()))
+                .set(auth_codes::used_at.eq(now))
                 .execute(conn)
                 .await?;
-            let now = Utc::now();
             if expires <= now {
                 return refuse("the authorization code has expired");
             }
@@ -137,7 +147,8 @@ pub async fn redeem_code(
                 return refuse("the grant has ended");
             }
             let scopes = Scopes::from_stored(&scopes);
-            let issued = issue_pair(conn, grant, grant_expires, &scopes, ttl, certificate).await?;
+            let issued =
+                issue_pair(conn, grant, grant_expires, &scopes, ttl, certificate, now).await?;
             audit::record(
                 conn,
                 Event::TokensIssued,

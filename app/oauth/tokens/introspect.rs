@@ -181,8 +181,8 @@ pub fn introspection(
     token: Option<TokenRow>,
     tenant: &str,
     issuer: &str,
+    now: DateTime<Utc>,
 ) -> Introspection {
-    let now = Utc::now();
     let Some(t) = token else {
         return Introspection::inactive();
     };
@@ -215,6 +215,47 @@ pub fn introspection(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oauth::clients::AuthMethod;
+
+    fn token(partner: &Partner, at: DateTime<Utc>) -> TokenRow {
+        TokenRow {
+            kind: "access".into(),
+            created_at: at,
+            expires_at: at + chrono::Duration::minutes(15),
+            rotated_at: None,
+            partner_id: partner.id,
+            customer_id: Uuid::now_v7(),
+            scopes: vec!["balance:read".into()],
+            grant_expires_at: at + chrono::Duration::days(90),
+            revoked_at: None,
+            cnf_x5t_s256: None,
+        }
+    }
+
+    #[test]
+    fn introspection_is_active_only_for_a_live_token_of_the_asking_partner() {
+        let scopes = Scopes::parse("balance:read").unwrap();
+        let partner = Partner::in_memory(scopes.clone(), AuthMethod::ClientSecretBasic);
+        let other = Partner::in_memory(scopes, AuthMethod::ClientSecretBasic);
+        let at = Utc::now();
+        let ask = |p: &Partner, t: TokenRow, now| introspection(p, Some(t), "kitami", "iss", now);
+        let live = ask(&partner, token(&partner, at), at);
+        assert!(live.active);
+        assert_eq!(live.scope.as_deref(), Some("balance:read"));
+        assert!(
+            !ask(&other, token(&partner, at), at).active,
+            "another partner's"
+        );
+        let ended = at + chrono::Duration::minutes(15);
+        assert!(!ask(&partner, token(&partner, at), ended).active, "expired");
+        let mut revoked = token(&partner, at);
+        revoked.revoked_at = Some(at);
+        assert!(!ask(&partner, revoked, at).active, "its grant revoked");
+        let mut rotated = token(&partner, at);
+        rotated.rotated_at = Some(at);
+        assert!(!ask(&partner, rotated, at).active, "spent");
+        assert!(!introspection(&partner, None, "kitami", "iss", at).active);
+    }
 
     #[test]
     fn pairwise_sub_differs_per_partner_and_is_stable() {

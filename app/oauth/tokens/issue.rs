@@ -36,8 +36,8 @@ pub(super) async fn issue_pair(
     scopes: &Scopes,
     access_ttl: i64,
     certificate: Option<[u8; 32]>,
+    now: DateTime<Utc>,
 ) -> QueryResult<Issued> {
-    let now = Utc::now();
     let access = secrets::random_token();
     let refresh = secrets::random_token();
     let access_expires = (now + Duration::seconds(access_ttl)).min(grant_expires);
@@ -78,8 +78,9 @@ pub(super) async fn revoke_replayed(
     client_id: &str,
     event: Event,
     reason: &'static str,
+    at: DateTime<Utc>,
 ) -> QueryResult<()> {
-    grants::revoke(conn, grant, reason).await?;
+    grants::revoke(conn, grant, reason, at).await?;
     audit::record(
         conn,
         event,

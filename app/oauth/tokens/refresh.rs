@@ -79,9 +79,9 @@ pub async fn refresh(
     narrower: Option<Scopes>,
     access_ttl: i64,
     certificate: Option<[u8; 32]>,
+    now: DateTime<Utc>,
 ) -> Result<Issued, OAuthError> {
     let hash = secrets::sha256(token);
-    let now = Utc::now();
     let access_until = now + Duration::seconds(access_ttl);
     let access = secrets::random_token();
     let refresh = secrets::random_token();
@@ -102,7 +102,7 @@ pub async fn refresh(
         .pop();
     let Some(r) = rotated else {
         let mut conn = conn.pin().await?;
-        return Err(refusal(&mut conn, partner, hash, narrower).await?);
+        return Err(refusal(&mut conn, partner, hash, narrower, now).await?);
     };
     let access_expires = access_until.min(r.expires_at);
     Ok(Issued {
@@ -124,6 +124,7 @@ async fn refusal(
     partner: &Partner,
     hash: Vec<u8>,
     narrower: Option<Scopes>,
+    now: DateTime<Utc>,
 ) -> Result<OAuthError, OAuthError> {
     let partner_id = partner.id;
     let client_id = partner.client_id.clone();
@@ -161,11 +162,12 @@ async fn refusal(
                 &client_id,
                 Event::RefreshReused,
                 "refresh_reused",
+                now,
             )
             .await?;
             return refused("the refresh token was already used; its grant is revoked");
         }
-        if grant_expires <= Utc::now() {
+        if grant_expires <= now {
             return refused("the grant has expired; the customer must register again");
         }
         if narrower.is_some_and(|s| !s.is_subset(&Scopes::from_stored(&scopes))) {

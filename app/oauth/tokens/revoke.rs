@@ -18,6 +18,7 @@ pub async fn revoke(
     conn: &mut TenantConn,
     partner: &Partner,
     token: &str,
+    at: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), OAuthError> {
     let found: Option<(Uuid, Uuid)> = tokens::table
         .inner_join(g::table)
@@ -28,7 +29,7 @@ pub async fn revoke(
         .optional()?;
     if let Some((grant, owner)) = found
         && owner == partner.id
-        && grants::revoke(conn, grant, "partner_revoked").await?
+        && grants::revoke(conn, grant, "partner_revoked", at).await?
     {
         audit::record(
             conn,
