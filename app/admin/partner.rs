@@ -4,21 +4,16 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Utc;
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use super::{Console, console, context, form, render, see_other};
 use crate::audit::{self, Event};
 use crate::db::Db;
-use crate::db::schema::tenant::partners as p;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::i18n::Message;
 use crate::oauth::clients::{self, AuthMethod, Partner};
 use crate::oauth::params::Params;
-use crate::secrets;
 use crate::tenancy::CurrentTenant;
 use crate::web::Pages;
 
@@ -106,16 +101,14 @@ pub async fn update(
             return edit_page(&req, &pages, &tenant, lang, &c, &partner, note).await;
         }
     };
-    diesel::update(p::table.find(partner.id))
-        .set((
-            p::name_ja.eq(&name_ja),
-            p::name_en.eq(&name_en),
-            p::redirect_uris.eq(&uris),
-            p::scopes.eq(scopes.to_vec()),
-            p::updated_at.eq(Utc::now()),
-        ))
-        .execute(&mut c.conn)
-        .await?;
+    clients::update_details(
+        &mut c.conn,
+        partner.id,
+        (&name_ja, &name_en),
+        &uris,
+        &scopes,
+    )
+    .await?;
     let actor = c.actor();
     audit::record(&mut c.conn, Event::AdminChange, &actor, Some(&partner.client_id), None, serde_json::json!({"what": "partner.updated", "redirect_uris": uris, "scopes": scopes.to_vec()})).await?;
     Ok(see_other(&format!(
@@ -149,14 +142,7 @@ pub async fn rotate(
         )
         .await;
     }
-    let secret = secrets::random_token();
-    diesel::update(p::table.find(partner.id))
-        .set((
-            p::client_secret_hash.eq(secrets::sha256(&secret)),
-            p::updated_at.eq(Utc::now()),
-        ))
-        .execute(&mut c.conn)
-        .await?;
+    let secret = clients::rotate_secret(&mut c.conn, partner.id).await?;
     let actor = c.actor();
     audit::record(
         &mut c.conn,
@@ -195,10 +181,7 @@ pub async fn set_status(
         Some("suspended") => "suspended",
         _ => return Err(AppError::Page(StatusCode::BAD_REQUEST, "page-bad-request")),
     };
-    diesel::update(p::table.find(partner.id))
-        .set((p::status.eq(status), p::updated_at.eq(Utc::now())))
-        .execute(&mut c.conn)
-        .await?;
+    clients::set_active(&mut c.conn, partner.id, status == "active").await?;
     let actor = c.actor();
     audit::record(
         &mut c.conn,

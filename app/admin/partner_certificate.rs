@@ -6,9 +6,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Utc;
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
 
 use super::partner::{Note, edit_page, one};
 use super::partners::typed_subject;
@@ -16,11 +13,10 @@ use super::{console, form, see_other};
 use crate::audit::{self, Event};
 use crate::certs::DistinguishedName;
 use crate::db::Db;
-use crate::db::schema::tenant::partners as p;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::i18n::Message;
-use crate::oauth::clients::AuthMethod;
+use crate::oauth::clients::{self, AuthMethod};
 use crate::tenancy::CurrentTenant;
 use crate::web::Pages;
 
@@ -79,14 +75,7 @@ pub async fn rollover(
             return refused(&c, Message::new("check-no-rollover")).await;
         }
     };
-    diesel::update(p::table.find(partner.id))
-        .set((
-            p::cert_subject.eq(&subject),
-            p::cert_subject_next.eq(&next),
-            p::updated_at.eq(Utc::now()),
-        ))
-        .execute(&mut c.conn)
-        .await?;
+    clients::set_cert_subjects(&mut c.conn, partner.id, &subject, next.as_deref()).await?;
     let actor = c.actor();
     audit::record(
         &mut c.conn,

@@ -6,16 +6,12 @@ use std::borrow::Cow;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
 use serde::Serialize;
-use uuid::Uuid;
 
 use super::{Console, console, context, form, render};
 use crate::audit::{self, Event};
 use crate::certs::DistinguishedName;
 use crate::db::Db;
-use crate::db::schema::tenant::partners as p;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::i18n::Message;
@@ -49,16 +45,7 @@ pub(super) fn row(partner: &Partner, lang: Lang) -> Row {
 }
 
 async fn all(c: &mut Console) -> Result<Vec<Partner>, AppError> {
-    let ids: Vec<Uuid> = p::table
-        .order(p::created_at)
-        .select(p::id)
-        .load(&mut c.conn)
-        .await?;
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        out.push(clients::find_by_id(&mut c.conn, id).await?);
-    }
-    Ok(out)
+    Ok(clients::all(&mut c.conn).await?)
 }
 
 /// A partner form's fields as they are shown: the register form empty with both scopes ticked,

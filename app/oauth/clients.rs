@@ -1,17 +1,13 @@
-//! The partner registry and client authentication (RFC 6749 §2.3).
+//! The partner registry: who the partners are, registering one, and every change to one (how
+//! a partner authenticates is [`super::client_auth`]).
 
-use actix_web::HttpRequest;
-use actix_web::http::header;
-use base64::Engine as _;
 use diesel::prelude::*;
 use diesel::sql_types::{Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use super::error::OAuthError;
-use super::params::Params;
 use super::scopes::Scopes;
-use crate::certs::{ClientCertificates, DistinguishedName};
+use crate::certs::DistinguishedName;
 use crate::db::schema::tenant::partners;
 use crate::db::{TenantConn, TenantStatements};
 use crate::i18n::Lang;
@@ -50,7 +46,7 @@ impl AuthMethod {
 pub struct Partner {
     pub id: Uuid,
     pub client_id: String,
-    secret_hash: Option<Vec<u8>>,
+    pub(super) secret_hash: Option<Vec<u8>>,
     pub name_ja: String,
     pub name_en: String,
     pub redirect_uris: Vec<String>,
@@ -263,162 +259,81 @@ pub async fn register(
     Ok((client_id, secret))
 }
 
-/// The client credentials a request presents, before they are checked.
-pub(super) struct Presented {
-    pub(super) client_id: String,
-    secret: Option<String>,
-    method: AuthMethod,
+statement!(
+    AllPartnersSql,
+    concat!(partner_columns!(), "ORDER BY created_at")
+);
+
+/// Every partner of the tenant, oldest first.
+pub async fn all(conn: &mut TenantConn) -> QueryResult<Vec<Partner>> {
+    let rows: Vec<Row> = conn.statements().query::<AllPartnersSql>().load().await?;
+    Ok(rows.into_iter().map(Partner::from).collect())
 }
 
-pub(super) fn presented(req: &HttpRequest, form: &Params) -> Result<Presented, OAuthError> {
-    let basic = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let (scheme, rest) = v.split_once(' ')?;
-            scheme.eq_ignore_ascii_case("basic").then(|| rest.trim())
-        });
-    match (basic, form.get("client_secret")) {
-        (Some(_), Some(_)) => Err(OAuthError::invalid_request(
-            "use one client authentication method, not two",
-        )),
-        (Some(b64), None) => {
-            let decoded = base64::engine::general_purpose::STANDARD
-                .decode(b64)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| OAuthError::invalid_client(true))?;
-            let (id, secret) = decoded
-                .split_once(':')
-                .ok_or_else(|| OAuthError::invalid_client(true))?;
-            // RFC 6749 §2.3.1: both halves are form-urlencoded.
-            let decode = |s: &str| {
-                url::form_urlencoded::parse(format!("x={s}").as_bytes())
-                    .next()
-                    .map(|(_, v)| v.into_owned())
-                    .unwrap_or_default()
-            };
-            let client_id = decode(id);
-            if client_id.contains('\0') {
-                return Err(OAuthError::invalid_request(
-                    "client_id contains a NUL character",
-                ));
-            }
-            if form.get("client_id").is_some_and(|f| f != client_id) {
-                return Err(OAuthError::invalid_request("client_id does not match"));
-            }
-            Ok(Presented {
-                client_id,
-                secret: Some(decode(secret)),
-                method: AuthMethod::ClientSecretBasic,
-            })
-        }
-        (None, Some(secret)) => Ok(Presented {
-            client_id: form
-                .get("client_id")
-                .ok_or_else(|| OAuthError::invalid_client(false))?
-                .to_owned(),
-            secret: Some(secret.to_owned()),
-            method: AuthMethod::ClientSecretPost,
-        }),
-        (None, None) => Ok(Presented {
-            client_id: form
-                .get("client_id")
-                .ok_or_else(|| OAuthError::invalid_client(false))?
-                .to_owned(),
-            secret: None,
-            method: AuthMethod::TlsClientAuth,
-        }),
-    }
+/// A partner's names, redirect URIs and scopes, as the console edits them.
+pub async fn update_details(
+    conn: &mut TenantConn,
+    id: Uuid,
+    names: (&str, &str),
+    redirect_uris: &[String],
+    scopes: &Scopes,
+) -> QueryResult<()> {
+    diesel::update(partners::table.find(id))
+        .set((
+            partners::name_ja.eq(names.0),
+            partners::name_en.eq(names.1),
+            partners::redirect_uris.eq(redirect_uris),
+            partners::scopes.eq(scopes.to_vec()),
+            partners::updated_at.eq(chrono::Utc::now()),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
-/// A partner that authenticated, and for `tls_client_auth` the thumbprint of the certificate it
-/// used: its access tokens are bound to that certificate (RFC 8705 §3).
-pub struct Authenticated {
-    pub partner: Partner,
-    pub certificate: Option<[u8; 32]>,
+/// A new client secret for the partner; returned this once, stored as its SHA-256.
+pub async fn rotate_secret(conn: &mut TenantConn, id: Uuid) -> QueryResult<String> {
+    let secret = secrets::random_token();
+    diesel::update(partners::table.find(id))
+        .set((
+            partners::client_secret_hash.eq(secrets::sha256(&secret)),
+            partners::updated_at.eq(chrono::Utc::now()),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(secret)
 }
 
-/// The partner that authenticated this request, or `invalid_client` (401).
-pub async fn authenticate(
-    conn: &mut TenantStatements,
-    req: &HttpRequest,
-    form: &Params,
-    certs: &ClientCertificates,
-) -> Result<Authenticated, OAuthError> {
-    let p = presented(req, form)?;
-    let partner = find(conn, &p.client_id).await?;
-    verify(partner, &p, req, certs)
+/// Suspends (no tokens, no API data, at once) or resumes the partner.
+pub async fn set_active(conn: &mut TenantConn, id: Uuid, active: bool) -> QueryResult<()> {
+    let status = if active { "active" } else { "suspended" };
+    diesel::update(partners::table.find(id))
+        .set((
+            partners::status.eq(status),
+            partners::updated_at.eq(chrono::Utc::now()),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
-/// [`authenticate`]'s checks, on the partner found by the presented `client_id` (`None`: none).
-pub(super) fn verify(
-    partner: Option<Partner>,
-    p: &Presented,
-    req: &HttpRequest,
-    certs: &ClientCertificates,
-) -> Result<Authenticated, OAuthError> {
-    let basic = p.method == AuthMethod::ClientSecretBasic;
-    let Some(partner) = partner else {
-        return Err(OAuthError::invalid_client(basic));
-    };
-    if p.method != partner.auth_method || !partner.active {
-        return Err(OAuthError::invalid_client(basic));
-    }
-    let certificate = match (&p.secret, &partner.secret_hash) {
-        (Some(secret), Some(hash)) if secrets::matches_hash(secret, hash) => None,
-        (None, _) if p.method == AuthMethod::TlsClientAuth => {
-            Some(partner_certificate(&partner, req, certs)?)
-        }
-        _ => return Err(OAuthError::invalid_client(basic)),
-    };
-    Ok(Authenticated {
-        partner,
-        certificate,
-    })
-}
-
-/// RFC 8705 §2.1 (PKI method): the connection's certificate chains to a CA trusted for partners
-/// and its subject is the DN the partner registered.
-fn partner_certificate(
-    partner: &Partner,
-    req: &HttpRequest,
-    certs: &ClientCertificates,
-) -> Result<[u8; 32], OAuthError> {
-    let refuse = |why: &str| {
-        tracing::info!(client_id = %partner.client_id, why, "tls_client_auth refused");
-        OAuthError::new(
-            super::error::OAuthCode::InvalidClient,
-            format!("client authentication failed: {why}"),
-        )
-    };
-    let Some(cert) = certs.presented(req).certificate() else {
-        return Err(refuse(
-            "no client certificate on this connection (use the mutual-TLS endpoint)",
-        ));
-    };
-    let checked = match &certs.partners {
-        Some(t) => t.current().check(&cert),
-        None => Err(crate::certs::Refusal::Untrusted),
-    };
-    match checked {
-        Ok(()) => {}
-        Err(crate::certs::Refusal::Revoked) => {
-            return Err(refuse("the client certificate has been revoked by its CA"));
-        }
-        Err(_) => {
-            return Err(refuse(
-                "the client certificate is not from a trusted CA, or is not valid now",
-            ));
-        }
-    }
-    if !partner.accepts_subject(&cert.subject()) {
-        return Err(refuse(
-            "the client certificate's subject is not the registered one",
-        ));
-    }
-    Ok(cert.thumbprint)
+/// The certificate subjects a `tls_client_auth` partner is accepted with: the registered one and,
+/// during a rollover, the new one.
+pub async fn set_cert_subjects(
+    conn: &mut TenantConn,
+    id: Uuid,
+    subject: &str,
+    next: Option<&str>,
+) -> QueryResult<()> {
+    diesel::update(partners::table.find(id))
+        .set((
+            partners::cert_subject.eq(subject),
+            partners::cert_subject_next.eq(next),
+            partners::updated_at.eq(chrono::Utc::now()),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 
+use super::client_auth;
 use super::clients::{self, AuthMethod, Partner};
 use super::error::{OAuthCode, OAuthError};
 use super::params::Params;
@@ -46,10 +47,10 @@ pub(super) async fn authenticated(
 ) -> Result<Request, OAuthError> {
     let form = form(body)?;
     let mut conn = db.tenant_statements(&tenant.slug).await?;
-    let clients::Authenticated {
+    let client_auth::Authenticated {
         partner,
         certificate,
-    } = clients::authenticate(&mut conn, req, &form, certs).await?;
+    } = client_auth::authenticate(&mut conn, req, &form, certs).await?;
     Ok(Request {
         form,
         conn,
@@ -161,7 +162,7 @@ pub async fn introspect(
     certs: web::Data<ClientCertificates>,
 ) -> Result<HttpResponse, OAuthError> {
     let form = form(&body)?;
-    let presented = clients::presented(&req, &form)?;
+    let presented = client_auth::presented(&req, &form)?;
     // The partner and the token in one round trip, shared with the calls that come with this
     // one; the token is looked at only once the partner has authenticated.
     let (partner, token) = match form.get("token") {
@@ -180,7 +181,7 @@ pub async fn introspect(
             (clients::find(&mut conn, &presented.client_id).await?, None)
         }
     };
-    let auth = clients::verify(partner, &presented, &req, &certs)?;
+    let auth = client_auth::verify(partner, &presented, &req, &certs)?;
     required(&form, "token")?;
     let answer = tokens::introspection(
         &auth.partner,

@@ -1,6 +1,7 @@
 //! The OAuth 2.0 authorization server of each tenant.
 
 pub mod authorize;
+pub mod client_auth;
 pub mod clients;
 pub mod endpoints;
 pub mod error;
