@@ -12,12 +12,12 @@ use super::grants::when;
 use super::{console, context, form, render, see_other};
 use crate::audit::{self, Event};
 use crate::bank::CustomerDirectory;
+use crate::bank::CustomerId;
 use crate::consent::lockout;
 use crate::db::Db;
 use crate::db::schema::tenant::{customer_certificates as cc, customers, login_guard};
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::sandbox::{CustomerId, Sandbox};
 use crate::tenancy::CurrentTenant;
 use crate::web::Pages;
 
@@ -154,7 +154,7 @@ pub async fn unlock(
         .select(customers::login_id)
         .first(&mut c.conn)
         .await?;
-    Sandbox.unlock(&mut c.conn, CustomerId(id)).await?;
+    tenant.directory.unlock(&mut c.conn, CustomerId(id)).await?;
     lockout::clear(&mut c.conn, &login_id).await?;
     let actor = c.actor();
     audit::record(

@@ -1,6 +1,7 @@
 //! The two seams to the credit union's own systems. Who the customers are and what their accounts
-//! hold live in the bank; the app reaches them only through these traits. The built-in
-//! [`Sandbox`](crate::sandbox::Sandbox) implements both with tables in the tenant's schema.
+//! hold live in the bank; the app reaches them only through these traits, on the seams each
+//! tenant holds ([`crate::tenancy::seams`]). The hosted core (`sandbox/`) implements both with
+//! tables in the tenant's schema.
 
 mod ids;
 

@@ -9,6 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::login::{Posted, posted};
 use super::pages::{current, expired, ip};
 use crate::audit::{self, Event};
+use crate::bank::CustomerId;
 use crate::bank::{CertificateBinding, CustomerDirectory};
 use crate::certs::{ClientCertificates, Presentation, Presented, Refusal};
 use crate::config::Settings;
@@ -17,7 +18,6 @@ use crate::error::AppError;
 use crate::format::{jst_date, long_date};
 use crate::i18n::Lang;
 use crate::oauth::flow;
-use crate::sandbox::{CustomerId, Sandbox};
 use crate::tenancy::settings::StaleCrl;
 use crate::tenancy::{CurrentTenant, customer_ca};
 use crate::web::Pages;
@@ -102,7 +102,8 @@ pub(crate) async fn identify(
                 Refusal::Revoked => "certificate-revoked",
             },
         )),
-        Ok(()) => match Sandbox
+        Ok(()) => match tenant
+            .directory
             .verify_certificate(conn, &presented.thumbprint)
             .await?
         {

@@ -149,7 +149,7 @@ pub async fn login_submit(
         partner,
     } = c;
     drop(conn);
-    let verdict = signin::password(&db, &tenant.slug, &settings.limits, threshold, attempt).await?;
+    let verdict = signin::password(&db, &tenant, &settings.limits, threshold, attempt).await?;
     let mut c = Current {
         conn: db.tenant(&tenant.slug).await?,
         pending,

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::audit::{self, Event};
 use crate::bank::CoreBanking;
+use crate::bank::{AccountId, CustomerId};
 use crate::config::Settings;
 use crate::db::{Db, TenantConn};
 use crate::error::AppError;
@@ -21,7 +22,6 @@ use crate::oauth::flow::{self, Pending, Stage};
 use crate::oauth::params::Params;
 use crate::oauth::request::redirect_to;
 use crate::oauth::tokens;
-use crate::sandbox::{AccountId, CustomerId, Sandbox};
 use crate::tenancy::CurrentTenant;
 use crate::web::Pages;
 use crate::web::respond::{html, see_other};
@@ -145,7 +145,7 @@ async fn render_consent(
     v: ConsentView<'_>,
 ) -> Result<HttpResponse, AppError> {
     let customer = CustomerId(c.pending.customer_id.ok_or_else(expired)?);
-    let accounts = Sandbox.accounts(&mut c.conn, customer).await?;
+    let accounts = tenant.core.accounts(&mut c.conn, customer).await?;
     let mut ctx = pages.context(lang, req.path(), req.query_string(), Some(tenant));
     let terms = &tenant.settings.terms;
     let terms_name = match lang {
@@ -250,7 +250,7 @@ pub async fn consent_submit(
         Lang::En => &tenant.settings.terms.name.en,
     };
     let customer = CustomerId(c.pending.customer_id.ok_or_else(expired)?);
-    let owned = Sandbox.accounts(&mut c.conn, customer).await?;
+    let owned = tenant.core.accounts(&mut c.conn, customer).await?;
     let accounts: Vec<AccountId> = owned
         .iter()
         .filter(|a| chosen.iter().any(|x| x == a.account_id.as_str()))

@@ -6,14 +6,14 @@ use actix_web::http::StatusCode;
 
 use super::lockout;
 use crate::audit::{self, Event};
+use crate::bank::CustomerId;
 use crate::bank::{CustomerDirectory, Verification};
 use crate::config::LimitSettings;
 use crate::db::{Db, TenantConn};
 use crate::error::AppError;
 use crate::limits::{self, Verdict};
-use crate::sandbox::{CustomerId, Sandbox};
 use crate::sessions;
-use crate::tenancy::TenantSlug;
+use crate::tenancy::Tenant;
 
 pub enum SignIn {
     Verified(CustomerId),
@@ -47,7 +47,7 @@ pub struct Attempt<'a> {
 /// connection of the pool nor starve the partner API.
 pub async fn password(
     db: &Db,
-    tenant: &TenantSlug,
+    tenant: &Tenant,
     limits: &LimitSettings,
     lockout_threshold: u16,
     a: Attempt<'_>,
@@ -66,7 +66,7 @@ pub async fn password(
     };
     let locked = || refused("login-error-locked", StatusCode::FORBIDDEN);
     {
-        let mut conn = db.tenant(tenant).await?;
+        let mut conn = db.tenant(&tenant.slug).await?;
         if let Verdict::Limited { retry_after } =
             limits::sign_in(conn.statements(), limits, a.ip, &who).await?
         {
@@ -82,10 +82,11 @@ pub async fn password(
         }
     }
     // No connection is held while the password is hashed.
-    let verdict = Sandbox
-        .verify_password(db, tenant, a.login_id, a.password)
+    let verdict = tenant
+        .directory
+        .verify_password(db, &tenant.slug, a.login_id, a.password)
         .await?;
-    let mut conn = db.tenant(tenant).await?;
+    let mut conn = db.tenant(&tenant.slug).await?;
     let conn = &mut conn;
     match verdict {
         Verification::Verified(customer) => {
@@ -99,7 +100,7 @@ pub async fn password(
         Verification::Refused { customer } => {
             if lockout::record_failure(conn, a.login_id, lockout_threshold).await? {
                 if let Some(customer) = customer {
-                    Sandbox.lock(conn, customer).await?;
+                    tenant.directory.lock(conn, customer).await?;
                     // A locked customer is signed out of /my everywhere.
                     sessions::end_all(conn, sessions::Kind::Customer, customer.0).await?;
                 }

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, Event};
 use crate::bank::CoreBanking as _;
+use crate::bank::CustomerId;
 use crate::certs::ClientCertificates;
 use crate::consent::certificate::{self, Outcome};
 use crate::consent::signin::{self, SignIn};
@@ -21,9 +22,9 @@ use crate::format::{jst, jst_date, long_date};
 use crate::grants;
 use crate::oauth::params::Params;
 use crate::oauth::scopes::Scope;
-use crate::sandbox::{CustomerId, Sandbox};
 use crate::sessions::{self, Kind, Session, Stage};
 use crate::tenancy::CurrentTenant;
+use crate::tenancy::Tenant;
 use crate::web::respond::{html, see_other};
 
 use crate::i18n::Lang;
@@ -148,6 +149,7 @@ fn at(t: DateTime<Utc>, lang: Lang) -> String {
 /// The customer's links: live ones first, then those that ended in the last 90 days.
 async fn links(
     conn: &mut TenantConn,
+    tenant: &Tenant,
     customer: Uuid,
     lang: Lang,
     only: Option<Uuid>,
@@ -169,7 +171,8 @@ async fn links(
     .bind::<Nullable<SqlUuid>, _>(only)
     .load(conn)
     .await?;
-    let held: std::collections::HashMap<String, String> = Sandbox
+    let held: std::collections::HashMap<String, String> = tenant
+        .core
         .accounts(conn, CustomerId(customer))
         .await?
         .iter()
@@ -223,7 +226,7 @@ pub async fn home(
     let Some(session) = signed_in(&req, &mut conn).await? else {
         return login_page(&req, &pages, &tenant, lang, None, "", StatusCode::OK);
     };
-    let links = links(&mut conn, session.principal, lang, None).await?;
+    let links = links(&mut conn, &tenant, session.principal, lang, None).await?;
     let mut ctx = pages.context(lang, req.path(), req.query_string(), Some(&tenant));
     ctx.insert("links", &links);
     ctx.insert("csrf", &session.csrf);
@@ -265,7 +268,7 @@ pub async fn login(
         context: serde_json::json!({"at": "my"}),
     };
     let threshold = tenant.settings.lockout_threshold;
-    match signin::password(&db, &tenant.slug, &settings.limits, threshold, attempt).await? {
+    match signin::password(&db, &tenant, &settings.limits, threshold, attempt).await? {
         SignIn::Verified(customer) => {
             let mut conn = db.tenant(&tenant.slug).await?;
             start(&req, &mut conn, &tenant, customer, "password").await
@@ -349,7 +352,7 @@ async fn own_grant(
         .await?
         .ok_or_else(|| AppError::SignIn(base(tenant)))?;
     let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound)?;
-    let link = links(conn, session.principal, lang, Some(id))
+    let link = links(conn, tenant, session.principal, lang, Some(id))
         .await?
         .into_iter()
         .next()

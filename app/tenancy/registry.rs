@@ -17,11 +17,13 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
+use super::seams::{Core, Directory};
 use super::{Logo, TenantSettings, TenantSlug};
 use crate::db::schema::platform::tenants;
 use crate::db::{Db, DbUnavailable};
 use crate::error::AppError;
 use crate::i18n::Lang;
+use crate::sandbox::Sandbox;
 
 /// Beyond this many remembered unknown slugs, forget them all. Tenants are kept apart from
 /// them, so no number of made-up slugs makes a replica read its tenants again.
@@ -33,6 +35,9 @@ pub struct Tenant {
     pub settings: TenantSettings,
     pub logo: Logo,
     pub updated_at: DateTime<Utc>,
+    /// The bank's seams for this tenant, chosen when its settings were read.
+    pub directory: Directory,
+    pub core: Core,
 }
 
 impl Tenant {
@@ -204,6 +209,10 @@ impl Registry {
                 bytes: logo,
             },
             updated_at,
+            // Every tenant's customers and accounts are hosted until a tenant's settings name
+            // its bank's own sign-in or gateway.
+            directory: Directory::Hosted(Sandbox),
+            core: Core::Hosted(Sandbox),
         })))
     }
 }
