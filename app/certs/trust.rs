@@ -46,11 +46,11 @@ pub struct CrlDates {
 }
 
 impl CrlDates {
-    pub fn of(crl: &X509CrlRef) -> Option<Self> {
-        Some(Self {
+    pub fn of(crl: &X509CrlRef) -> Self {
+        Self {
             this_update: asn1_to_chrono(crl.last_update()),
             next_update: crl.next_update().map(asn1_to_chrono),
-        })
+        }
     }
 
     /// Past its `nextUpdate`.
@@ -123,7 +123,7 @@ impl CertificateTrust {
 
     /// The CRL's dates; `None` without a CRL.
     pub fn crl_dates(&self) -> Option<CrlDates> {
-        self.crl.as_deref().and_then(CrlDates::of)
+        self.crl.as_deref().map(CrlDates::of)
     }
 
     /// Whether the CRL or the list of serials revokes this certificate (checked alone, for a

@@ -140,7 +140,6 @@ pub async fn login_submit(
         ip: from.as_deref(),
         context: serde_json::json!({"partner": c.partner.client_id}),
     };
-    let threshold = tenant.settings.lockout_threshold;
     // The flow's connection goes back to the pool while the sign-in waits for its turn and the
     // password is hashed.
     let Current {
@@ -149,7 +148,7 @@ pub async fn login_submit(
         partner,
     } = c;
     drop(conn);
-    let verdict = signin::password(&db, &tenant, &settings.limits, threshold, attempt).await?;
+    let verdict = signin::password(&db, &tenant, &settings.limits, attempt).await?;
     let mut c = Current {
         conn: db.tenant(&tenant.slug).await?,
         pending,

@@ -49,9 +49,9 @@ pub async fn password(
     db: &Db,
     tenant: &Tenant,
     limits: &LimitSettings,
-    lockout_threshold: u16,
     a: Attempt<'_>,
 ) -> Result<SignIn, AppError> {
+    let lockout_threshold = tenant.settings.lockout_threshold;
     if a.login_id.is_empty() || a.password.is_empty() {
         return Ok(refused("login-error-empty", StatusCode::BAD_REQUEST));
     }

@@ -267,8 +267,7 @@ pub async fn login(
         ip: from.as_deref(),
         context: serde_json::json!({"at": "my"}),
     };
-    let threshold = tenant.settings.lockout_threshold;
-    match signin::password(&db, &tenant, &settings.limits, threshold, attempt).await? {
+    match signin::password(&db, &tenant, &settings.limits, attempt).await? {
         SignIn::Verified(customer) => {
             let mut conn = db.tenant(&tenant.slug).await?;
             start(&req, &mut conn, &tenant, customer, "password").await

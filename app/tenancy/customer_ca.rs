@@ -127,7 +127,7 @@ fn parse_crl(bytes: &[u8]) -> Result<(String, CrlDates), CrlError> {
     let crl = X509Crl::from_pem(bytes)
         .or_else(|_| X509Crl::from_der(bytes))
         .map_err(|_| unreadable())?;
-    let dates = CrlDates::of(&crl).ok_or_else(unreadable)?;
+    let dates = CrlDates::of(&crl);
     let pem = crl
         .to_pem()
         .ok()
