@@ -251,6 +251,20 @@ pub async fn update(
         .execute(&mut *platform)
         .await?;
     drop(platform);
+    saved(
+        &mut c,
+        &tenant,
+        serde_json::json!({"what": "settings.updated", "settings": settings}),
+    )
+    .await
+}
+
+/// Records a change of the settings and goes back to the page, which says it was saved.
+async fn saved(
+    c: &mut super::Console,
+    tenant: &CurrentTenant,
+    detail: serde_json::Value,
+) -> Result<HttpResponse, AppError> {
     let actor = c.actor();
     audit::record(
         &mut c.conn,
@@ -258,13 +272,30 @@ pub async fn update(
         &actor,
         Some("settings"),
         None,
-        serde_json::json!({"what": "settings.updated", "settings": settings}),
+        detail,
     )
     .await?;
     Ok(see_other(&format!(
         "/t/{}/admin/settings?saved=1",
         tenant.slug
     )))
+}
+
+/// An upload of the settings page, read once the session and the admin role are checked
+/// (nobody else gets it read) and then its CSRF token.
+async fn uploaded(
+    req: &HttpRequest,
+    tenant: &CurrentTenant,
+    db: &Db,
+    payload: &mut actix_multipart::Multipart,
+    field: &str,
+    max: usize,
+) -> Result<(super::Console, super::upload::Upload), AppError> {
+    let c = console(req, tenant, db).await?;
+    c.must_be_admin()?;
+    let upload = super::upload::read(payload, field, max).await?;
+    c.may_change_with(upload.csrf.as_deref())?;
+    Ok((c, upload))
 }
 
 /// A new logo: PNG, or SVG without scripts, handlers or outside references, at most
@@ -277,11 +308,15 @@ pub async fn logo(
     db: web::Data<Db>,
     pages: web::Data<Pages>,
 ) -> Result<HttpResponse, AppError> {
-    // The session and the role first: nobody else gets the upload read.
-    let mut c = console(&req, &tenant, &db).await?;
-    c.must_be_admin()?;
-    let upload = super::upload::read(&mut payload, "logo", logo::MAX_LOGO_BYTES).await?;
-    c.may_change_with(upload.csrf.as_deref())?;
+    let (mut c, upload) = uploaded(
+        &req,
+        &tenant,
+        &db,
+        &mut payload,
+        "logo",
+        logo::MAX_LOGO_BYTES,
+    )
+    .await?;
     let logo = match (upload.too_big, upload.file) {
         (true, _) => Err(Message::new("check-logo-over").with("max", logo::MAX_LOGO_BYTES)),
         (false, Some(bytes)) => Logo::sniff(bytes),
@@ -304,12 +339,7 @@ pub async fn logo(
         .execute(&mut *platform)
         .await?;
     drop(platform);
-    let actor = c.actor();
-    audit::record(&mut c.conn, Event::AdminChange, &actor, Some("settings"), None, serde_json::json!({"what": "logo.updated", "content_type": logo.content_type, "bytes": logo.bytes.len()})).await?;
-    Ok(see_other(&format!(
-        "/t/{}/admin/settings?saved=1",
-        tenant.slug
-    )))
+    saved(&mut c, &tenant, serde_json::json!({"what": "logo.updated", "content_type": logo.content_type, "bytes": logo.bytes.len()})).await
 }
 
 /// `POST /admin/settings/crl`: the CA's new CRL, PEM or DER.
@@ -321,11 +351,15 @@ pub async fn crl(
     db: web::Data<Db>,
     pages: web::Data<Pages>,
 ) -> Result<HttpResponse, AppError> {
-    // The session and the role first: nobody else gets the upload read.
-    let mut c = console(&req, &tenant, &db).await?;
-    c.must_be_admin()?;
-    let upload = super::upload::read(&mut payload, "crl", customer_crl::MAX_CRL_BYTES).await?;
-    c.may_change_with(upload.csrf.as_deref())?;
+    let (mut c, upload) = uploaded(
+        &req,
+        &tenant,
+        &db,
+        &mut payload,
+        "crl",
+        customer_crl::MAX_CRL_BYTES,
+    )
+    .await?;
     let replaced = match (upload.too_big, upload.file) {
         (true, _) => Err(CrlError::Refused(
             Message::new("check-crl-over").with("max", customer_crl::MAX_CRL_BYTES / (1024 * 1024)),
@@ -341,20 +375,12 @@ pub async fn crl(
         }
         Err(e) => return Err(e.into()),
     };
-    let actor = c.actor();
-    audit::record(
-        &mut c.conn,
-        Event::AdminChange,
-        &actor,
-        Some("settings"),
-        None,
+    saved(
+        &mut c,
+        &tenant,
         serde_json::json!({"what": "customer_crl.replaced", "crl": dates}),
     )
-    .await?;
-    Ok(see_other(&format!(
-        "/t/{}/admin/settings?saved=1",
-        tenant.slug
-    )))
+    .await
 }
 
 #[cfg(test)]
