@@ -240,7 +240,8 @@ pub async fn explain_transactions(
     use crate::db::prepared::Sql;
     let mut conn = db.tenant(slug).await?;
     let mut sql = String::new();
-    let text = crate::api::TransactionsSql::SQL.replace("{schema}", &slug.schema().quoted());
+    let text = crate::sandbox::partner_data::transactions::TransactionsSql::SQL
+        .replace("{schema}", &slug.schema().quoted());
     for (i, part) in text.split('?').enumerate() {
         if i > 0 {
             let _ = write!(sql, "${i}");

@@ -222,7 +222,8 @@ fn server(shared: Shared, listeners: Listeners) -> anyhow::Result<Server> {
         );
         // Balance inquiries that come together share a statement, and so do introspection
         // calls ([`crate::db::batch`]).
-        let balance_batches = web::Data::new(crate::api::store::BalanceBatches::new("balances"));
+        let balance_batches =
+            web::Data::new(crate::bank::partner_data::BalanceBatches::new("balances"));
         let introspection_batches = web::Data::new(
             crate::oauth::tokens::IntrospectionBatches::new("introspection"),
         );

@@ -9,11 +9,11 @@ use diesel::sql_types::{BigInt, Date, Nullable, Text, Timestamptz};
 use diesel_async::RunQueryDsl;
 use serde::Serialize;
 
+use super::Console;
 use super::customers::urlencode;
 use super::grants::when;
-use super::{console, context, query, render};
+use super::{context, query, render};
 use crate::audit::Event;
-use crate::db::Db;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::oauth::params::Params;
@@ -130,8 +130,8 @@ pub async fn list(
     req: HttpRequest,
     tenant: CurrentTenant,
     lang: Lang,
-    db: web::Data<Db>,
     pages: web::Data<Pages>,
+    mut c: Console,
 ) -> Result<HttpResponse, AppError> {
     let q = super::search_query(&req)?;
     let f = Filter::of(&q);
@@ -140,7 +140,6 @@ pub async fn list(
         .and_then(|p| p.parse().ok())
         .filter(|p| *p >= 1 && *p <= 10_000)
         .unwrap_or(1);
-    let mut c = console(&req, &tenant, &db).await?;
     // A filter that cannot be searched for finds nothing, and the page says why.
     let mut found = if q.nul().is_some() {
         vec![]
@@ -213,10 +212,9 @@ pub const CSV_HEADER: &str = "id,at_jst,event,actor,subject,ip,detail";
 pub async fn csv(
     req: HttpRequest,
     tenant: CurrentTenant,
-    db: web::Data<Db>,
+    mut c: Console,
 ) -> Result<HttpResponse, AppError> {
     let f = Filter::of(&query(&req)?);
-    let mut c = console(&req, &tenant, &db).await?;
     let found = rows(&mut c.conn, &f, 0, CSV_MAX).await?;
     let mut out = String::from("\u{feff}");
     out.push_str(CSV_HEADER);

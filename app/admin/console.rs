@@ -1,8 +1,14 @@
 //! What every console page starts with: the signed-in admin (or a redirect to sign in), the
-//! page's context, and the forms read once for all.
+//! page's context, and the forms read once for all. Handlers take [`Console`] (a page) or
+//! [`Change`] (a form that changes something) as extractors.
 
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use tera::Context;
 
@@ -51,6 +57,76 @@ pub async fn console(
         admin,
         session,
     })
+}
+
+impl FromRequest for Console {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let tenant = CurrentTenant::extract(&req).await?;
+            let db = req
+                .app_data::<web::Data<Db>>()
+                .cloned()
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no database pool")))?;
+            console(&req, &tenant, &db).await
+        })
+    }
+}
+
+/// Which fields a form may repeat ([`Params::parse`]); any other repeated field is refused.
+pub trait FormShape {
+    const REPEATED: &'static [&'static str];
+}
+
+/// A form whose fields each come once.
+pub struct Plain;
+
+impl FormShape for Plain {
+    const REPEATED: &'static [&'static str] = &[];
+}
+
+/// A partner's form, with a box per scope.
+pub struct WithScopes;
+
+impl FormShape for WithScopes {
+    const REPEATED: &'static [&'static str] = &["scopes"];
+}
+
+/// A console form that changes something: read, then the admin signed in (or a redirect to
+/// sign in), then allowed to change it (the admin role and the session's CSRF token).
+pub struct Change<S: FormShape = Plain> {
+    pub console: Console,
+    pub form: Params,
+    shape: PhantomData<S>,
+}
+
+impl<S: FormShape> Change<S> {
+    pub fn into_parts(self) -> (Console, Params) {
+        (self.console, self.form)
+    }
+}
+
+impl<S: FormShape + 'static> FromRequest for Change<S> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = web::Bytes::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let form = form(&body.await?, S::REPEATED)?;
+            let console = Console::extract(&req).await?;
+            console.may_change(&form)?;
+            Ok(Self {
+                console,
+                form,
+                shape: PhantomData,
+            })
+        })
+    }
 }
 
 impl Console {

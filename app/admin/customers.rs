@@ -9,7 +9,8 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::grants::when;
-use super::{console, context, form, render, see_other};
+use super::{Change, Console};
+use super::{context, render, see_other};
 use crate::audit::{self, Event};
 use crate::bank::CustomerDirectory;
 use crate::bank::CustomerId;
@@ -56,11 +57,10 @@ pub async fn search(
     req: HttpRequest,
     tenant: CurrentTenant,
     lang: Lang,
-    db: web::Data<Db>,
     pages: web::Data<Pages>,
+    mut c: Console,
 ) -> Result<HttpResponse, AppError> {
     let q = super::search_query(&req)?;
-    let mut c = console(&req, &tenant, &db).await?;
     let login_id = q
         .get("login_id")
         .map(str::trim)
@@ -139,22 +139,22 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 pub async fn unlock(
-    req: HttpRequest,
     path: web::Path<(String, String)>,
-    body: web::Bytes,
+    change: Change,
     tenant: CurrentTenant,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {
     let id = Uuid::parse_str(&path.1).map_err(|_| AppError::NotFound)?;
-    let f = form(&body, &[])?;
-    let mut c = console(&req, &tenant, &db).await?;
-    c.may_change(&f)?;
+    let (mut c, _f) = change.into_parts();
     let login_id: String = customers::table
         .find(id)
         .select(customers::login_id)
         .first(&mut c.conn)
         .await?;
-    tenant.directory.unlock(&mut c.conn, CustomerId(id)).await?;
+    tenant
+        .directory
+        .unlock(&db, &tenant.slug, CustomerId(id))
+        .await?;
     lockout::clear(&mut c.conn, &login_id).await?;
     let actor = c.actor();
     audit::record(
@@ -178,11 +178,9 @@ pub fn urlencode(s: &str) -> String {
 }
 
 pub async fn revoke_certificate(
-    req: HttpRequest,
     path: web::Path<(String, String)>,
-    body: web::Bytes,
+    change: Change,
     tenant: CurrentTenant,
-    db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {
     let fingerprint: Vec<u8> = (0..path.1.len())
         .step_by(2)
@@ -194,9 +192,7 @@ pub async fn revoke_certificate(
         .collect::<Option<Vec<u8>>>()
         .filter(|f| f.len() == 32)
         .ok_or(AppError::NotFound)?;
-    let f = form(&body, &[])?;
-    let mut c = console(&req, &tenant, &db).await?;
-    c.may_change(&f)?;
+    let (mut c, _f) = change.into_parts();
     let login_id: String = cc::table
         .inner_join(customers::table)
         .filter(cc::fingerprint.eq(&fingerprint))

@@ -7,8 +7,9 @@ use diesel::sql_types::{BigInt, Date, Text};
 use diesel_async::RunQueryDsl;
 use serde::Serialize;
 
+use super::Console;
 use super::chart::{self, Day};
-use super::{console, context, render};
+use super::{context, render};
 use crate::db::Db;
 use crate::error::AppError;
 use crate::i18n::Lang;
@@ -65,8 +66,8 @@ pub async fn show(
     lang: Lang,
     db: web::Data<Db>,
     pages: web::Data<Pages>,
+    mut c: Console,
 ) -> Result<HttpResponse, AppError> {
-    let mut c = console(&req, &tenant, &db).await?;
     let counts: Counts = diesel::sql_query(concat!(
         "SELECT count(*) FILTER (WHERE ",
         crate::live_grant!("g", "now()"),

@@ -10,9 +10,9 @@ use diesel_async::RunQueryDsl;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{console, context, form, query, render, see_other};
+use super::{Change, Console};
+use super::{context, query, render, see_other};
 use crate::audit::{self, Event};
-use crate::db::Db;
 use crate::error::AppError;
 use crate::format::jst;
 use crate::grants;
@@ -150,11 +150,10 @@ pub async fn search(
     req: HttpRequest,
     tenant: CurrentTenant,
     lang: Lang,
-    db: web::Data<Db>,
     pages: web::Data<Pages>,
+    mut c: Console,
 ) -> Result<HttpResponse, AppError> {
     let q = super::search_query(&req)?;
-    let mut c = console(&req, &tenant, &db).await?;
     let customer = q
         .get("customer")
         .map(str::trim)
@@ -257,11 +256,10 @@ pub async fn show(
     path: web::Path<(String, String)>,
     tenant: CurrentTenant,
     lang: Lang,
-    db: web::Data<Db>,
     pages: web::Data<Pages>,
+    mut c: Console,
 ) -> Result<HttpResponse, AppError> {
     let id = Uuid::parse_str(&path.1).map_err(|_| AppError::NotFound)?;
-    let mut c = console(&req, &tenant, &db).await?;
     let grant: GrantRow = diesel::sql_query(format!("{SELECT} WHERE g.id = $1"))
         .bind::<SqlUuid, _>(id)
         .get_result(&mut c.conn)
@@ -318,16 +316,12 @@ pub async fn show(
 }
 
 pub async fn revoke(
-    req: HttpRequest,
     path: web::Path<(String, String)>,
-    body: web::Bytes,
+    change: Change,
     tenant: CurrentTenant,
-    db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {
     let id = Uuid::parse_str(&path.1).map_err(|_| AppError::NotFound)?;
-    let f = form(&body, &[])?;
-    let mut c = console(&req, &tenant, &db).await?;
-    c.may_change(&f)?;
+    let (mut c, f) = change.into_parts();
     let page = format!("/t/{}/admin/grants/{id}", tenant.slug);
     let reason = f.get("reason").map(str::trim).unwrap_or_default();
     if reason.is_empty() || reason.chars().count() > 500 {

@@ -26,8 +26,8 @@ use crate::tenancy::CurrentTenant;
 pub use accounts::{AdminUser, Role};
 use console::base;
 pub use console::{
-    Console, SEARCH_CHARACTERS, console, context, form, form_marking_nul, query, render,
-    search_query, see_other,
+    Change, Console, SEARCH_CHARACTERS, WithScopes, console, context, form, form_marking_nul,
+    query, render, search_query, see_other,
 };
 
 /// A partner's secret is rotated from its page; asked for with GET, the path is that page.

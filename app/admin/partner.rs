@@ -6,9 +6,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use uuid::Uuid;
 
-use super::{Console, console, context, form, render, see_other};
+use super::{Change, WithScopes};
+use super::{Console, context, render, see_other};
 use crate::audit::{self, Event};
-use crate::db::Db;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::i18n::Message;
@@ -73,10 +73,9 @@ pub async fn show(
     path: web::Path<(String, String)>,
     tenant: CurrentTenant,
     lang: Lang,
-    db: web::Data<Db>,
     pages: web::Data<Pages>,
+    mut c: Console,
 ) -> Result<HttpResponse, AppError> {
-    let mut c = console(&req, &tenant, &db).await?;
     let partner = one(&mut c, &path.1).await?;
     edit_page(&req, &pages, &tenant, lang, &c, &partner, Note::Nothing).await
 }
@@ -84,15 +83,12 @@ pub async fn show(
 pub async fn update(
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    body: web::Bytes,
+    change: Change<WithScopes>,
     tenant: CurrentTenant,
     lang: Lang,
-    db: web::Data<Db>,
     pages: web::Data<Pages>,
 ) -> Result<HttpResponse, AppError> {
-    let f = form(&body, &["scopes"])?;
-    let mut c = console(&req, &tenant, &db).await?;
-    c.may_change(&f)?;
+    let (mut c, f) = change.into_parts();
     let partner = one(&mut c, &path.1).await?;
     let (name_ja, name_en, uris, scopes) = match fields(&f) {
         Ok(x) => x,
@@ -120,15 +116,12 @@ pub async fn update(
 pub async fn rotate(
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    body: web::Bytes,
+    change: Change,
     tenant: CurrentTenant,
     lang: Lang,
-    db: web::Data<Db>,
     pages: web::Data<Pages>,
 ) -> Result<HttpResponse, AppError> {
-    let f = form(&body, &[])?;
-    let mut c = console(&req, &tenant, &db).await?;
-    c.may_change(&f)?;
+    let (mut c, _f) = change.into_parts();
     let partner = one(&mut c, &path.1).await?;
     if partner.auth_method == AuthMethod::TlsClientAuth {
         return edit_page(
@@ -166,15 +159,11 @@ pub async fn rotate(
 }
 
 pub async fn set_status(
-    req: HttpRequest,
     path: web::Path<(String, String)>,
-    body: web::Bytes,
+    change: Change,
     tenant: CurrentTenant,
-    db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {
-    let f = form(&body, &[])?;
-    let mut c = console(&req, &tenant, &db).await?;
-    c.may_change(&f)?;
+    let (mut c, f) = change.into_parts();
     let partner = one(&mut c, &path.1).await?;
     let status = match f.get("status") {
         Some("active") => "active",

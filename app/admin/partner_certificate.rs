@@ -7,12 +7,12 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use super::Change;
 use super::partner::{Note, edit_page, one};
 use super::partners::typed_subject;
-use super::{console, form, see_other};
+use super::see_other;
 use crate::audit::{self, Event};
 use crate::certs::DistinguishedName;
-use crate::db::Db;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::i18n::Message;
@@ -35,15 +35,12 @@ enum Step {
 pub async fn rollover(
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    body: web::Bytes,
+    change: Change,
     tenant: CurrentTenant,
     lang: Lang,
-    db: web::Data<Db>,
     pages: web::Data<Pages>,
 ) -> Result<HttpResponse, AppError> {
-    let f = form(&body, &[])?;
-    let mut c = console(&req, &tenant, &db).await?;
-    c.may_change(&f)?;
+    let (mut c, f) = change.into_parts();
     let partner = one(&mut c, &path.1).await?;
     let refused =
         async |c, why| edit_page(&req, &pages, &tenant, lang, c, &partner, Note::Error(why)).await;

@@ -8,10 +8,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
-use super::{Console, console, context, form, render};
+use super::{Change, WithScopes};
+use super::{Console, context, render};
 use crate::audit::{self, Event};
 use crate::certs::DistinguishedName;
-use crate::db::Db;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::i18n::Message;
@@ -132,10 +132,9 @@ pub async fn list(
     req: HttpRequest,
     tenant: CurrentTenant,
     lang: Lang,
-    db: web::Data<Db>,
     pages: web::Data<Pages>,
+    c: Console,
 ) -> Result<HttpResponse, AppError> {
-    let c = console(&req, &tenant, &db).await?;
     list_page(&req, &pages, &tenant, lang, c, None, None).await
 }
 
@@ -194,15 +193,12 @@ pub(super) fn typed_subject(f: &Params) -> Result<String, Message> {
 
 pub async fn create(
     req: HttpRequest,
-    body: web::Bytes,
+    change: Change<WithScopes>,
     tenant: CurrentTenant,
     lang: Lang,
-    db: web::Data<Db>,
     pages: web::Data<Pages>,
 ) -> Result<HttpResponse, AppError> {
-    let f = form(&body, &["scopes"])?;
-    let mut c = console(&req, &tenant, &db).await?;
-    c.may_change(&f)?;
+    let (mut c, f) = change.into_parts();
     let (name_ja, name_en, redirect_uris, scopes) = match fields(&f) {
         Ok(x) => x,
         Err(e) => return list_page(&req, &pages, &tenant, lang, c, Some((e, &f)), None).await,

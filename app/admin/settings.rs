@@ -11,7 +11,8 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Serialize;
 
-use super::{console, context, customer_crl, form, render, see_other};
+use super::{Change, Console};
+use super::{console, context, customer_crl, render, see_other};
 use crate::audit::{self, Event};
 use crate::db::Db;
 use crate::db::schema::platform::tenants;
@@ -211,22 +212,20 @@ pub async fn show(
     lang: Lang,
     db: web::Data<Db>,
     pages: web::Data<Pages>,
+    c: Console,
 ) -> Result<HttpResponse, AppError> {
-    let c = console(&req, &tenant, &db).await?;
     page(&req, &pages, &tenant, lang, &db, &c, None, &[]).await
 }
 
 pub async fn update(
     req: HttpRequest,
-    body: web::Bytes,
+    change: Change,
     tenant: CurrentTenant,
     lang: Lang,
     db: web::Data<Db>,
     pages: web::Data<Pages>,
 ) -> Result<HttpResponse, AppError> {
-    let f = form(&body, &[])?;
-    let mut c = console(&req, &tenant, &db).await?;
-    c.may_change(&f)?;
+    let (mut c, f) = change.into_parts();
     let fields = fields_from(&f);
     let checked = as_manifest(tenant.slug.as_str(), &fields, &tenant.settings).and_then(|text| {
         let folder = Path::new("settings")

@@ -2,11 +2,14 @@
 //! RFC 6750 puts it, a live grant of an active partner, the certificate a token is bound to,
 //! the scope.
 
-use actix_web::HttpRequest;
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
 use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest};
 
 use super::error::ApiError;
-use super::store::Caller;
+use crate::bank::partner_data::Caller;
 use crate::certs::ClientCertificates;
 use crate::oauth::params::Params;
 use crate::oauth::scopes::{Scope, Scopes};
@@ -44,6 +47,18 @@ pub fn bearer_token(req: &HttpRequest, query: &Params) -> Result<String, ApiErro
         Ok(token.to_owned())
     } else {
         Err(ApiError::invalid_token())
+    }
+}
+
+/// The request's access token ([`bearer_token`]), as a handler's argument.
+pub struct BearerToken(pub String);
+
+impl FromRequest for BearerToken {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(query(req).and_then(|p| bearer_token(req, &p)).map(Self))
     }
 }
 

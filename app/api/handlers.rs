@@ -5,14 +5,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use utoipa::IntoParams;
 
-use super::caller::{account_param, admit, bearer_token, query};
+use super::caller::{BearerToken, account_param, admit, query};
 use super::cursor::{CursorKey, Position};
 use super::dates;
 use super::error::{ApiError, ErrorBody};
 use super::ledger::Ledger;
 use super::model::*;
 use super::respond::{base, ok, ok_sized, record};
-use super::store::{self, BalanceAsk, BalanceBatches, PageQuery};
+use crate::bank::partner_data::{BalanceAsk, BalanceBatches, PageQuery, PartnerData as _};
 use crate::certs::ClientCertificates;
 use crate::db::Db;
 use crate::format::jst;
@@ -38,30 +38,31 @@ pub const PAGE_SIZE: usize = 500;
 )]
 pub async fn accounts(
     req: HttpRequest,
+    BearerToken(token): BearerToken,
     tenant: CurrentTenant,
     db: web::Data<Db>,
     ledger: web::Data<Ledger>,
     certs: web::Data<ClientCertificates>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = query(&req)?;
-    let token = bearer_token(&req, &p)?;
-    let mut conn = db.tenant_statements(&tenant.slug).await?;
-    let rows = store::accounts(&mut conn, secrets::sha256(&token)).await?;
-    let caller = admit(rows.first().map(|r| &r.caller), None, &req, &certs)?;
-    let mut accounts: Vec<Account> = rows
+    let _p = query(&req)?;
+    let answer = tenant
+        .core
+        .granted_accounts(&db, &tenant.slug, secrets::sha256(&token))
+        .await?;
+    let caller = admit(answer.caller.as_ref(), None, &req, &certs)?;
+    let mut accounts: Vec<Account> = answer
+        .items
         .into_iter()
-        .filter_map(|r| {
-            Some(Account {
-                account_id: r.account_id?,
-                branch_code: r.branch_code?,
-                branch_name: r.branch_name?,
-                account_type_code: r.account_type_code?,
-                account_type_name: r.account_type_name?,
-                account_number: r.account_number?,
-                account_name: r.account_name?,
-                account_name_kana: r.account_name_kana?,
-                currency_code: r.currency_code?,
-            })
+        .map(|a| Account {
+            account_id: a.account_id.into_string(),
+            branch_code: a.branch_code,
+            branch_name: a.branch_name,
+            account_type_code: a.account_type_code,
+            account_type_name: a.account_type_name,
+            account_number: a.account_number,
+            account_name: a.account_name,
+            account_name_kana: a.account_name_kana,
+            currency_code: a.currency_code,
         })
         .collect();
     accounts.sort_unstable_by(|a, b| a.account_id.cmp(&b.account_id));
@@ -103,6 +104,7 @@ struct BalancesQuery {
 )]
 pub async fn balances(
     req: HttpRequest,
+    BearerToken(token): BearerToken,
     tenant: CurrentTenant,
     db: web::Data<Db>,
     batches: web::Data<BalanceBatches>,
@@ -110,41 +112,38 @@ pub async fn balances(
     certs: web::Data<ClientCertificates>,
 ) -> Result<HttpResponse, ApiError> {
     let p = query(&req)?;
-    let token = bearer_token(&req, &p)?;
     let account = account_param(&p)?;
     let ask = BalanceAsk {
         token_hash: secrets::sha256(&token),
-        account: account.as_ref().map(|a| a.to_string()),
+        account: account.clone(),
     };
-    let rows = batches
-        .ask(&db, &tenant.slug, ask, |conn, asks| {
-            store::balances(conn, asks, Utc::now().with_timezone(&jst()).date_naive())
-        })
+    let today = Utc::now().with_timezone(&jst()).date_naive();
+    let answer = tenant
+        .core
+        .balances(&db, &batches, &tenant.slug, ask, today)
         .await?;
     let caller = admit(
-        rows.first().map(|r| &r.caller),
+        answer.caller.as_ref(),
         Some(Scope::BalanceRead),
         &req,
         &certs,
     )?;
     let (base_date, base_time) = base();
-    let mut balances: Vec<Balance> = rows
+    let mut balances: Vec<Balance> = answer
+        .items
         .into_iter()
-        .filter_map(|r| {
-            let balance = r.balance?;
-            Some(Balance {
-                account_id: r.account_id?,
-                account_type_code: r.account_type_code?,
-                account_type_name: r.account_type_name?,
-                balance: balance.to_string(),
-                withdrawable_amount: balance.to_string(),
-                previous_day_balance: r.previous_day_balance.unwrap_or(0).to_string(),
-                previous_month_balance: r.previous_month_balance.unwrap_or(0).to_string(),
-                base_date: base_date.clone(),
-                base_time: base_time.clone(),
-                currency_code: r.currency_code?,
-                currency_name: "円".into(),
-            })
+        .map(|b| Balance {
+            account_id: b.account_id.into_string(),
+            account_type_code: b.account_type_code,
+            account_type_name: b.account_type_name,
+            balance: b.balance.to_string(),
+            withdrawable_amount: b.balance.to_string(),
+            previous_day_balance: b.previous_day_balance.unwrap_or(0).to_string(),
+            previous_month_balance: b.previous_month_balance.unwrap_or(0).to_string(),
+            base_date: base_date.clone(),
+            base_time: base_time.clone(),
+            currency_code: b.currency_code,
+            currency_name: "円".into(),
         })
         .collect();
     balances.sort_unstable_by(|a, b| a.account_id.cmp(&b.account_id));
@@ -201,6 +200,7 @@ struct TransactionsQuery {
 )]
 pub async fn transactions(
     req: HttpRequest,
+    BearerToken(token): BearerToken,
     tenant: CurrentTenant,
     db: web::Data<Db>,
     ledger: web::Data<Ledger>,
@@ -208,7 +208,6 @@ pub async fn transactions(
     key: web::Data<CursorKey>,
 ) -> Result<HttpResponse, ApiError> {
     let p = query(&req)?;
-    let token = bearer_token(&req, &p)?;
     let account =
         account_param(&p)?.ok_or_else(|| ApiError::bad_request("accountId is required"))?;
     let today = Utc::now().with_timezone(&jst()).date_naive();
@@ -228,46 +227,34 @@ pub async fn transactions(
             0,
         ),
     };
-    let mut conn = db.tenant_statements(&tenant.slug).await?;
-    let rows = store::transactions(
-        &mut conn,
-        PageQuery {
-            token_hash: secrets::sha256(&token),
-            account: account.to_string(),
-            lower: range.lower,
-            to: range.to,
-            after,
-            limit: i32::try_from(PAGE_SIZE + 1).unwrap_or(i32::MAX),
-        },
-    )
-    .await?;
-    let head = rows.iter().find_map(|r| Some((r, r.caller()?)));
-    let caller = admit(
-        head.as_ref().map(|(_, c)| c),
-        Some(Scope::TransactionsRead),
-        &req,
-        &certs,
-    )?;
-    let (head, _) = head.expect("admitted callers have a row");
-    if head.account_id.is_none() {
+    let q = PageQuery {
+        token_hash: secrets::sha256(&token),
+        account: account.clone(),
+        lower: range.lower,
+        to: range.to,
+        after,
+        limit: i32::try_from(PAGE_SIZE + 1).unwrap_or(i32::MAX),
+    };
+    let (caller, page) = tenant.core.transactions(&db, &tenant.slug, q).await?;
+    let caller = admit(caller.as_ref(), Some(Scope::TransactionsRead), &req, &certs)?;
+    let Some(head) = page.account else {
         return Err(ApiError::account_not_found());
-    }
-    let currency = head.currency_code.clone().unwrap_or_else(|| "JPY".into());
+    };
+    let currency = head.currency_code;
     let date_from = range
         .from
         .unwrap_or_else(|| head.first_date.map_or(range.lower, |f| f.max(range.lower)));
-    let mut transactions: Vec<Transaction> = rows
+    let mut transactions: Vec<Transaction> = page
+        .transactions
         .into_iter()
-        .filter_map(|r| {
-            Some(Transaction {
-                transaction_date: r.transaction_date?,
-                value_date: r.value_date?,
-                transaction_type: r.transaction_type?,
-                amount: r.amount?,
-                remarks: r.remarks?,
-                balance: r.balance?,
-                item_key: r.id?,
-            })
+        .map(|t| Transaction {
+            transaction_date: t.transaction_date,
+            value_date: t.value_date,
+            transaction_type: t.transaction_type,
+            amount: t.amount,
+            remarks: t.remarks,
+            balance: t.balance,
+            item_key: t.id,
         })
         .collect();
     transactions.sort_unstable_by_key(|t| (t.transaction_date, t.item_key));

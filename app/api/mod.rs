@@ -9,9 +9,6 @@ pub mod ledger;
 pub mod model;
 pub mod openapi;
 mod respond;
-pub mod store;
-
-pub use store::TransactionsSql;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};

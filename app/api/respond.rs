@@ -6,7 +6,7 @@ use actix_web::http::header;
 use chrono::{Datelike, Timelike, Utc};
 
 use super::ledger::{Entry, Ledger};
-use super::store::Caller;
+use crate::bank::partner_data::Caller;
 use crate::format::jst;
 use crate::tenancy::CurrentTenant;
 

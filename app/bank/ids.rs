@@ -39,15 +39,28 @@ pub struct AccountId(String);
 
 impl AccountId {
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        if raw.len() == 12 && raw.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(Self(raw.to_owned()))
-        } else {
-            Err("must be 12 digits")
-        }
+        Self::try_from(raw.to_owned())
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl TryFrom<String> for AccountId {
+    type Error = &'static str;
+
+    /// As [`AccountId::parse`], keeping the string.
+    fn try_from(raw: String) -> Result<Self, &'static str> {
+        if raw.len() == 12 && raw.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Self(raw))
+        } else {
+            Err("must be 12 digits")
+        }
     }
 }
 

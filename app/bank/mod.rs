@@ -2,13 +2,19 @@
 //! hold live in the bank; the app reaches them only through these traits, on the seams each
 //! tenant holds ([`crate::tenancy::seams`]). The hosted core (`sandbox/`) implements both with
 //! tables in the tenant's schema.
+//!
+//! Every operation takes the tenant and the pool it may draw from, never a caller's connection:
+//! an adapter to a bank's systems has no use for one, and a caller that held one while the seam
+//! took another would need two of the pool's connections for one request.
 
 mod ids;
+pub mod partner_data;
 
 pub use ids::{AccountId, CustomerId, Email, LoginId};
 
-use crate::db::TenantConn;
+use crate::db::Db;
 use crate::i18n::Lang;
+use crate::tenancy::TenantSlug;
 
 /// The answer to a login attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,29 +45,31 @@ pub trait CustomerDirectory: Send + Sync {
     /// The customer a certificate is registered to, by the SHA-256 of its DER encoding.
     fn verify_certificate(
         &self,
-        conn: &mut TenantConn,
+        db: &Db,
+        tenant: &TenantSlug,
         fingerprint: &[u8; 32],
     ) -> impl Future<Output = anyhow::Result<CertificateBinding>> + Send;
 
     /// Checks a customer ID and password (both case-sensitive), taking as long for an unknown ID.
-    /// It takes the tenant, not a connection: none may be held while the password is hashed.
     fn verify_password(
         &self,
-        db: &crate::db::Db,
-        tenant: &crate::tenancy::TenantSlug,
+        db: &Db,
+        tenant: &TenantSlug,
         login_id: &str,
         password: &str,
     ) -> impl Future<Output = anyhow::Result<Verification>> + Send;
 
     fn lock(
         &self,
-        conn: &mut TenantConn,
+        db: &Db,
+        tenant: &TenantSlug,
         customer: CustomerId,
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
 
     fn unlock(
         &self,
-        conn: &mut TenantConn,
+        db: &Db,
+        tenant: &TenantSlug,
         customer: CustomerId,
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
 }
@@ -98,7 +106,8 @@ pub trait CoreBanking: Send + Sync {
     /// Every account the customer holds.
     fn accounts(
         &self,
-        conn: &mut TenantConn,
+        db: &Db,
+        tenant: &TenantSlug,
         customer: CustomerId,
     ) -> impl Future<Output = anyhow::Result<Vec<Account>>> + Send;
 }

@@ -13,7 +13,7 @@ use crate::bank::CustomerId;
 use crate::bank::{CertificateBinding, CustomerDirectory};
 use crate::certs::{ClientCertificates, Presentation, Presented, Refusal};
 use crate::config::Settings;
-use crate::db::{Db, TenantConn};
+use crate::db::Db;
 use crate::error::AppError;
 use crate::format::{jst_date, long_date};
 use crate::i18n::Lang;
@@ -37,7 +37,6 @@ pub(crate) enum Outcome {
 /// "my").
 pub(crate) async fn identify(
     req: &HttpRequest,
-    conn: &mut TenantConn,
     tenant: &CurrentTenant,
     db: &Db,
     certs: &ClientCertificates,
@@ -104,7 +103,7 @@ pub(crate) async fn identify(
         )),
         Ok(()) => match tenant
             .directory
-            .verify_certificate(conn, &presented.thumbprint)
+            .verify_certificate(db, &tenant.slug, &presented.thumbprint)
             .await?
         {
             CertificateBinding::Customer(customer) => {
@@ -117,7 +116,7 @@ pub(crate) async fn identify(
     };
     let (reason, page) = refusal.expect("every other case returned");
     audit::record(
-        conn,
+        &mut db.tenant(&tenant.slug).await?,
         Event::CertificateRefused,
         &format!("certificate:{}", presented.x5t_s256()),
         None,
@@ -161,10 +160,10 @@ pub async fn confirm(
     pages: web::Data<Pages>,
     certs: web::Data<ClientCertificates>,
 ) -> Result<HttpResponse, AppError> {
-    let mut c = current(&req, &tenant, &db).await?;
+    let c = current(&req, &tenant, &db).await?;
     let login = format!("/t/{}/oauth/login", tenant.slug);
     let context = format!("partner:{}", c.partner.client_id);
-    match identify(&req, &mut c.conn, &tenant, &db, &certs, &context).await? {
+    match identify(&req, &tenant, &db, &certs, &context).await? {
         Outcome::ToHttps(url) => Ok(see_other(&url)),
         Outcome::Refused(status, key) => refused(&req, &pages, &tenant, lang, status, key, &login),
         Outcome::Customer(_, presented) => {
@@ -214,13 +213,13 @@ pub async fn submit(
     settings: web::Data<Settings>,
     certs: web::Data<ClientCertificates>,
 ) -> Result<HttpResponse, AppError> {
-    let mut c = match posted(&req, &body, &tenant, &db, &settings).await? {
+    let c = match posted(&req, &body, &tenant, &db, &settings).await? {
         Posted::Cancelled(res) => return Ok(res),
         Posted::Go(_, c) => *c,
     };
     let login = format!("/t/{}/oauth/login", tenant.slug);
     let context = format!("partner:{}", c.partner.client_id);
-    match identify(&req, &mut c.conn, &tenant, &db, &certs, &context).await? {
+    match identify(&req, &tenant, &db, &certs, &context).await? {
         // A form posted over plain HTTP carries no certificate: show the confirmation again
         // where one can be asked for.
         Outcome::ToHttps(url) => Ok(see_other(&url)),
@@ -228,11 +227,12 @@ pub async fn submit(
         Outcome::Customer(customer, presented) => {
             // The new handle is set here, on the HTTPS listener where the consent page follows;
             // the handle of before is dead on both listeners.
-            let handle = flow::logged_in(&mut c.conn, &c.pending.handle_hash, customer.0)
+            let mut conn = db.tenant(&tenant.slug).await?;
+            let handle = flow::logged_in(&mut conn, &c.pending.handle_hash, customer.0)
                 .await?
                 .ok_or_else(expired)?;
             audit::record(
-                &mut c.conn,
+                &mut conn,
                 Event::LoginOk,
                 &format!("customer:{}", customer.0),
                 None,

@@ -90,11 +90,11 @@ pub(super) async fn posted(
 ) -> Result<Posted, AppError> {
     // A NUL character in what was typed is the sign-in form's to explain (see `login_submit`).
     let p = Params::parse_marking_nul(body, &[]).map_err(|_| bad_form())?;
-    let mut c = current(req, tenant, db).await?;
+    let c = current(req, tenant, db).await?;
     check_csrf(&p, &c.pending)?;
     if p.get("action") == Some("cancel") {
         return Ok(Posted::Cancelled(
-            cancel(&mut c, tenant, settings, req).await?,
+            cancel(&c, tenant, db, settings, req).await?,
         ));
     }
     Ok(Posted::Go(p, Box::new(c)))
@@ -140,27 +140,14 @@ pub async fn login_submit(
         ip: from.as_deref(),
         context: serde_json::json!({"partner": c.partner.client_id}),
     };
-    // The flow's connection goes back to the pool while the sign-in waits for its turn and the
-    // password is hashed.
-    let Current {
-        conn,
-        pending,
-        partner,
-    } = c;
-    drop(conn);
-    let verdict = signin::password(&db, &tenant, &settings.limits, attempt).await?;
-    let mut c = Current {
-        conn: db.tenant(&tenant.slug).await?,
-        pending,
-        partner,
-    };
-    match verdict {
+    match signin::password(&db, &tenant, &settings.limits, attempt).await? {
         SignIn::Verified(customer) => {
-            let handle = flow::logged_in(&mut c.conn, &c.pending.handle_hash, customer.0)
+            let mut conn = db.tenant(&tenant.slug).await?;
+            let handle = flow::logged_in(&mut conn, &c.pending.handle_hash, customer.0)
                 .await?
                 .ok_or_else(expired)?;
             audit::record(
-                &mut c.conn,
+                &mut conn,
                 Event::LoginOk,
                 &format!("customer:{login_id}"),
                 None,

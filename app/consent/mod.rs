@@ -1,5 +1,6 @@
 //! The customer's side of the flow: login at the institution's page, then アクセス許可.
 
+pub mod approve;
 pub(crate) mod certificate;
 
 pub mod lockout;

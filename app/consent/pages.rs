@@ -3,17 +3,14 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use diesel_async::AsyncConnection;
 use serde::Serialize;
 
+use super::approve;
 use crate::audit::{self, Event};
-use crate::bank::CoreBanking;
-use crate::bank::{AccountId, CustomerId};
+use crate::bank::{Account, AccountId, CoreBanking, CustomerId};
 use crate::config::Settings;
-use crate::db::{Db, TenantConn};
+use crate::db::Db;
 use crate::error::AppError;
-use crate::format::{jst_date, long_date};
-use crate::grants;
 use crate::i18n::Lang;
 use crate::oauth::authorize::{FLOW_COOKIE, error_redirect, flow_cookie};
 use crate::oauth::clients::{self, Partner};
@@ -21,14 +18,13 @@ use crate::oauth::error::OAuthCode;
 use crate::oauth::flow::{self, Pending, Stage};
 use crate::oauth::params::Params;
 use crate::oauth::request::redirect_to;
-use crate::oauth::tokens;
 use crate::tenancy::CurrentTenant;
 use crate::web::Pages;
 use crate::web::respond::{html, see_other};
 
-/// The request this browser is in the middle of, with its partner.
+/// The request this browser is in the middle of, with its partner. It holds no connection:
+/// the bank's seams take their own.
 pub(super) struct Current {
-    pub(super) conn: TenantConn,
     pub(super) pending: Pending,
     pub(super) partner: Partner,
 }
@@ -54,11 +50,7 @@ pub(super) async fn current(
             "oauth-unknown-client",
         ));
     }
-    Ok(Current {
-        conn,
-        pending,
-        partner,
-    })
+    Ok(Current { pending, partner })
 }
 
 pub(super) fn check_csrf(p: &Params, pending: &Pending) -> Result<(), AppError> {
@@ -89,14 +81,16 @@ fn clear_cookie(res: &mut HttpResponse, req: &HttpRequest, tenant: &CurrentTenan
 
 /// キャンセル: back to the partner with `access_denied`.
 pub(super) async fn cancel(
-    c: &mut Current,
+    c: &Current,
     tenant: &CurrentTenant,
+    db: &Db,
     settings: &Settings,
     req: &HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    flow::finish(&mut c.conn, &c.pending.handle_hash).await?;
+    let mut conn = db.tenant(&tenant.slug).await?;
+    flow::finish(&mut conn, &c.pending.handle_hash).await?;
     audit::record(
-        &mut c.conn,
+        &mut conn,
         Event::ConsentDenied,
         &format!("partner:{}", c.partner.client_id),
         None,
@@ -136,23 +130,22 @@ struct ConsentView<'a> {
     agreed: bool,
 }
 
-async fn render_consent(
+/// The page for the accounts the customer holds (`accounts`).
+fn render_consent(
     req: &HttpRequest,
     pages: &Pages,
     tenant: &CurrentTenant,
     lang: Lang,
-    c: &mut Current,
+    c: &Current,
+    accounts: &[Account],
     v: ConsentView<'_>,
 ) -> Result<HttpResponse, AppError> {
-    let customer = CustomerId(c.pending.customer_id.ok_or_else(expired)?);
-    let accounts = tenant.core.accounts(&mut c.conn, customer).await?;
     let mut ctx = pages.context(lang, req.path(), req.query_string(), Some(tenant));
     let terms = &tenant.settings.terms;
     let terms_name = match lang {
         Lang::Ja => &terms.name.ja,
         Lang::En => &terms.name.en,
     };
-    let expires = grants::expiry(chrono::Utc::now(), tenant.settings.grant_days);
     ctx.insert("partner_name", c.partner.name(lang));
     ctx.insert("csrf", &c.pending.csrf);
     ctx.insert("action", &format!("/t/{}/oauth/consent", tenant.slug));
@@ -182,7 +175,10 @@ async fn render_consent(
             .collect::<Vec<_>>(),
     );
     ctx.insert("grant_days", &tenant.settings.grant_days);
-    ctx.insert("expiry_date", &long_date(jst_date(expires), lang));
+    ctx.insert(
+        "expiry_date",
+        &approve::expiry_shown(&tenant.settings, chrono::Utc::now(), lang),
+    );
     ctx.insert("terms_name", terms_name);
     ctx.insert("terms_url", &terms.url);
     ctx.insert("agreed", &v.agreed);
@@ -206,23 +202,30 @@ pub async fn consent_form(
     db: web::Data<Db>,
     pages: web::Data<Pages>,
 ) -> Result<HttpResponse, AppError> {
-    let mut c = current(&req, &tenant, &db).await?;
+    let c = current(&req, &tenant, &db).await?;
     if c.pending.stage != Stage::Consent {
         return Ok(see_other(&format!("/t/{}/oauth/login", tenant.slug)));
     }
+    let accounts = held(&tenant, &db, &c).await?;
     render_consent(
         &req,
         &pages,
         &tenant,
         lang,
-        &mut c,
+        &c,
+        &accounts,
         ConsentView {
             error: None,
             chosen: None,
             agreed: false,
         },
     )
-    .await
+}
+
+/// The accounts of the customer signed in to this request, from the bank.
+async fn held(tenant: &CurrentTenant, db: &Db, c: &Current) -> Result<Vec<Account>, AppError> {
+    let customer = CustomerId(c.pending.customer_id.ok_or_else(expired)?);
+    Ok(tenant.core.accounts(db, &tenant.slug, customer).await?)
 }
 
 #[tracing::instrument(skip_all, fields(tenant = %tenant.slug))]
@@ -236,21 +239,17 @@ pub async fn consent_submit(
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
     let p = form(&body)?;
-    let mut c = current(&req, &tenant, &db).await?;
+    let c = current(&req, &tenant, &db).await?;
     check_csrf(&p, &c.pending)?;
     if c.pending.stage != Stage::Consent {
         return Err(expired());
     }
     if p.get("action") == Some("cancel") {
-        return cancel(&mut c, &tenant, &settings, &req).await;
+        return cancel(&c, &tenant, &db, &settings, &req).await;
     }
     let chosen = p.all("accounts");
-    let terms_name = match lang {
-        Lang::Ja => &tenant.settings.terms.name.ja,
-        Lang::En => &tenant.settings.terms.name.en,
-    };
     let customer = CustomerId(c.pending.customer_id.ok_or_else(expired)?);
-    let owned = tenant.core.accounts(&mut c.conn, customer).await?;
+    let owned = held(&tenant, &db, &c).await?;
     let accounts: Vec<AccountId> = owned
         .iter()
         .filter(|a| chosen.iter().any(|x| x == a.account_id.as_str()))
@@ -259,6 +258,11 @@ pub async fn consent_submit(
     // The terms box first, then the accounts: the page comes back with one clear message.
     let agreed = p.get("agree") == Some("yes");
     let refusal = if !agreed {
+        let terms = &tenant.settings.terms.name;
+        let terms_name = match lang {
+            Lang::Ja => &terms.ja,
+            Lang::En => &terms.en,
+        };
         Some(crate::i18n::t_args(
             lang,
             "consent-error-agree",
@@ -275,113 +279,35 @@ pub async fn consent_submit(
             &pages,
             &tenant,
             lang,
-            &mut c,
+            &c,
+            &owned,
             ConsentView {
                 error: Some(error),
                 chosen: Some(chosen),
                 agreed,
             },
-        )
-        .await;
+        );
     }
-
-    let pending = c.pending.clone();
-    let partner = c.partner.clone();
-    let terms = &tenant.settings.terms;
-    let operations: Vec<String> = pending
-        .request
-        .scopes
-        .iter()
-        .map(|s| lang.t(s.label_key()))
-        .collect();
-    let receipt = grants::receipt(&grants::Shown {
-        lang: lang.code(),
-        partner: partner.name(lang),
-        operations: &operations,
-        accounts: &accounts,
-        expiry_date: &long_date(
-            jst_date(grants::expiry(
-                chrono::Utc::now(),
-                tenant.settings.grant_days,
-            )),
-            lang,
-        ),
-        terms_name,
-        terms_url: &terms.url,
-        terms_version: &terms.version,
-    });
-    let terms_version = tenant.settings.terms.version.clone();
-    let grant_days = tenant.settings.grant_days;
-    let notice_days = tenant.settings.notice_days.clone();
-    let link_notice = tenant.settings.mail.link_notice;
     let from = ip(&req);
-    let code = c
-        .conn
-        .transaction::<_, AppError, _>(async |conn| {
-            // Consumed first: a double submit finds nothing and stores nothing.
-            if !flow::finish(conn, &pending.handle_hash).await? {
-                return Err(expired());
-            }
-            let created = grants::create(
-                conn,
-                grants::NewGrant {
-                    customer: customer.0,
-                    partner: partner.id,
-                    scopes: &pending.request.scopes,
-                    accounts: &accounts,
-                    terms_version: &terms_version,
-                    grant_days,
-                    notice_days: &notice_days,
-                    link_notice,
-                    consent_text_hash: Some(receipt),
-                    at: chrono::Utc::now(),
-                },
-            )
-            .await?;
-            let code = tokens::issue_code(
-                conn,
-                created.id,
-                &pending.request.redirect_uri,
-                &pending.request.code_challenge,
-                created.created_at,
-            )
-            .await?;
-            let actor = format!("customer:{}", customer.0);
-            if let Some(old) = created.replaced {
-                audit::record(
-                    conn,
-                    Event::GrantReplaced,
-                    &actor,
-                    Some(&old.to_string()),
-                    from.as_deref(),
-                    serde_json::json!({"by": created.id}),
-                )
-                .await?;
-            }
-            audit::record(
-                conn,
-                Event::ConsentGranted,
-                &actor,
-                Some(&created.id.to_string()),
-                from.as_deref(),
-                serde_json::json!({
-                    "partner": partner.client_id,
-                    "scopes": pending.request.scopes.to_vec(),
-                    "accounts": accounts.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
-                    "expires_at": created.expires_at,
-                    "terms_version": terms_version,
-                }),
-            )
-            .await?;
-            Ok(code)
-        })
-        .await?;
+    let approval = approve::Approval {
+        pending: &c.pending,
+        partner: &c.partner,
+        customer,
+        accounts: &accounts,
+        settings: &tenant.settings,
+        lang,
+        ip: from.as_deref(),
+        at: chrono::Utc::now(),
+    };
+    let code = approve::approve(&mut db.tenant(&tenant.slug).await?, approval)
+        .await?
+        .ok_or_else(expired)?;
     let iss = settings.issuer(&tenant.slug);
     let mut res = see_other(&redirect_to(
-        &pending.request.redirect_uri,
+        &c.pending.request.redirect_uri,
         &[
             ("code", &code),
-            ("state", &pending.request.state),
+            ("state", &c.pending.request.state),
             ("iss", &iss),
         ],
     ));

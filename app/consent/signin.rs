@@ -86,29 +86,37 @@ pub async fn password(
         .directory
         .verify_password(db, &tenant.slug, a.login_id, a.password)
         .await?;
-    let mut conn = db.tenant(&tenant.slug).await?;
-    let conn = &mut conn;
     match verdict {
         Verification::Verified(customer) => {
-            lockout::reset(conn, a.login_id).await?;
+            lockout::reset(&mut db.tenant(&tenant.slug).await?, a.login_id).await?;
             Ok(SignIn::Verified(customer))
         }
         Verification::Locked => {
-            record(conn, Event::LoginLocked, serde_json::json!({})).await?;
+            let mut conn = db.tenant(&tenant.slug).await?;
+            record(&mut conn, Event::LoginLocked, serde_json::json!({})).await?;
             Ok(locked())
         }
         Verification::Refused { customer } => {
-            if lockout::record_failure(conn, a.login_id, lockout_threshold).await? {
+            let reached = {
+                let mut conn = db.tenant(&tenant.slug).await?;
+                lockout::record_failure(&mut conn, a.login_id, lockout_threshold).await?
+            };
+            if reached {
+                // The directory locks the customer on a connection of its own, none held here.
                 if let Some(customer) = customer {
-                    tenant.directory.lock(conn, customer).await?;
+                    tenant.directory.lock(db, &tenant.slug, customer).await?;
+                }
+                let mut conn = db.tenant(&tenant.slug).await?;
+                if let Some(customer) = customer {
                     // A locked customer is signed out of /my everywhere.
-                    sessions::end_all(conn, sessions::Kind::Customer, customer.0).await?;
+                    sessions::end_all(&mut conn, sessions::Kind::Customer, customer.0).await?;
                 }
                 let extra = serde_json::json!({"threshold": lockout_threshold});
-                record(conn, Event::LoginLocked, extra).await?;
+                record(&mut conn, Event::LoginLocked, extra).await?;
                 return Ok(locked());
             }
-            record(conn, Event::LoginFailed, serde_json::json!({})).await?;
+            let mut conn = db.tenant(&tenant.slug).await?;
+            record(&mut conn, Event::LoginFailed, serde_json::json!({})).await?;
             Ok(refused("login-error-wrong", StatusCode::UNAUTHORIZED))
         }
     }

@@ -235,17 +235,21 @@ async fn seed_grant(db: &Db) -> anyhow::Result<String> {
         .first(&mut conn)
         .await
         .optional()?;
+    // The hosted core takes a connection of its own.
+    drop(conn);
     let (expires, what) = match live {
         Some(expires) => (expires, "exists, left as it is"),
         None => {
             let accounts: Vec<_> =
-                crate::bank::CoreBanking::accounts(&sandbox::Sandbox, &mut conn, customer)
+                crate::bank::CoreBanking::accounts(&sandbox::Sandbox, db, &tenant.slug, customer)
                     .await?
                     .into_iter()
                     .map(|a| a.account_id)
                     .collect();
             let settings = tenant.settings.clone();
-            let expires = conn
+            let expires = db
+                .tenant(&slug)
+                .await?
                 .transaction::<_, anyhow::Error, _>(async |conn| {
                     let created = crate::grants::create(
                         conn,

@@ -30,6 +30,10 @@ use crate::web::respond::{html, see_other};
 use crate::i18n::Lang;
 use crate::web::{Pages, is_https as https, peer_ip as ip};
 
+mod session;
+
+use session::{CustomerSession, SignedIn};
+
 fn base(tenant: &CurrentTenant) -> String {
     format!("/t/{}/my", tenant.slug)
 }
@@ -40,16 +44,6 @@ fn bad_request() -> AppError {
 
 fn form(body: &[u8]) -> Result<Params, AppError> {
     Params::parse(body, &[]).map_err(|_| bad_request())
-}
-
-/// The signed-in customer, if any.
-async fn signed_in(req: &HttpRequest, conn: &mut TenantConn) -> Result<Option<Session>, AppError> {
-    let Some(token) = req.cookie(Kind::Customer.cookie_name()) else {
-        return Ok(None);
-    };
-    Ok(sessions::load(conn, Kind::Customer, token.value())
-        .await?
-        .filter(|s| s.stage == Stage::Active))
 }
 
 fn login_page(
@@ -148,7 +142,7 @@ fn at(t: DateTime<Utc>, lang: Lang) -> String {
 
 /// The customer's links: live ones first, then those that ended in the last 90 days.
 async fn links(
-    conn: &mut TenantConn,
+    db: &Db,
     tenant: &Tenant,
     customer: Uuid,
     lang: Lang,
@@ -169,11 +163,11 @@ async fn links(
     ))
     .bind::<SqlUuid, _>(customer)
     .bind::<Nullable<SqlUuid>, _>(only)
-    .load(conn)
+    .load(&mut db.tenant(&tenant.slug).await?)
     .await?;
     let held: std::collections::HashMap<String, String> = tenant
         .core
-        .accounts(conn, CustomerId(customer))
+        .accounts(db, &tenant.slug, CustomerId(customer))
         .await?
         .iter()
         .map(|a| (a.account_id.to_string(), a.label(lang)))
@@ -221,12 +215,12 @@ pub async fn home(
     lang: Lang,
     db: web::Data<Db>,
     pages: web::Data<Pages>,
+    SignedIn(session): SignedIn,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = db.tenant(&tenant.slug).await?;
-    let Some(session) = signed_in(&req, &mut conn).await? else {
+    let Some(session) = session else {
         return login_page(&req, &pages, &tenant, lang, None, "", StatusCode::OK);
     };
-    let links = links(&mut conn, &tenant, session.principal, lang, None).await?;
+    let links = links(&db, &tenant, session.principal, lang, None).await?;
     let mut ctx = pages.context(lang, req.path(), req.query_string(), Some(&tenant));
     ctx.insert("links", &links);
     ctx.insert("csrf", &session.csrf);
@@ -294,8 +288,7 @@ pub async fn certificate_confirm(
     pages: web::Data<Pages>,
     certs: web::Data<ClientCertificates>,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = db.tenant(&tenant.slug).await?;
-    match certificate::identify(&req, &mut conn, &tenant, &db, &certs, "my").await? {
+    match certificate::identify(&req, &tenant, &db, &certs, "my").await? {
         Outcome::ToHttps(url) => Ok(see_other(&url)),
         Outcome::Refused(status, key) => {
             certificate::refused(&req, &pages, &tenant, lang, status, key, &base(&tenant))
@@ -327,36 +320,33 @@ pub async fn certificate_login(
     if p.get("action") == Some("cancel") {
         return Ok(see_other(&base(&tenant)));
     }
-    let mut conn = db.tenant(&tenant.slug).await?;
-    match certificate::identify(&req, &mut conn, &tenant, &db, &certs, "my").await? {
+    match certificate::identify(&req, &tenant, &db, &certs, "my").await? {
         Outcome::ToHttps(url) => Ok(see_other(&url)),
         Outcome::Refused(status, key) => {
             certificate::refused(&req, &pages, &tenant, lang, status, key, &base(&tenant))
         }
         Outcome::Customer(customer, _) => {
+            let mut conn = db.tenant(&tenant.slug).await?;
             start(&req, &mut conn, &tenant, customer, "certificate").await
         }
     }
 }
 
 /// A session and the one grant of this customer named in the path.
-async fn own_grant(
-    req: &HttpRequest,
-    conn: &mut TenantConn,
+/// The one link of this customer named in the path.
+async fn own_link(
+    db: &Db,
     tenant: &CurrentTenant,
+    session: &Session,
     id: &str,
     lang: Lang,
-) -> Result<(Session, Link), AppError> {
-    let session = signed_in(req, conn)
-        .await?
-        .ok_or_else(|| AppError::SignIn(base(tenant)))?;
+) -> Result<Link, AppError> {
     let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound)?;
-    let link = links(conn, tenant, session.principal, lang, Some(id))
+    links(db, tenant, session.principal, lang, Some(id))
         .await?
         .into_iter()
         .next()
-        .ok_or(AppError::NotFound)?;
-    Ok((session, link))
+        .ok_or(AppError::NotFound)
 }
 
 pub async fn revoke_confirm(
@@ -366,9 +356,9 @@ pub async fn revoke_confirm(
     lang: Lang,
     db: web::Data<Db>,
     pages: web::Data<Pages>,
+    CustomerSession(session): CustomerSession,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = db.tenant(&tenant.slug).await?;
-    let (session, link) = own_grant(&req, &mut conn, &tenant, &path.1, lang).await?;
+    let link = own_link(&db, &tenant, &session, &path.1, lang).await?;
     let mut ctx = pages.context(lang, req.path(), req.query_string(), Some(&tenant));
     ctx.insert("link", &link);
     ctx.insert("csrf", &session.csrf);
@@ -383,13 +373,14 @@ pub async fn revoke(
     tenant: CurrentTenant,
     lang: Lang,
     db: web::Data<Db>,
+    CustomerSession(session): CustomerSession,
 ) -> Result<HttpResponse, AppError> {
     let p = form(&body)?;
-    let mut conn = db.tenant(&tenant.slug).await?;
-    let (session, link) = own_grant(&req, &mut conn, &tenant, &path.1, lang).await?;
+    let link = own_link(&db, &tenant, &session, &path.1, lang).await?;
     if !sessions::csrf_ok(&session, p.get("csrf")) {
         return Err(AppError::Page(StatusCode::FORBIDDEN, "page-csrf"));
     }
+    let mut conn = db.tenant(&tenant.slug).await?;
     let id = Uuid::parse_str(&link.id).map_err(|_| AppError::NotFound)?;
     if grants::revoke(&mut conn, id, "customer_revoked", Utc::now()).await? {
         audit::record(
@@ -410,15 +401,15 @@ pub async fn logout(
     body: web::Bytes,
     tenant: CurrentTenant,
     db: web::Data<Db>,
+    SignedIn(session): SignedIn,
 ) -> Result<HttpResponse, AppError> {
     let p = form(&body)?;
-    let mut conn = db.tenant(&tenant.slug).await?;
-    if let Some(session) = signed_in(&req, &mut conn).await? {
+    if let Some(session) = session {
         // A logout another site posted: the session and its cookie stay.
         if !sessions::csrf_ok(&session, p.get("csrf")) {
             return Err(AppError::Page(StatusCode::FORBIDDEN, "page-csrf"));
         }
-        sessions::end(&mut conn, &session.token_hash).await?;
+        sessions::end(&mut db.tenant(&tenant.slug).await?, &session.token_hash).await?;
     }
     sessions::with_cookie(
         see_other(&base(&tenant)),

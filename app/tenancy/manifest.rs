@@ -33,6 +33,8 @@ struct RawManifest {
     security: RawSecurity,
     #[serde(default)]
     certificates: RawCertificates,
+    #[serde(default)]
+    bank: super::settings::Bank,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -284,6 +286,7 @@ pub fn parse(
                     .map(|s| crate::certs::trust::normalize_serial(s))
                     .collect(),
                 stale_crl: raw.certificates.stale_crl,
+                bank: raw.bank,
             },
         }),
         _ => Err(errors),
@@ -386,6 +389,26 @@ en = "Kitami Shinkin customer support 0120-000-000 (weekdays 9:00-17:00)"
             errors[0]
                 .to_string()
                 .starts_with("tenants/kitami/tenant.toml: ")
+        );
+    }
+
+    #[test]
+    fn the_bank_seams_are_hosted_unless_the_file_names_another() {
+        use crate::tenancy::settings::{CoreKind, DirectoryKind};
+        let m = parse_at("kitami", GOOD).unwrap();
+        assert_eq!(m.settings.bank.directory, DirectoryKind::Hosted);
+        assert_eq!(m.settings.bank.core, CoreKind::Hosted);
+        let named = format!("{GOOD}\n[bank]\ndirectory = \"hosted\"\ncore = \"hosted\"\n");
+        assert_eq!(
+            parse_at("kitami", &named).unwrap().settings.bank,
+            m.settings.bank
+        );
+        let unknown = format!("{GOOD}\n[bank]\ncore = \"mainframe\"\n");
+        let errors = parse_at("kitami", &unknown).unwrap_err();
+        let text = errors[0].to_string();
+        assert!(
+            text.contains("mainframe") && text.contains("hosted"),
+            "{text}"
         );
     }
 

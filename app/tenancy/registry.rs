@@ -23,7 +23,6 @@ use crate::db::schema::platform::tenants;
 use crate::db::{Db, DbUnavailable};
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::sandbox::Sandbox;
 
 /// Beyond this many remembered unknown slugs, forget them all. Tenants are kept apart from
 /// them, so no number of made-up slugs makes a replica read its tenants again.
@@ -201,6 +200,10 @@ impl Registry {
         } else {
             "image/svg+xml"
         };
+        let (directory, core) = (
+            Directory::of(settings.bank.directory),
+            Core::of(settings.bank.core),
+        );
         Ok(Some(Arc::new(Tenant {
             slug: slug.clone(),
             settings,
@@ -209,10 +212,8 @@ impl Registry {
                 bytes: logo,
             },
             updated_at,
-            // Every tenant's customers and accounts are hosted until a tenant's settings name
-            // its bank's own sign-in or gateway.
-            directory: Directory::Hosted(Sandbox),
-            core: Core::Hosted(Sandbox),
+            directory,
+            core,
         })))
     }
 }

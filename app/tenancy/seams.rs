@@ -1,13 +1,20 @@
-//! Which of the bank's systems a tenant's two seams reach, chosen per tenant when its settings
-//! are read. Today every tenant is hosted (the sandbox core in its own schema); the bank's own
-//! sign-in and gateway become variants here, and no caller changes.
+//! Which of the bank's systems a tenant's seams reach, chosen per tenant from `[bank]` in its
+//! settings when they are read. Today every tenant is hosted (the sandbox core in its own
+//! schema); the bank's own sign-in and gateway become variants here, and no caller changes.
 
+use chrono::NaiveDate;
+
+use crate::bank::partner_data::{
+    Answer, Balance, BalanceAsk, BalanceBatches, Caller, Page, PageQuery, PartnerData,
+};
 use crate::bank::{
     Account, CertificateBinding, CoreBanking, CustomerDirectory, CustomerId, Verification,
 };
-use crate::db::{Db, TenantConn};
+use crate::db::Db;
+use crate::error::AppError;
 use crate::sandbox::Sandbox;
 use crate::tenancy::TenantSlug;
+use crate::tenancy::settings::{CoreKind, DirectoryKind};
 
 /// Who the tenant's customers are, and how they prove it.
 #[derive(Debug, Clone, Copy)]
@@ -21,14 +28,31 @@ pub enum Core {
     Hosted(Sandbox),
 }
 
+impl Directory {
+    pub fn of(kind: DirectoryKind) -> Self {
+        match kind {
+            DirectoryKind::Hosted => Self::Hosted(Sandbox),
+        }
+    }
+}
+
+impl Core {
+    pub fn of(kind: CoreKind) -> Self {
+        match kind {
+            CoreKind::Hosted => Self::Hosted(Sandbox),
+        }
+    }
+}
+
 impl CustomerDirectory for Directory {
     async fn verify_certificate(
         &self,
-        conn: &mut TenantConn,
+        db: &Db,
+        tenant: &TenantSlug,
         fingerprint: &[u8; 32],
     ) -> anyhow::Result<CertificateBinding> {
         match self {
-            Self::Hosted(s) => s.verify_certificate(conn, fingerprint).await,
+            Self::Hosted(s) => s.verify_certificate(db, tenant, fingerprint).await,
         }
     }
 
@@ -44,15 +68,20 @@ impl CustomerDirectory for Directory {
         }
     }
 
-    async fn lock(&self, conn: &mut TenantConn, customer: CustomerId) -> anyhow::Result<()> {
+    async fn lock(&self, db: &Db, tenant: &TenantSlug, customer: CustomerId) -> anyhow::Result<()> {
         match self {
-            Self::Hosted(s) => s.lock(conn, customer).await,
+            Self::Hosted(s) => s.lock(db, tenant, customer).await,
         }
     }
 
-    async fn unlock(&self, conn: &mut TenantConn, customer: CustomerId) -> anyhow::Result<()> {
+    async fn unlock(
+        &self,
+        db: &Db,
+        tenant: &TenantSlug,
+        customer: CustomerId,
+    ) -> anyhow::Result<()> {
         match self {
-            Self::Hosted(s) => s.unlock(conn, customer).await,
+            Self::Hosted(s) => s.unlock(db, tenant, customer).await,
         }
     }
 }
@@ -60,11 +89,49 @@ impl CustomerDirectory for Directory {
 impl CoreBanking for Core {
     async fn accounts(
         &self,
-        conn: &mut TenantConn,
+        db: &Db,
+        tenant: &TenantSlug,
         customer: CustomerId,
     ) -> anyhow::Result<Vec<Account>> {
         match self {
-            Self::Hosted(s) => s.accounts(conn, customer).await,
+            Self::Hosted(s) => s.accounts(db, tenant, customer).await,
+        }
+    }
+}
+
+impl PartnerData for Core {
+    async fn granted_accounts(
+        &self,
+        db: &Db,
+        tenant: &TenantSlug,
+        token_hash: Vec<u8>,
+    ) -> Result<Answer<Account>, AppError> {
+        match self {
+            Self::Hosted(s) => s.granted_accounts(db, tenant, token_hash).await,
+        }
+    }
+
+    async fn balances(
+        &self,
+        db: &Db,
+        batches: &BalanceBatches,
+        tenant: &TenantSlug,
+        ask: BalanceAsk,
+        today: NaiveDate,
+    ) -> Result<Answer<Balance>, AppError> {
+        match self {
+            Self::Hosted(s) => s.balances(db, batches, tenant, ask, today).await,
+        }
+    }
+
+    async fn transactions(
+        &self,
+        db: &Db,
+        tenant: &TenantSlug,
+        q: PageQuery,
+    ) -> Result<(Option<Caller>, Page), AppError> {
+        match self {
+            Self::Hosted(s) => s.transactions(db, tenant, q).await,
         }
     }
 }

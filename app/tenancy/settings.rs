@@ -25,6 +25,36 @@ pub struct TenantSettings {
     /// What certificate login does once the customer CA's CRL is past its `nextUpdate`.
     #[serde(default)]
     pub stale_crl: StaleCrl,
+    /// Which of the bank's systems the tenant's seams reach.
+    #[serde(default)]
+    pub bank: Bank,
+}
+
+/// `[bank]` in `tenant.toml`: where the tenant's customers sign in and where their accounts are
+/// read. Both are hosted (kept in the tenant's schema) unless the file says otherwise.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bank {
+    #[serde(default)]
+    pub directory: DirectoryKind,
+    #[serde(default)]
+    pub core: CoreKind,
+}
+
+/// `bank.directory`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DirectoryKind {
+    #[default]
+    Hosted,
+}
+
+/// `bank.core`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CoreKind {
+    #[default]
+    Hosted,
 }
 
 /// `certificates.stale_crl` in `tenant.toml`.

@@ -6,7 +6,7 @@ use chrono::{Datelike, Months, NaiveDate};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use renkei::db::schema::tenant::{access_ledger, grants, partners, tokens, transactions};
-use renkei::sandbox::{self, AccountId, Direction, Movement};
+use renkei::sandbox::{self, AccountId, Direction, Movement, Sandbox};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -794,7 +794,7 @@ async fn history(app: &TestApp, account: &str) -> Vec<(NaiveDate, i64)> {
 /// by hand.
 #[tokio::test]
 async fn previous_balances_agree_with_the_history_on_every_day() {
-    use renkei::api::store::{self, BalanceAsk};
+    use renkei::bank::partner_data::{BalanceAsk, BalanceBatches, PartnerData as _};
     let app = TestApp::spawn_seeded().await;
     let token = yamada(&app).await;
     let db = app.db_pool(2);
@@ -819,8 +819,9 @@ async fn previous_balances_agree_with_the_history_on_every_day() {
     .await
     .unwrap();
 
+    let batches = BalanceBatches::new("test");
     let check = |history: Vec<(NaiveDate, i64)>| {
-        let (db, slug, token) = (&db, &slug, &token);
+        let (db, slug, token, batches) = (&db, &slug, &token, &batches);
         async move {
             let first = history[0].0;
             let last = history.last().unwrap().0;
@@ -841,15 +842,14 @@ async fn previous_balances_agree_with_the_history_on_every_day() {
             ];
             days.extend(history.iter().step_by(7).map(|(d, _)| *d));
             for day in days {
-                let conn = db.tenant_statements(slug).await.unwrap();
                 let ask = BalanceAsk {
                     token_hash: renkei::secrets::sha256(token),
-                    account: Some(SHOP.into()),
+                    account: Some(AccountId::parse(SHOP).unwrap()),
                 };
-                let rows = store::balances(conn, vec![ask], day).await.unwrap();
-                assert_eq!(rows.len(), 1);
-                let row = &rows[0];
-                assert_eq!(row.ask, 0);
+                let answer = Sandbox.balances(db, batches, slug, ask, day).await.unwrap();
+                assert!(answer.caller.is_some());
+                assert_eq!(answer.items.len(), 1);
+                let row = &answer.items[0];
                 assert_eq!(
                     row.previous_day_balance,
                     balance_before(&history, day),

@@ -78,14 +78,18 @@ impl World {
 
     /// A grant to the partner made at `at` for `days`, and a code for it.
     async fn consent(&self, at: DateTime<Utc>, days: u16) -> (Uuid, String) {
-        let mut conn = self.conn().await;
         let accounts: Vec<_> = Sandbox
-            .accounts(&mut conn, sandbox::CustomerId(self.customer))
+            .accounts(
+                &self.pool,
+                &TestApp::slug("kitami"),
+                sandbox::CustomerId(self.customer),
+            )
             .await
             .unwrap()
             .into_iter()
             .map(|a| a.account_id)
             .collect();
+        let mut conn = self.conn().await;
         let created = grants::create(
             &mut conn,
             NewGrant {
@@ -272,4 +276,114 @@ async fn another_partners_token_gives_it_nothing_and_ends_nothing() {
         .await
         .unwrap();
     assert!(w.revoked(grant).await);
+}
+
+/// 許可 as a use case: the grant covers the accounts ticked and no other, starts when the
+/// customer allowed, and its code exchanges; the same page submitted again stores nothing; a
+/// later approval replaces the grant of before.
+#[tokio::test]
+async fn approving_a_consent_grants_the_ticked_accounts_once() {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    use renkei::consent::approve::{Approval, approve};
+    use renkei::db::schema::tenant::{grant_accounts as ga, grants as g};
+    use renkei::oauth::flow::{self, Stage};
+    use renkei::oauth::request::AuthorizationRequest;
+
+    let w = world().await;
+    let slug = TestApp::slug("kitami");
+    let tenant = renkei::tenancy::TenantRegistry::new(w.pool.clone(), std::time::Duration::ZERO)
+        .find("kitami")
+        .await
+        .unwrap()
+        .unwrap();
+    let held = Sandbox
+        .accounts(&w.pool, &slug, sandbox::CustomerId(w.customer))
+        .await
+        .unwrap();
+    assert!(held.len() >= 2, "Yamada01 holds two accounts");
+    let ticked = vec![held[1].account_id.clone()];
+    // A request the customer signed in to, as the login page leaves it.
+    let pending = async || {
+        let mut conn = w.conn().await;
+        let request = AuthorizationRequest {
+            redirect_uri: REDIRECT.into(),
+            scopes: Scopes::parse("balance:read").unwrap(),
+            state: "s".into(),
+            code_challenge: pkce::challenge_of(VERIFIER),
+        };
+        let handle = flow::create(&mut conn, w.partner.id, &request, Stage::Login)
+            .await
+            .unwrap();
+        let handle = flow::logged_in(&mut conn, &renkei::secrets::sha256(&handle), w.customer)
+            .await
+            .unwrap()
+            .unwrap();
+        flow::load(&mut conn, &handle).await.unwrap().unwrap()
+    };
+    let live = async || -> Vec<Uuid> {
+        g::table
+            .filter(g::customer_id.eq(w.customer))
+            .filter(g::partner_id.eq(w.partner.id))
+            .filter(g::revoked_at.is_null())
+            .select(g::id)
+            .load(&mut w.conn().await)
+            .await
+            .unwrap()
+    };
+    let before = live().await;
+    let at = now() - Duration::days(10);
+    let first = pending().await;
+    let approval = |p| Approval {
+        pending: p,
+        partner: &w.partner,
+        customer: sandbox::CustomerId(w.customer),
+        accounts: &ticked,
+        settings: &tenant.settings,
+        lang: renkei::i18n::Lang::Ja,
+        ip: Some("192.0.2.1"),
+        at,
+    };
+    let code = approve(&mut w.conn().await, approval(&first))
+        .await
+        .unwrap()
+        .expect("a code");
+    let granted = live().await;
+    assert_eq!(granted.len(), 1, "one live grant to the partner");
+    assert!(!before.contains(&granted[0]), "the demo grant was replaced");
+    let (created, expires): (DateTime<Utc>, DateTime<Utc>) = g::table
+        .find(granted[0])
+        .select((g::created_at, g::expires_at))
+        .first(&mut w.conn().await)
+        .await
+        .unwrap();
+    assert_eq!((created, expires), (at, at + Duration::days(90)));
+    let accounts: Vec<String> = ga::table
+        .filter(ga::grant_id.eq(granted[0]))
+        .select(ga::account_id)
+        .load(&mut w.conn().await)
+        .await
+        .unwrap();
+    assert_eq!(accounts, vec![ticked[0].to_string()]);
+    assert!(w.exchange(&code, at + Duration::seconds(5)).await.is_ok());
+
+    // The same page again: nothing stored, nothing ended.
+    assert_eq!(
+        approve(&mut w.conn().await, approval(&first))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(live().await, granted);
+
+    // A new request approved: the grant of before gives way to it.
+    let second = pending().await;
+    approve(&mut w.conn().await, approval(&second))
+        .await
+        .unwrap()
+        .expect("a code");
+    let now_live = live().await;
+    assert_eq!(now_live.len(), 1);
+    assert_ne!(now_live, granted);
+    assert!(w.revoked(granted[0]).await);
 }

@@ -1,0 +1,134 @@
+//! The hosted directory: customers, their passwords and certificates in the tenant's schema.
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+use super::seam::Sandbox;
+use crate::bank::{CertificateBinding, CustomerDirectory, CustomerId, Verification};
+use crate::db::schema::tenant::{customer_certificates, customers};
+use crate::db::{Db, TenantConn};
+use crate::tenancy::TenantSlug;
+
+type Stamp = Option<chrono::DateTime<chrono::Utc>>;
+
+/// Registers a certificate to a customer; `false` when it already was. A certificate registered
+/// to someone else is refused.
+pub async fn bind_certificate(
+    conn: &mut TenantConn,
+    customer: CustomerId,
+    cert: &crate::certs::Presented,
+) -> anyhow::Result<bool> {
+    let existing: Option<Uuid> = customer_certificates::table
+        .find(cert.thumbprint.as_slice())
+        .select(customer_certificates::customer_id)
+        .first(&mut **conn)
+        .await
+        .optional()?;
+    match existing {
+        Some(owner) if owner == customer.0 => return Ok(false),
+        Some(_) => anyhow::bail!("this certificate is already registered to another customer"),
+        None => {}
+    }
+    diesel::insert_into(customer_certificates::table)
+        .values((
+            customer_certificates::fingerprint.eq(cert.thumbprint.as_slice()),
+            customer_certificates::customer_id.eq(customer.0),
+            customer_certificates::subject.eq(cert.subject().to_string()),
+            customer_certificates::issuer.eq(cert.issuer().to_string()),
+            customer_certificates::serial.eq(&cert.serial),
+            customer_certificates::not_before.eq(cert.not_before()),
+            customer_certificates::not_after.eq(cert.not_after()),
+        ))
+        .execute(&mut **conn)
+        .await?;
+    Ok(true)
+}
+
+impl CustomerDirectory for Sandbox {
+    async fn verify_certificate(
+        &self,
+        db: &Db,
+        tenant: &TenantSlug,
+        fingerprint: &[u8; 32],
+    ) -> anyhow::Result<CertificateBinding> {
+        // (customer, certificate revoked at, customer locked at)
+        let found: Option<(Uuid, Stamp, Stamp)> = customer_certificates::table
+            .inner_join(customers::table)
+            .filter(customer_certificates::fingerprint.eq(fingerprint.as_slice()))
+            .select((
+                customers::id,
+                customer_certificates::revoked_at,
+                customers::locked_at,
+            ))
+            .first(&mut db.tenant(tenant).await?)
+            .await
+            .optional()?;
+        Ok(match found {
+            None => CertificateBinding::Unbound,
+            Some((_, Some(_), _)) => CertificateBinding::Revoked,
+            Some((_, None, Some(_))) => CertificateBinding::Locked,
+            Some((id, None, None)) => CertificateBinding::Customer(CustomerId(id)),
+        })
+    }
+
+    async fn verify_password(
+        &self,
+        db: &Db,
+        tenant: &TenantSlug,
+        login_id: &str,
+        password: &str,
+    ) -> anyhow::Result<Verification> {
+        // The connection goes back to the pool before the hash is computed.
+        let found: Option<(Uuid, String, Stamp)> = customers::table
+            .filter(customers::login_id.eq(login_id))
+            .select((
+                customers::id,
+                customers::password_hash,
+                customers::locked_at,
+            ))
+            .first(&mut db.tenant(tenant).await?)
+            .await
+            .optional()?;
+        let phc = found
+            .as_ref()
+            .map_or(crate::secrets::DUMMY_PHC.to_owned(), |f| f.1.clone());
+        let matches = crate::secrets::verify_password(password.to_owned(), phc).await;
+        Ok(match found {
+            Some((_, _, Some(_))) => Verification::Locked,
+            Some((id, _, None)) if matches => Verification::Verified(CustomerId(id)),
+            Some((id, _, None)) => Verification::Refused {
+                customer: Some(CustomerId(id)),
+            },
+            None => Verification::Refused { customer: None },
+        })
+    }
+
+    async fn lock(&self, db: &Db, tenant: &TenantSlug, customer: CustomerId) -> anyhow::Result<()> {
+        diesel::update(
+            customers::table
+                .find(customer.0)
+                .filter(customers::locked_at.is_null()),
+        )
+        .set(customers::locked_at.eq(chrono::Utc::now()))
+        .execute(&mut db.tenant(tenant).await?)
+        .await?;
+        Ok(())
+    }
+
+    async fn unlock(
+        &self,
+        db: &Db,
+        tenant: &TenantSlug,
+        customer: CustomerId,
+    ) -> anyhow::Result<()> {
+        diesel::update(customers::table.find(customer.0))
+            .set((
+                customers::locked_at.eq(None::<chrono::DateTime<chrono::Utc>>),
+                customers::failed_logins.eq(0),
+            ))
+            .execute(&mut db.tenant(tenant).await?)
+            .await?;
+        Ok(())
+    }
+}
