@@ -11,7 +11,8 @@ RUNS="$RUNS" SECS="${BENCH_SECS:-5}" CONNS="${BENCH_CONNS:-32}" THREADS="${BENCH
 PORT="${BENCH_PORT:-18080}"
 export BENCH_DIR="$ROOT/target/bench" BENCH_THREADS="$THREADS"
 export BENCH_FROM="$(date -d '-200 days' +%Y-%m-%d)"
-BIN="$ROOT/target/release/renkei"
+# BENCH_BIN: another build of renkei to measure (say, the one of before a change), as it is.
+BIN="${BENCH_BIN:-$ROOT/target/release/renkei}"
 mkdir -p "$BENCH_DIR"
 # What wrk counted as errors, run by run, and the error statuses the servers answered with.
 : > "$BENCH_DIR/errors.txt"
@@ -27,8 +28,10 @@ if (( ${#need[@]} )); then
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need[@]}" >/dev/null
 fi
 
-say "building release"
-cargo build --release --locked 2>&1 | tail -n 1 >&2
+if [[ -z "${BENCH_BIN:-}" ]]; then
+  say "building release"
+  cargo build --release --locked 2>&1 | tail -n 1 >&2
+fi
 
 if [[ -n "${RENKEI__DATABASE__URL:-}" ]]; then ADMIN="$RENKEI__DATABASE__URL"; else scripts/pg-local.sh start >&2; ADMIN="$(scripts/pg-local.sh url)"; fi
 BASE_URL="${ADMIN%/*}"

@@ -78,7 +78,8 @@ pub(crate) async fn identify(
             ));
         }
     }
-    let refusal = match trust.check(&presented) {
+    // One ladder: the CA's verdict, then the bank's. Each refusal has its audit reason and page.
+    let (reason, page) = match trust.check(&presented) {
         // Anyone can make a certificate that names any subject: one the CA did not sign is
         // refused without a row in the audit log, which would otherwise hold whatever the
         // sender wrote there, as often as they like.
@@ -92,15 +93,9 @@ pub(crate) async fn identify(
                 "certificate-untrusted",
             ));
         }
-        Err(refusal) => Some((
-            refusal.as_str(),
-            match refusal {
-                Refusal::Untrusted => "certificate-untrusted",
-                Refusal::Expired => "certificate-expired",
-                Refusal::NotYetValid => "certificate-not-yet-valid",
-                Refusal::Revoked => "certificate-revoked",
-            },
-        )),
+        Err(Refusal::Expired) => (Refusal::Expired.as_str(), "certificate-expired"),
+        Err(Refusal::NotYetValid) => (Refusal::NotYetValid.as_str(), "certificate-not-yet-valid"),
+        Err(Refusal::Revoked) => (Refusal::Revoked.as_str(), "certificate-revoked"),
         Ok(()) => match tenant
             .directory
             .verify_certificate(db, &tenant.slug, &presented.thumbprint)
@@ -109,12 +104,11 @@ pub(crate) async fn identify(
             CertificateBinding::Customer(customer) => {
                 return Ok(Outcome::Customer(customer, presented));
             }
-            CertificateBinding::Unbound => Some(("unbound", "certificate-unbound")),
-            CertificateBinding::Revoked => Some(("revoked", "certificate-revoked")),
-            CertificateBinding::Locked => Some(("locked", "certificate-locked")),
+            CertificateBinding::Unbound => ("unbound", "certificate-unbound"),
+            CertificateBinding::Revoked => ("revoked", "certificate-revoked"),
+            CertificateBinding::Locked => ("locked", "certificate-locked"),
         },
     };
-    let (reason, page) = refusal.expect("every other case returned");
     audit::record(
         &mut db.tenant(&tenant.slug).await?,
         Event::CertificateRefused,

@@ -5,8 +5,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
-use diesel::sql_types::{Array, Nullable, Text, Timestamptz, Uuid as SqlUuid};
-use diesel_async::RunQueryDsl;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -31,6 +29,7 @@ use crate::i18n::Lang;
 use crate::web::{Pages, is_https as https, peer_ip as ip};
 
 mod session;
+mod store;
 
 use session::{CustomerSession, SignedIn};
 
@@ -94,30 +93,6 @@ async fn start(
     )
 }
 
-#[derive(diesel::QueryableByName)]
-struct Row {
-    #[diesel(sql_type = SqlUuid)]
-    id: Uuid,
-    #[diesel(sql_type = Text)]
-    partner_ja: String,
-    #[diesel(sql_type = Text)]
-    partner_en: String,
-    #[diesel(sql_type = Array<Text>)]
-    scopes: Vec<String>,
-    #[diesel(sql_type = Array<Text>)]
-    accounts: Vec<String>,
-    #[diesel(sql_type = Timestamptz)]
-    created_at: DateTime<Utc>,
-    #[diesel(sql_type = Timestamptz)]
-    expires_at: DateTime<Utc>,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    revoked_at: Option<DateTime<Utc>>,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    last_balance: Option<DateTime<Utc>>,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    last_transactions: Option<DateTime<Utc>>,
-}
-
 #[derive(Serialize)]
 struct Link {
     id: String,
@@ -148,23 +123,7 @@ async fn links(
     lang: Lang,
     only: Option<Uuid>,
 ) -> Result<Vec<Link>, AppError> {
-    let rows: Vec<Row> = diesel::sql_query(concat!(
-        "SELECT g.id, p.name_ja AS partner_ja, p.name_en AS partner_en, g.scopes,
-                ARRAY(SELECT ga.account_id FROM grant_accounts ga WHERE ga.grant_id = g.id
-                       ORDER BY ga.account_id) AS accounts,
-                g.created_at, g.expires_at, g.revoked_at,
-                (SELECT max(l.at) FROM access_ledger l WHERE l.grant_id = g.id AND l.endpoint LIKE '%balances%') AS last_balance,
-                (SELECT max(l.at) FROM access_ledger l WHERE l.grant_id = g.id AND l.endpoint LIKE '%transactions%') AS last_transactions
-           FROM grants g JOIN partners p ON p.id = g.partner_id
-          WHERE g.customer_id = $1 AND ($2::uuid IS NULL OR g.id = $2)
-            AND (g.revoked_at IS NULL OR g.revoked_at > now() - interval '90 days')
-            AND (g.revoked_reason IS DISTINCT FROM 'replaced')
-          ORDER BY ", crate::live_grant!("g", "now()"), " DESC, g.created_at DESC",
-    ))
-    .bind::<SqlUuid, _>(customer)
-    .bind::<Nullable<SqlUuid>, _>(only)
-    .load(&mut db.tenant(&tenant.slug).await?)
-    .await?;
+    let rows = store::links(&mut db.tenant(&tenant.slug).await?, customer, only).await?;
     let held: std::collections::HashMap<String, String> = tenant
         .core
         .accounts(db, &tenant.slug, CustomerId(customer))
