@@ -4,14 +4,13 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, NaiveDate, Utc};
-use diesel::sql_types::{BigInt, Date, Nullable, Text, Timestamptz};
-use diesel_async::RunQueryDsl;
+use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 
 use super::Console;
 use super::customers::urlencode;
 use super::grants::when;
+use super::store::audit_log as store;
 use super::{context, query, render};
 use crate::audit::Event;
 use crate::error::AppError;
@@ -23,24 +22,6 @@ use crate::web::Pages;
 pub const PAGE: i64 = 50;
 /// The most rows one CSV export carries.
 pub const CSV_MAX: i64 = 100_000;
-
-#[derive(diesel::QueryableByName)]
-struct Row {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-    #[diesel(sql_type = Timestamptz)]
-    at: DateTime<Utc>,
-    #[diesel(sql_type = Text)]
-    event: String,
-    #[diesel(sql_type = Text)]
-    actor: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    subject: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    ip: Option<String>,
-    #[diesel(sql_type = Text)]
-    detail: String,
-}
 
 #[derive(Serialize)]
 struct Line {
@@ -88,35 +69,13 @@ impl Filter {
     }
 }
 
-async fn rows(
-    conn: &mut crate::db::TenantConn,
-    f: &Filter,
-    offset: i64,
-    limit: i64,
-) -> Result<Vec<Row>, AppError> {
-    // Dates are days in Japan.
-    Ok(diesel::sql_query(
-        "SELECT id, at, event, actor, subject, ip, detail::text AS detail FROM audit_log
-          WHERE ($1 = '' OR event = $1)
-            AND ($2 = '' OR strpos(actor, $2) > 0)
-            AND ($3::date IS NULL OR (at AT TIME ZONE 'Asia/Tokyo')::date >= $3)
-            AND ($4::date IS NULL OR (at AT TIME ZONE 'Asia/Tokyo')::date <= $4)
-          ORDER BY id DESC OFFSET $5 LIMIT $6",
-    )
-    .bind::<Text, _>(&f.event)
-    .bind::<Text, _>(&f.actor)
-    .bind::<Nullable<Date>, _>(f.from)
-    .bind::<Nullable<Date>, _>(f.to)
-    .bind::<BigInt, _>(offset)
-    .bind::<BigInt, _>(limit)
-    .load(conn)
-    .await?)
-}
-
-#[derive(diesel::QueryableByName)]
-struct EventName {
-    #[diesel(sql_type = Text)]
-    event: String,
+fn rows_of<'a>(f: &'a Filter) -> store::Search<'a> {
+    store::Search {
+        event: &f.event,
+        actor: &f.actor,
+        from: f.from,
+        to: f.to,
+    }
 }
 
 /// An event the filter offers: its stored name and what the console calls it.
@@ -144,14 +103,11 @@ pub async fn list(
     let mut found = if q.nul().is_some() {
         vec![]
     } else {
-        rows(&mut c.conn, &f, (page - 1) * PAGE, PAGE + 1).await?
+        store::search(&mut c.conn, &rows_of(&f), (page - 1) * PAGE, PAGE + 1).await?
     };
     let has_next = found.len() as i64 > PAGE;
     found.truncate(PAGE as usize);
-    let events: Vec<EventName> =
-        diesel::sql_query("SELECT DISTINCT event FROM audit_log ORDER BY event")
-            .load(&mut c.conn)
-            .await?;
+    let events = store::events(&mut c.conn).await?;
     let mut ctx = context(&req, &pages, &tenant, lang, &c, "audit");
     ctx.insert(
         "lines",
@@ -173,9 +129,9 @@ pub async fn list(
         "events",
         &events
             .into_iter()
-            .map(|e| EventChoice {
-                label: Event::label(&e.event, lang),
-                event: e.event,
+            .map(|event| EventChoice {
+                label: Event::label(&event, lang),
+                event,
             })
             .collect::<Vec<_>>(),
     );
@@ -215,7 +171,7 @@ pub async fn csv(
     mut c: Console,
 ) -> Result<HttpResponse, AppError> {
     let f = Filter::of(&query(&req)?);
-    let found = rows(&mut c.conn, &f, 0, CSV_MAX).await?;
+    let found = store::search(&mut c.conn, &rows_of(&f), 0, CSV_MAX).await?;
     let mut out = String::from("\u{feff}");
     out.push_str(CSV_HEADER);
     out.push_str("\r\n");

@@ -2,9 +2,7 @@
 //! electronic certificates registered to them.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, Utc};
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use chrono::Utc;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -16,9 +14,9 @@ use crate::bank::CustomerDirectory;
 use crate::bank::CustomerId;
 use crate::consent::lockout;
 use crate::db::Db;
-use crate::db::schema::tenant::{customer_certificates as cc, customers, login_guard};
 use crate::error::AppError;
 use crate::i18n::Lang;
+use crate::sandbox;
 use crate::tenancy::CurrentTenant;
 use crate::web::Pages;
 
@@ -43,16 +41,6 @@ struct CertView {
     revoked: Option<String>,
 }
 
-/// (id, login ID, name, e-mail, locked at)
-type CustomerRow = (Uuid, String, String, String, Option<DateTime<Utc>>);
-type CertRow = (
-    Vec<u8>,
-    String,
-    String,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-);
-
 pub async fn search(
     req: HttpRequest,
     tenant: CurrentTenant,
@@ -71,59 +59,32 @@ pub async fn search(
     if q.nul().is_some() {
         ctx.insert("search_error", super::SEARCH_CHARACTERS);
     } else if !login_id.is_empty() {
-        let found: Option<CustomerRow> = customers::table
-            .filter(customers::login_id.eq(&login_id))
-            .select((
-                customers::id,
-                customers::login_id,
-                customers::name,
-                customers::email,
-                customers::locked_at,
-            ))
-            .first(&mut c.conn)
-            .await
-            .optional()?;
-        let guard: Option<(i32, Option<DateTime<Utc>>)> = login_guard::table
-            .find(&login_id)
-            .select((login_guard::failures, login_guard::locked_at))
-            .first(&mut c.conn)
-            .await
-            .optional()?;
-        if let Some((id, login, name, email, locked_at)) = found {
-            let certs: Vec<CertRow> = cc::table
-                .filter(cc::customer_id.eq(id))
-                .order(cc::created_at.desc())
-                .select((
-                    cc::fingerprint,
-                    cc::subject,
-                    cc::serial,
-                    cc::not_after,
-                    cc::revoked_at,
-                ))
-                .load(&mut c.conn)
-                .await?;
+        let found = sandbox::profile(&mut c.conn, &login_id).await?;
+        let guard = lockout::status(&mut c.conn, &login_id).await?;
+        if let Some(p) = found {
+            let certs = sandbox::certificates(&mut c.conn, p.id).await?;
             ctx.insert(
                 "customer",
                 &CustomerView {
-                    id: id.to_string(),
-                    login_id_q: urlencode(&login),
-                    login_id: login,
-                    name,
-                    email,
-                    locked: locked_at.is_some() || guard.is_some_and(|g| g.1.is_some()),
-                    failures: guard.map_or(0, |g| g.0),
+                    id: p.id.0.to_string(),
+                    login_id_q: urlencode(&p.login_id),
+                    login_id: p.login_id,
+                    name: p.name,
+                    email: p.email,
+                    locked: p.locked || guard.is_some_and(|(_, locked)| locked),
+                    failures: guard.map_or(0, |(failures, _)| failures),
                 },
             );
             ctx.insert(
                 "certificates",
                 &certs
                     .into_iter()
-                    .map(|(fp, subject, serial, not_after, revoked)| CertView {
-                        fingerprint: hex(&fp),
-                        subject,
-                        serial,
-                        not_after: when(not_after),
-                        revoked: revoked.map(when),
+                    .map(|cert| CertView {
+                        fingerprint: hex(&cert.fingerprint),
+                        subject: cert.subject,
+                        serial: cert.serial,
+                        not_after: when(cert.not_after),
+                        revoked: cert.revoked_at.map(when),
                     })
                     .collect::<Vec<_>>(),
             );
@@ -145,12 +106,8 @@ pub async fn unlock(
     db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {
     let id = Uuid::parse_str(&path.1).map_err(|_| AppError::NotFound)?;
-    let (mut c, _f) = change.into_parts();
-    let login_id: String = customers::table
-        .find(id)
-        .select(customers::login_id)
-        .first(&mut c.conn)
-        .await?;
+    let mut c = change.console;
+    let login_id = sandbox::login_id_of(&mut c.conn, CustomerId(id)).await?;
     tenant
         .directory
         .unlock(&db, &tenant.slug, CustomerId(id))
@@ -192,21 +149,8 @@ pub async fn revoke_certificate(
         .collect::<Option<Vec<u8>>>()
         .filter(|f| f.len() == 32)
         .ok_or(AppError::NotFound)?;
-    let (mut c, _f) = change.into_parts();
-    let login_id: String = cc::table
-        .inner_join(customers::table)
-        .filter(cc::fingerprint.eq(&fingerprint))
-        .select(customers::login_id)
-        .first(&mut c.conn)
-        .await?;
-    diesel::update(
-        cc::table
-            .find(&fingerprint)
-            .filter(cc::revoked_at.is_null()),
-    )
-    .set(cc::revoked_at.eq(Utc::now()))
-    .execute(&mut c.conn)
-    .await?;
+    let mut c = change.console;
+    let login_id = sandbox::revoke_certificate(&mut c.conn, &fingerprint, Utc::now()).await?;
     let actor = c.actor();
     audit::record(
         &mut c.conn,

@@ -5,11 +5,10 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
-use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
-use diesel_async::RunQueryDsl;
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::store::grants::{self as store, GrantRow};
 use super::{Change, Console};
 use super::{context, query, render, see_other};
 use crate::audit::{self, Event};
@@ -20,34 +19,6 @@ use crate::i18n::Lang;
 use crate::i18n::t_args;
 use crate::tenancy::CurrentTenant;
 use crate::web::Pages;
-
-#[derive(diesel::QueryableByName)]
-struct GrantRow {
-    #[diesel(sql_type = SqlUuid)]
-    id: Uuid,
-    #[diesel(sql_type = Text)]
-    login_id: String,
-    #[diesel(sql_type = Text)]
-    customer_name: String,
-    #[diesel(sql_type = Text)]
-    partner_ja: String,
-    #[diesel(sql_type = Text)]
-    partner_en: String,
-    #[diesel(sql_type = Array<Text>)]
-    scopes: Vec<String>,
-    #[diesel(sql_type = Timestamptz)]
-    created_at: DateTime<Utc>,
-    #[diesel(sql_type = Timestamptz)]
-    expires_at: DateTime<Utc>,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    revoked_at: Option<DateTime<Utc>>,
-    #[diesel(sql_type = Nullable<Text>)]
-    revoked_reason: Option<String>,
-    #[diesel(sql_type = Text)]
-    terms_version: String,
-    #[diesel(sql_type = Array<Text>)]
-    accounts: Vec<String>,
-}
 
 #[derive(Serialize)]
 pub struct GrantView {
@@ -132,20 +103,6 @@ fn view(r: GrantRow, lang: Lang) -> GrantView {
     }
 }
 
-const SELECT: &str = "SELECT g.id, c.login_id, c.name AS customer_name, p.name_ja AS partner_ja,
-        p.name_en AS partner_en, g.scopes, g.created_at, g.expires_at, g.revoked_at, g.revoked_reason,
-        g.terms_version,
-        ARRAY(SELECT ga.account_id FROM grant_accounts ga WHERE ga.grant_id = g.id ORDER BY 1) AS accounts
-   FROM grants g JOIN customers c ON c.id = g.customer_id JOIN partners p ON p.id = g.partner_id";
-
-#[derive(diesel::QueryableByName, Serialize)]
-struct PartnerOption {
-    #[diesel(sql_type = Text)]
-    id: String,
-    #[diesel(sql_type = Text)]
-    name: String,
-}
-
 pub async fn search(
     req: HttpRequest,
     tenant: CurrentTenant,
@@ -168,33 +125,14 @@ pub async fn search(
     let rows: Vec<GrantRow> = if q.nul().is_some() {
         vec![]
     } else {
-        diesel::sql_query(format!(
-            "{SELECT}
-              WHERE ($1 = '' OR c.login_id = $1)
-                AND ($2::uuid IS NULL OR g.partner_id = $2)
-                AND CASE $3 WHEN 'active' THEN {LIVE}
-                            WHEN 'revoked' THEN g.revoked_at IS NOT NULL
-                            WHEN 'expired' THEN g.revoked_at IS NULL AND g.expires_at <= now()
-                            ELSE true END
-              ORDER BY g.created_at DESC LIMIT 200",
-            LIVE = crate::live_grant!("g", "now()")
-        ))
-        .bind::<Text, _>(&customer)
-        .bind::<Nullable<SqlUuid>, _>(partner)
-        .bind::<Text, _>(status)
-        .load(&mut c.conn)
-        .await?
+        let search = store::Search {
+            customer: &customer,
+            partner,
+            status,
+        };
+        store::search(&mut c.conn, &search).await?
     };
-    let partners: Vec<PartnerOption> = diesel::sql_query(format!(
-        "SELECT id::text AS id, {} AS name FROM partners ORDER BY name_en",
-        if lang == Lang::Ja {
-            "name_ja"
-        } else {
-            "name_en"
-        }
-    ))
-    .load(&mut c.conn)
-    .await?;
+    let partners = store::partner_options(&mut c.conn, lang).await?;
     let mut ctx = context(&req, &pages, &tenant, lang, &c, "grants");
     ctx.insert(
         "grants",
@@ -211,36 +149,6 @@ pub async fn search(
         ctx.insert("search_error", super::SEARCH_CHARACTERS);
     }
     render(&pages, "admin/grants.html", &ctx)
-}
-
-#[derive(diesel::QueryableByName)]
-struct HistoryRow {
-    #[diesel(sql_type = Timestamptz)]
-    at: DateTime<Utc>,
-    #[diesel(sql_type = Text)]
-    event: String,
-    #[diesel(sql_type = Text)]
-    actor: String,
-    #[diesel(sql_type = Text)]
-    detail: String,
-}
-
-#[derive(diesel::QueryableByName)]
-struct LedgerRow {
-    #[diesel(sql_type = Timestamptz)]
-    at: DateTime<Utc>,
-    #[diesel(sql_type = Text)]
-    endpoint: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    account_id: Option<String>,
-    #[diesel(sql_type = Integer)]
-    rows_returned: i32,
-}
-
-#[derive(diesel::QueryableByName)]
-struct Total {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
 }
 
 #[derive(Serialize)]
@@ -260,28 +168,10 @@ pub async fn show(
     mut c: Console,
 ) -> Result<HttpResponse, AppError> {
     let id = Uuid::parse_str(&path.1).map_err(|_| AppError::NotFound)?;
-    let grant: GrantRow = diesel::sql_query(format!("{SELECT} WHERE g.id = $1"))
-        .bind::<SqlUuid, _>(id)
-        .get_result(&mut c.conn)
-        .await?;
-    let history: Vec<HistoryRow> = diesel::sql_query(
-        "SELECT at, event, actor, detail::text AS detail FROM audit_log WHERE subject = $1 ORDER BY id",
-    )
-    .bind::<Text, _>(id.to_string())
-    .load(&mut c.conn)
-    .await?;
-    let ledger: Vec<LedgerRow> = diesel::sql_query(
-        "SELECT at, endpoint, account_id, rows_returned FROM access_ledger WHERE grant_id = $1
-          ORDER BY at DESC LIMIT 100",
-    )
-    .bind::<SqlUuid, _>(id)
-    .load(&mut c.conn)
-    .await?;
-    let reads: Total =
-        diesel::sql_query("SELECT count(*) AS n FROM access_ledger WHERE grant_id = $1")
-            .bind::<SqlUuid, _>(id)
-            .get_result(&mut c.conn)
-            .await?;
+    let grant = store::one(&mut c.conn, id).await?;
+    let history = store::history(&mut c.conn, id).await?;
+    let ledger = store::ledger(&mut c.conn, id).await?;
+    let reads = store::reads(&mut c.conn, id).await?;
     let mut ctx = context(&req, &pages, &tenant, lang, &c, "grants");
     ctx.insert("grant", &view(grant, lang));
     ctx.insert(
@@ -308,7 +198,7 @@ pub async fn show(
             })
             .collect::<Vec<_>>(),
     );
-    ctx.insert("reads", &reads.n);
+    ctx.insert("reads", &reads);
     if query(&req)?.get("error") == Some("reason") {
         ctx.insert("error", &lang.t("admin-revoke-reason-error"));
     }
@@ -338,16 +228,8 @@ pub async fn revoke(
             serde_json::json!({"via": "admin_console", "reason": reason}),
         )
         .await?;
-    } else if !grant_exists(&mut c, id).await? {
+    } else if !store::exists(&mut c.conn, id).await? {
         return Err(AppError::Page(StatusCode::NOT_FOUND, "error-not-found"));
     }
     Ok(see_other(&page))
-}
-
-async fn grant_exists(c: &mut super::Console, id: Uuid) -> Result<bool, AppError> {
-    let n: Total = diesel::sql_query("SELECT count(*) AS n FROM grants WHERE id = $1")
-        .bind::<SqlUuid, _>(id)
-        .get_result(&mut c.conn)
-        .await?;
-    Ok(n.n > 0)
 }

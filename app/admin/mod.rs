@@ -16,6 +16,7 @@ mod partner;
 mod partner_certificate;
 mod partners;
 mod settings;
+mod store;
 mod upload;
 
 use actix_web::{HttpRequest, HttpResponse, web};

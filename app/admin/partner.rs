@@ -121,7 +121,7 @@ pub async fn rotate(
     lang: Lang,
     pages: web::Data<Pages>,
 ) -> Result<HttpResponse, AppError> {
-    let (mut c, _f) = change.into_parts();
+    let mut c = change.console;
     let partner = one(&mut c, &path.1).await?;
     if partner.auth_method == AuthMethod::TlsClientAuth {
         return edit_page(

@@ -7,15 +7,12 @@
 use std::path::Path;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
 use serde::Serialize;
 
 use super::{Change, Console};
 use super::{console, context, customer_crl, render, see_other};
 use crate::audit::{self, Event};
 use crate::db::Db;
-use crate::db::schema::platform::tenants;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::i18n::Message;
@@ -23,8 +20,8 @@ use crate::oauth::params::Params;
 use crate::tenancy::CurrentTenant;
 use crate::tenancy::customer_ca::{self, CrlError};
 use crate::tenancy::logo::{self, Logo};
-use crate::tenancy::manifest;
 use crate::tenancy::settings::TenantSettings;
+use crate::tenancy::{manifest, saved};
 use crate::web::Pages;
 
 #[derive(Serialize)]
@@ -240,16 +237,7 @@ pub async fn update(
             return page(&req, &pages, &tenant, lang, &db, &c, Some(&fields), &errors).await;
         }
     };
-    let settings = serde_json::to_value(&m.settings).map_err(|e| AppError::Internal(e.into()))?;
-    let mut platform = db.platform().await?;
-    diesel::update(tenants::table.find(tenant.slug.as_str()))
-        .set((
-            tenants::settings.eq(&settings),
-            tenants::updated_at.eq(chrono::Utc::now()),
-        ))
-        .execute(&mut *platform)
-        .await?;
-    drop(platform);
+    let settings = saved::settings(&db, &tenant.slug, &m.settings, chrono::Utc::now()).await?;
     saved(
         &mut c,
         &tenant,
@@ -328,16 +316,7 @@ pub async fn logo(
             return page(&req, &pages, &tenant, lang, &db, &c, None, &errors).await;
         }
     };
-    let mut platform = db.platform().await?;
-    diesel::update(tenants::table.find(tenant.slug.as_str()))
-        .set((
-            tenants::logo.eq(&logo.bytes),
-            tenants::logo_content_type.eq(logo.content_type),
-            tenants::updated_at.eq(chrono::Utc::now()),
-        ))
-        .execute(&mut *platform)
-        .await?;
-    drop(platform);
+    saved::logo(&db, &tenant.slug, &logo, chrono::Utc::now()).await?;
     saved(&mut c, &tenant, serde_json::json!({"what": "logo.updated", "content_type": logo.content_type, "bytes": logo.bytes.len()})).await
 }
 

@@ -65,3 +65,13 @@ pub async fn clear(conn: &mut TenantConn, login_id: &str) -> QueryResult<()> {
         .await
         .map(|_| ())
 }
+
+/// The failures counted for a typed ID and whether they locked it; `None` when none are.
+pub async fn status(conn: &mut TenantConn, login_id: &str) -> QueryResult<Option<(i32, bool)>> {
+    lg::table
+        .find(login_id)
+        .select((lg::failures, lg::locked_at.is_not_null()))
+        .first(conn)
+        .await
+        .optional()
+}

@@ -11,7 +11,8 @@ mod seam;
 pub use crate::bank::{AccountId, CustomerId, Email, LoginId};
 pub use directory::bind_certificate;
 pub use records::{
-    Direction, Movement, NewAccount, NewCustomer, add_customer, find_customer, next_account_number,
-    open_account, post,
+    Certificate, Direction, Movement, NewAccount, NewCustomer, Profile, add_customer, certificates,
+    find_customer, login_id_of, next_account_number, open_account, post, profile,
+    revoke_certificate,
 };
 pub use seam::Sandbox;

@@ -211,3 +211,122 @@ pub async fn next_account_number(
     );
     Ok(format!("{next:07}"))
 }
+
+/// A customer as the console shows them.
+pub struct Profile {
+    pub id: CustomerId,
+    pub login_id: String,
+    pub name: String,
+    pub email: String,
+    /// The bank locked the customer (wrong passwords, or by hand).
+    pub locked: bool,
+}
+
+/// The customer with this login ID (case-sensitive), if any.
+pub async fn profile(conn: &mut TenantConn, login_id: &str) -> QueryResult<Option<Profile>> {
+    type Row = (
+        Uuid,
+        String,
+        String,
+        String,
+        Option<chrono::DateTime<chrono::Utc>>,
+    );
+    let row: Option<Row> = customers::table
+        .filter(customers::login_id.eq(login_id))
+        .select((
+            customers::id,
+            customers::login_id,
+            customers::name,
+            customers::email,
+            customers::locked_at,
+        ))
+        .first(&mut **conn)
+        .await
+        .optional()?;
+    Ok(row.map(|(id, login_id, name, email, locked_at)| Profile {
+        id: CustomerId(id),
+        login_id,
+        name,
+        email,
+        locked: locked_at.is_some(),
+    }))
+}
+
+/// The customer's login ID.
+pub async fn login_id_of(conn: &mut TenantConn, customer: CustomerId) -> QueryResult<String> {
+    customers::table
+        .find(customer.0)
+        .select(customers::login_id)
+        .first(&mut **conn)
+        .await
+}
+
+/// A certificate registered to a customer.
+pub struct Certificate {
+    /// SHA-256 of its DER encoding.
+    pub fingerprint: Vec<u8>,
+    pub subject: String,
+    pub serial: String,
+    pub not_after: chrono::DateTime<chrono::Utc>,
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The customer's certificates, newest first.
+pub async fn certificates(
+    conn: &mut TenantConn,
+    customer: CustomerId,
+) -> QueryResult<Vec<Certificate>> {
+    use crate::db::schema::tenant::customer_certificates as cc;
+    type Row = (
+        Vec<u8>,
+        String,
+        String,
+        chrono::DateTime<chrono::Utc>,
+        Option<chrono::DateTime<chrono::Utc>>,
+    );
+    let rows: Vec<Row> = cc::table
+        .filter(cc::customer_id.eq(customer.0))
+        .order(cc::created_at.desc())
+        .select((
+            cc::fingerprint,
+            cc::subject,
+            cc::serial,
+            cc::not_after,
+            cc::revoked_at,
+        ))
+        .load(&mut **conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(fingerprint, subject, serial, not_after, revoked_at)| Certificate {
+                fingerprint,
+                subject,
+                serial,
+                not_after,
+                revoked_at,
+            },
+        )
+        .collect())
+}
+
+/// Withdraws a certificate from its customer at `at`; the login ID of that customer (the
+/// certificate must be registered). Withdrawing it again changes nothing.
+pub async fn revoke_certificate(
+    conn: &mut TenantConn,
+    fingerprint: &[u8],
+    at: chrono::DateTime<chrono::Utc>,
+) -> QueryResult<String> {
+    use crate::db::schema::tenant::customer_certificates as cc;
+    let login_id: String = cc::table
+        .inner_join(customers::table)
+        .filter(cc::fingerprint.eq(fingerprint))
+        .select(customers::login_id)
+        .first(&mut **conn)
+        .await?;
+    diesel::update(cc::table.find(fingerprint).filter(cc::revoked_at.is_null()))
+        .set(cc::revoked_at.eq(at))
+        .execute(&mut **conn)
+        .await?;
+    Ok(login_id)
+}

@@ -8,6 +8,7 @@ pub mod logo;
 pub mod manifest;
 pub mod pages;
 mod registry;
+pub mod saved;
 pub mod seams;
 pub mod settings;
 mod slug;

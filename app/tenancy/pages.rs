@@ -93,31 +93,22 @@ pub async fn partners(
     db: web::Data<crate::db::Db>,
     pages: web::Data<Pages>,
 ) -> Result<HttpResponse, AppError> {
-    use diesel::prelude::*;
-    use diesel_async::RunQueryDsl;
-
-    use crate::db::schema::tenant::partners as p;
     #[derive(serde::Serialize)]
     struct Listed {
         name: String,
         operations: Vec<String>,
     }
-    let mut conn = db.tenant(&tenant.slug).await?;
-    let rows: Vec<(String, String, Vec<String>)> = p::table
-        .filter(p::status.eq("active"))
-        .order(p::name_ja)
-        .select((p::name_ja, p::name_en, p::scopes))
-        .load(&mut conn)
-        .await?;
-    let listed: Vec<Listed> = rows
+    let mut active: Vec<_> = crate::oauth::clients::all(&mut db.tenant(&tenant.slug).await?)
+        .await?
         .into_iter()
-        .map(|(ja, en, scopes)| Listed {
-            name: if lang == Lang::Ja { ja } else { en },
-            operations: scopes
-                .iter()
-                .filter_map(|s| crate::oauth::scopes::Scope::parse(s))
-                .map(|s| lang.t(s.label_key()))
-                .collect(),
+        .filter(|p| p.active)
+        .collect();
+    active.sort_by(|a, b| a.name_ja.cmp(&b.name_ja));
+    let listed: Vec<Listed> = active
+        .iter()
+        .map(|p| Listed {
+            name: p.name(lang).to_owned(),
+            operations: p.scopes.iter().map(|s| lang.t(s.label_key())).collect(),
         })
         .collect();
     let mut ctx = pages.context(lang, req.path(), req.query_string(), Some(&tenant));
