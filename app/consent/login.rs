@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::pages::{Current, bad_form, cancel, check_csrf, current, expired, ip};
 use super::signin::{self, SignIn};
+use super::signin_page::SignInPage;
 use crate::audit::{self, Event};
 use crate::config::Settings;
 use crate::db::Db;
@@ -14,7 +15,7 @@ use crate::oauth::authorize::with_flow_cookie;
 use crate::oauth::flow;
 use crate::oauth::params::Params;
 use crate::tenancy::CurrentTenant;
-use crate::web::respond::{html, see_other};
+use crate::web::respond::see_other;
 
 use crate::i18n::Lang;
 use crate::web::Pages;
@@ -35,20 +36,16 @@ fn render_login(
 ) -> Result<HttpResponse, AppError> {
     let mut ctx = pages.context(lang, req.path(), req.query_string(), Some(tenant));
     ctx.insert("partner_name", c.partner.name(lang));
-    ctx.insert("csrf", &c.pending.csrf);
-    ctx.insert("action", &format!("/t/{}/oauth/login", tenant.slug));
-    ctx.insert("login_id", v.login_id);
-    ctx.insert("password_help_url", &tenant.settings.password_help_url);
-    ctx.insert(
-        "certificate_url",
-        &format!("/t/{}/oauth/certificate", tenant.slug),
-    );
-    if let Some(error) = v.error {
-        ctx.insert("error", error);
+    SignInPage {
+        template: "login.html",
+        action: format!("/t/{}/oauth/login", tenant.slug),
+        csrf: &c.pending.csrf,
+        login_id: v.login_id,
+        certificate_url: format!("/t/{}/oauth/certificate", tenant.slug),
+        error: v.error,
+        status: v.status,
     }
-    let mut res = html(pages.render("login.html", &ctx)?);
-    *res.status_mut() = v.status;
-    Ok(res)
+    .render(pages, tenant, ctx)
 }
 
 pub async fn login_form(

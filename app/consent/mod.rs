@@ -7,6 +7,7 @@ pub mod lockout;
 mod login;
 pub(crate) mod pages;
 pub mod signin;
+pub mod signin_page;
 
 use actix_web::web;
 

@@ -14,6 +14,7 @@ use crate::bank::CustomerId;
 use crate::certs::ClientCertificates;
 use crate::consent::certificate::{self, Outcome};
 use crate::consent::signin::{self, SignIn};
+use crate::consent::signin_page::SignInPage;
 use crate::db::{Db, TenantConn};
 use crate::error::AppError;
 use crate::format::{jst, jst_date, long_date};
@@ -55,17 +56,17 @@ fn login_page(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let (csrf, cookie) = sessions::login_csrf(Kind::Customer, &tenant.slug, https(req));
-    let mut ctx = pages.context(lang, req.path(), req.query_string(), Some(tenant));
-    ctx.insert("csrf", &csrf);
-    ctx.insert("action", &format!("{}/login", base(tenant)));
-    ctx.insert("login_id", login_id);
-    ctx.insert("password_help_url", &tenant.settings.password_help_url);
-    ctx.insert("certificate_url", &format!("{}/certificate", base(tenant)));
-    if let Some(e) = error {
-        ctx.insert("error", e);
+    let ctx = pages.context(lang, req.path(), req.query_string(), Some(tenant));
+    let res = SignInPage {
+        template: "my/login.html",
+        action: format!("{}/login", base(tenant)),
+        csrf: &csrf,
+        login_id,
+        certificate_url: format!("{}/certificate", base(tenant)),
+        error,
+        status,
     }
-    let mut res = html(pages.render("my/login.html", &ctx)?);
-    *res.status_mut() = status;
+    .render(pages, tenant, ctx)?;
     sessions::with_cookie(res, &cookie)
 }
 
