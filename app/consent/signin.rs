@@ -97,27 +97,24 @@ pub async fn password(
             Ok(locked())
         }
         Verification::Refused { customer } => {
-            let reached = {
-                let mut conn = db.tenant(&tenant.slug).await?;
-                lockout::record_failure(&mut conn, a.login_id, lockout_threshold).await?
-            };
-            if reached {
-                // The directory locks the customer on a connection of its own, none held here.
-                if let Some(customer) = customer {
-                    tenant.directory.lock(db, &tenant.slug, customer).await?;
-                }
-                let mut conn = db.tenant(&tenant.slug).await?;
-                if let Some(customer) = customer {
-                    // A locked customer is signed out of /my everywhere.
-                    sessions::end_all(&mut conn, sessions::Kind::Customer, customer.0).await?;
-                }
-                let extra = serde_json::json!({"threshold": lockout_threshold});
-                record(&mut conn, Event::LoginLocked, extra).await?;
-                return Ok(locked());
+            let mut conn = db.tenant(&tenant.slug).await?;
+            if !lockout::record_failure(&mut conn, a.login_id, lockout_threshold).await? {
+                record(&mut conn, Event::LoginFailed, serde_json::json!({})).await?;
+                return Ok(refused("login-error-wrong", StatusCode::UNAUTHORIZED));
+            }
+            // The directory locks the customer on a connection of its own: none is held here.
+            drop(conn);
+            if let Some(customer) = customer {
+                tenant.directory.lock(db, &tenant.slug, customer).await?;
             }
             let mut conn = db.tenant(&tenant.slug).await?;
-            record(&mut conn, Event::LoginFailed, serde_json::json!({})).await?;
-            Ok(refused("login-error-wrong", StatusCode::UNAUTHORIZED))
+            if let Some(customer) = customer {
+                // A locked customer is signed out of /my everywhere.
+                sessions::end_all(&mut conn, sessions::Kind::Customer, customer.0).await?;
+            }
+            let extra = serde_json::json!({"threshold": lockout_threshold});
+            record(&mut conn, Event::LoginLocked, extra).await?;
+            Ok(locked())
         }
     }
 }
