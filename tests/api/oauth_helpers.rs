@@ -33,11 +33,15 @@ impl TestApp {
         app
     }
 
-    /// A browser of its own (its own cookies).
+    /// A browser of its own (its own cookies). It lets go of a connection idle for 2 s, before
+    /// the server's keep-alive (5 s) closes it: a request sent on a connection the server is
+    /// closing that moment finds no answer (hyper's `IncompleteMessage`), which a test that sets
+    /// up many flows before it posts would otherwise meet now and then.
     pub fn browser(&self) -> reqwest::Client {
         reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .cookie_store(true)
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
             .build()
             .unwrap()
     }
