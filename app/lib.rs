@@ -15,6 +15,7 @@ pub mod error;
 pub mod format;
 pub mod grants;
 pub mod i18n;
+pub mod jose;
 pub mod limits;
 pub mod my;
 pub mod notices;
