@@ -67,10 +67,7 @@ impl FromRequest for Console {
         let req = req.clone();
         Box::pin(async move {
             let tenant = CurrentTenant::extract(&req).await?;
-            let db = req
-                .app_data::<web::Data<Db>>()
-                .cloned()
-                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no database pool")))?;
+            let db = crate::web::pool_of(&req)?;
             console(&req, &tenant, &db).await
         })
     }

@@ -6,9 +6,8 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpRequest};
 
-use crate::db::Db;
 use crate::error::AppError;
 use crate::sessions::{self, Kind, Session, Stage};
 use crate::tenancy::CurrentTenant;
@@ -24,10 +23,7 @@ async fn load(req: &HttpRequest) -> Result<Option<Session>, AppError> {
         return Ok(None);
     };
     let tenant = CurrentTenant::extract(req).await?;
-    let db = req
-        .app_data::<web::Data<Db>>()
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no database pool")))?;
-    let mut conn = db.tenant(&tenant.slug).await?;
+    let mut conn = crate::web::pool_of(req)?.tenant(&tenant.slug).await?;
     Ok(sessions::load(&mut conn, Kind::Customer, token.value())
         .await?
         .filter(|s| s.stage == Stage::Active))

@@ -84,6 +84,13 @@ pub async fn error_pages(
     Ok(ServiceResponse::new(req, out))
 }
 
+/// The worker's database pool, for an extractor that needs a connection before the handler runs.
+pub fn pool_of(req: &actix_web::HttpRequest) -> Result<web::Data<crate::db::Db>, AppError> {
+    req.app_data::<web::Data<crate::db::Db>>()
+        .cloned()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no database pool")))
+}
+
 /// The address the request came from, for the audit log and the rate limits: the peer's, or
 /// the client's as a trusted proxy reports it (`tls.trusted_proxies`).
 pub fn peer_ip(req: &actix_web::HttpRequest) -> Option<String> {
