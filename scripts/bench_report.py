@@ -106,7 +106,7 @@ w("- `healthz` is the framework's ceiling (one prepared `SELECT 1`).")
 w("- `transactions` reads one page of about 100 rows (200 days of a bench account).")
 w("- `refresh` rotates: every request spends a refresh token and receives the next one. After the partner's "
   "authentication and its rate limit, one statement spends the token, writes the two new token rows and the audit "
-  "row (`app/oauth/tokens.rs`, `RotateSql`).")
+  "row (`app/oauth/tokens/refresh.rs`, `RotateSql`).")
 w("- `balances-2-tenants`, `balances-1000-schemas` and `balances-1000-tenants` ran on two copies of the bench "
   "database, taken after the runs above, one of them with 998 small tenants added (1,000 tenant schemas). A server "
   "on each; their runs take turns, so that all meet the same moments of the shared machine. "
