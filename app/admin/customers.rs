@@ -16,7 +16,6 @@ use crate::consent::lockout;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::sandbox;
 use crate::tenancy::CurrentTenant;
 use crate::web::Pages;
 
@@ -46,6 +45,7 @@ pub async fn search(
     tenant: CurrentTenant,
     lang: Lang,
     pages: web::Data<Pages>,
+    db: web::Data<Db>,
     mut c: Console,
 ) -> Result<HttpResponse, AppError> {
     let q = super::search_query(&req)?;
@@ -59,10 +59,13 @@ pub async fn search(
     if q.nul().is_some() {
         ctx.insert("search_error", super::SEARCH_CHARACTERS);
     } else if !login_id.is_empty() {
-        let found = sandbox::profile(&mut c.conn, &login_id).await?;
+        let found = tenant.directory.find(&db, &tenant.slug, &login_id).await?;
         let guard = lockout::status(&mut c.conn, &login_id).await?;
         if let Some(p) = found {
-            let certs = sandbox::certificates(&mut c.conn, p.id).await?;
+            let certs = tenant
+                .directory
+                .certificates(&db, &tenant.slug, p.id)
+                .await?;
             ctx.insert(
                 "customer",
                 &CustomerView {
@@ -107,7 +110,11 @@ pub async fn unlock(
 ) -> Result<HttpResponse, AppError> {
     let id = Uuid::parse_str(&path.1).map_err(|_| AppError::NotFound)?;
     let mut c = change.console;
-    let login_id = sandbox::login_id_of(&mut c.conn, CustomerId(id)).await?;
+    let login_id = tenant
+        .directory
+        .login_id_of(&db, &tenant.slug, CustomerId(id))
+        .await?
+        .ok_or(AppError::NotFound)?;
     tenant
         .directory
         .unlock(&db, &tenant.slug, CustomerId(id))
@@ -136,6 +143,7 @@ pub fn urlencode(s: &str) -> String {
 
 pub async fn revoke_certificate(
     path: web::Path<(String, String)>,
+    db: web::Data<Db>,
     change: Change,
     tenant: CurrentTenant,
 ) -> Result<HttpResponse, AppError> {
@@ -150,7 +158,11 @@ pub async fn revoke_certificate(
         .filter(|f| f.len() == 32)
         .ok_or(AppError::NotFound)?;
     let mut c = change.console;
-    let login_id = sandbox::revoke_certificate(&mut c.conn, &fingerprint, Utc::now()).await?;
+    let login_id = tenant
+        .directory
+        .revoke_certificate(&db, &tenant.slug, &fingerprint, Utc::now())
+        .await?
+        .ok_or(AppError::NotFound)?;
     let actor = c.actor();
     audit::record(
         &mut c.conn,

@@ -9,11 +9,11 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest};
 
 use super::error::ApiError;
+use crate::bank::AccountId;
 use crate::bank::partner_data::Caller;
 use crate::certs::ClientCertificates;
 use crate::oauth::params::Params;
 use crate::oauth::scopes::{Scope, Scopes};
-use crate::sandbox::AccountId;
 
 /// The bearer token (RFC 6750 §2.1, scheme case-insensitive) or `x-access-token`. Never the
 /// query string: URLs end up in logs and browser histories.

@@ -1,7 +1,7 @@
 //! The two seams to the credit union's own systems. Who the customers are and what their accounts
 //! hold live in the bank; the app reaches them only through these traits, on the seams each
-//! tenant holds ([`crate::tenancy::seams`]). The hosted core (`sandbox/`) implements both with
-//! tables in the tenant's schema.
+//! tenant holds ([`crate::tenancy::seams`]). The hosted core ([`Hosted`], implemented in
+//! `sandbox/`) keeps both in tables of the tenant's schema.
 //!
 //! Every operation takes the tenant and the pool it may draw from, never a caller's connection:
 //! an adapter to a bank's systems has no use for one, and a caller that held one while the seam
@@ -15,6 +15,12 @@ pub use ids::{AccountId, CustomerId, Email, LoginId};
 use crate::db::Db;
 use crate::i18n::Lang;
 use crate::tenancy::TenantSlug;
+
+/// The hosted kind of both seams: the bank's data kept in the tenant's own schema, filled by
+/// `customers add`, `demo seed` and the bank's imports. `sandbox/` implements the traits for it;
+/// everything else reaches it through them, on the seams each tenant holds.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Hosted;
 
 /// The answer to a login attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +47,61 @@ pub enum CertificateBinding {
     Locked,
 }
 
+/// A customer as the console shows them.
+pub struct Profile {
+    pub id: CustomerId,
+    pub login_id: String,
+    pub name: String,
+    pub email: String,
+    /// The bank locked the customer (wrong passwords, or by hand).
+    pub locked: bool,
+}
+
+/// A certificate registered to a customer.
+pub struct Certificate {
+    /// SHA-256 of its DER encoding.
+    pub fingerprint: Vec<u8>,
+    pub subject: String,
+    pub serial: String,
+    pub not_after: chrono::DateTime<chrono::Utc>,
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 pub trait CustomerDirectory: Send + Sync {
+    /// The customer with this login ID (case-sensitive), if any.
+    fn find(
+        &self,
+        db: &Db,
+        tenant: &TenantSlug,
+        login_id: &str,
+    ) -> impl Future<Output = anyhow::Result<Option<Profile>>> + Send;
+
+    /// A customer's login ID, if there is such a customer.
+    fn login_id_of(
+        &self,
+        db: &Db,
+        tenant: &TenantSlug,
+        customer: CustomerId,
+    ) -> impl Future<Output = anyhow::Result<Option<String>>> + Send;
+
+    /// The certificates registered to a customer, newest first.
+    fn certificates(
+        &self,
+        db: &Db,
+        tenant: &TenantSlug,
+        customer: CustomerId,
+    ) -> impl Future<Output = anyhow::Result<Vec<Certificate>>> + Send;
+
+    /// Withdraws a certificate (by fingerprint) from its customer at `at`; that customer's login
+    /// ID, or `None` when no customer registered it.
+    fn revoke_certificate(
+        &self,
+        db: &Db,
+        tenant: &TenantSlug,
+        fingerprint: &[u8],
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> impl Future<Output = anyhow::Result<Option<String>>> + Send;
+
     /// The customer a certificate is registered to, by the SHA-256 of its DER encoding.
     fn verify_certificate(
         &self,

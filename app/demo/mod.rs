@@ -241,7 +241,7 @@ async fn seed_grant(db: &Db) -> anyhow::Result<String> {
         Some(expires) => (expires, "exists, left as it is"),
         None => {
             let accounts: Vec<_> =
-                crate::bank::CoreBanking::accounts(&sandbox::Sandbox, db, &tenant.slug, customer)
+                crate::bank::CoreBanking::accounts(&tenant.core, db, &tenant.slug, customer)
                     .await?
                     .into_iter()
                     .map(|a| a.account_id)

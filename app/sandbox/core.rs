@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use super::seam::Sandbox;
+use crate::bank::Hosted;
 use crate::bank::{Account, AccountId, CoreBanking, CustomerId};
 use crate::db::Db;
 use crate::db::schema::tenant::accounts;
@@ -22,7 +22,7 @@ type AccountRow = (
     String,
 );
 
-impl CoreBanking for Sandbox {
+impl CoreBanking for Hosted {
     async fn accounts(
         &self,
         db: &Db,

@@ -4,8 +4,11 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use super::seam::Sandbox;
-use crate::bank::{CertificateBinding, CustomerDirectory, CustomerId, Verification};
+use super::records;
+use crate::bank::Hosted;
+use crate::bank::{
+    Certificate, CertificateBinding, CustomerDirectory, CustomerId, Profile, Verification,
+};
 use crate::db::schema::tenant::{customer_certificates, customers};
 use crate::db::{Db, TenantConn};
 use crate::tenancy::TenantSlug;
@@ -45,7 +48,44 @@ pub async fn bind_certificate(
     Ok(true)
 }
 
-impl CustomerDirectory for Sandbox {
+impl CustomerDirectory for Hosted {
+    async fn find(
+        &self,
+        db: &Db,
+        tenant: &TenantSlug,
+        login_id: &str,
+    ) -> anyhow::Result<Option<Profile>> {
+        Ok(records::profile(&mut db.tenant(tenant).await?, login_id).await?)
+    }
+
+    async fn login_id_of(
+        &self,
+        db: &Db,
+        tenant: &TenantSlug,
+        customer: CustomerId,
+    ) -> anyhow::Result<Option<String>> {
+        Ok(records::login_id_of(&mut db.tenant(tenant).await?, customer).await?)
+    }
+
+    async fn certificates(
+        &self,
+        db: &Db,
+        tenant: &TenantSlug,
+        customer: CustomerId,
+    ) -> anyhow::Result<Vec<Certificate>> {
+        Ok(records::certificates(&mut db.tenant(tenant).await?, customer).await?)
+    }
+
+    async fn revoke_certificate(
+        &self,
+        db: &Db,
+        tenant: &TenantSlug,
+        fingerprint: &[u8],
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<Option<String>> {
+        Ok(records::revoke_certificate(&mut db.tenant(tenant).await?, fingerprint, at).await?)
+    }
+
     async fn verify_certificate(
         &self,
         db: &Db,

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::bank::{AccountId, CustomerId, Email, LoginId};
+use crate::bank::{AccountId, Certificate, CustomerId, Email, LoginId, Profile};
 use crate::db::TenantConn;
 use crate::db::schema::tenant::{accounts, customers, transactions};
 use crate::i18n::Lang;
@@ -212,18 +212,8 @@ pub async fn next_account_number(
     Ok(format!("{next:07}"))
 }
 
-/// A customer as the console shows them.
-pub struct Profile {
-    pub id: CustomerId,
-    pub login_id: String,
-    pub name: String,
-    pub email: String,
-    /// The bank locked the customer (wrong passwords, or by hand).
-    pub locked: bool,
-}
-
 /// The customer with this login ID (case-sensitive), if any.
-pub async fn profile(conn: &mut TenantConn, login_id: &str) -> QueryResult<Option<Profile>> {
+pub(super) async fn profile(conn: &mut TenantConn, login_id: &str) -> QueryResult<Option<Profile>> {
     type Row = (
         Uuid,
         String,
@@ -253,26 +243,20 @@ pub async fn profile(conn: &mut TenantConn, login_id: &str) -> QueryResult<Optio
 }
 
 /// The customer's login ID.
-pub async fn login_id_of(conn: &mut TenantConn, customer: CustomerId) -> QueryResult<String> {
+pub(super) async fn login_id_of(
+    conn: &mut TenantConn,
+    customer: CustomerId,
+) -> QueryResult<Option<String>> {
     customers::table
         .find(customer.0)
         .select(customers::login_id)
         .first(&mut **conn)
         .await
-}
-
-/// A certificate registered to a customer.
-pub struct Certificate {
-    /// SHA-256 of its DER encoding.
-    pub fingerprint: Vec<u8>,
-    pub subject: String,
-    pub serial: String,
-    pub not_after: chrono::DateTime<chrono::Utc>,
-    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+        .optional()
 }
 
 /// The customer's certificates, newest first.
-pub async fn certificates(
+pub(super) async fn certificates(
     conn: &mut TenantConn,
     customer: CustomerId,
 ) -> QueryResult<Vec<Certificate>> {
@@ -310,23 +294,27 @@ pub async fn certificates(
         .collect())
 }
 
-/// Withdraws a certificate from its customer at `at`; the login ID of that customer (the
-/// certificate must be registered). Withdrawing it again changes nothing.
-pub async fn revoke_certificate(
+/// Withdraws a certificate from its customer at `at`; the login ID of that customer, or `None`
+/// when no customer registered it. Withdrawing it again changes nothing.
+pub(super) async fn revoke_certificate(
     conn: &mut TenantConn,
     fingerprint: &[u8],
     at: chrono::DateTime<chrono::Utc>,
-) -> QueryResult<String> {
+) -> QueryResult<Option<String>> {
     use crate::db::schema::tenant::customer_certificates as cc;
-    let login_id: String = cc::table
+    let Some(login_id): Option<String> = cc::table
         .inner_join(customers::table)
         .filter(cc::fingerprint.eq(fingerprint))
         .select(customers::login_id)
         .first(&mut **conn)
-        .await?;
+        .await
+        .optional()?
+    else {
+        return Ok(None);
+    };
     diesel::update(cc::table.find(fingerprint).filter(cc::revoked_at.is_null()))
         .set(cc::revoked_at.eq(at))
         .execute(&mut **conn)
         .await?;
-    Ok(login_id)
+    Ok(Some(login_id))
 }

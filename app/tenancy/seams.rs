@@ -1,6 +1,6 @@
 //! Which of the bank's systems a tenant's seams reach, chosen per tenant from `[bank]` in its
 //! settings when they are read. Today every tenant is hosted (the sandbox core in its own
-//! schema); the bank's own sign-in and gateway become variants here, and no caller changes.
+//! schema, `bank::Hosted`); the bank's own sign-in and gateway become variants here, and no caller changes.
 
 use chrono::NaiveDate;
 
@@ -8,30 +8,30 @@ use crate::bank::partner_data::{
     Answer, Balance, BalanceAsk, BalanceBatches, Caller, Page, PageQuery, PartnerData,
 };
 use crate::bank::{
-    Account, CertificateBinding, CoreBanking, CustomerDirectory, CustomerId, Verification,
+    Account, Certificate, CertificateBinding, CoreBanking, CustomerDirectory, CustomerId, Hosted,
+    Profile, Verification,
 };
 use crate::db::Db;
 use crate::error::AppError;
-use crate::sandbox::Sandbox;
 use crate::tenancy::TenantSlug;
 use crate::tenancy::settings::{CoreKind, DirectoryKind};
 
 /// Who the tenant's customers are, and how they prove it.
 #[derive(Debug, Clone, Copy)]
 pub enum Directory {
-    Hosted(Sandbox),
+    Hosted(Hosted),
 }
 
 /// What the tenant's customers' accounts hold.
 #[derive(Debug, Clone, Copy)]
 pub enum Core {
-    Hosted(Sandbox),
+    Hosted(Hosted),
 }
 
 impl Directory {
     pub fn of(kind: DirectoryKind) -> Self {
         match kind {
-            DirectoryKind::Hosted => Self::Hosted(Sandbox),
+            DirectoryKind::Hosted => Self::Hosted(Hosted),
         }
     }
 }
@@ -39,12 +39,57 @@ impl Directory {
 impl Core {
     pub fn of(kind: CoreKind) -> Self {
         match kind {
-            CoreKind::Hosted => Self::Hosted(Sandbox),
+            CoreKind::Hosted => Self::Hosted(Hosted),
         }
     }
 }
 
 impl CustomerDirectory for Directory {
+    async fn find(
+        &self,
+        db: &Db,
+        tenant: &TenantSlug,
+        login_id: &str,
+    ) -> anyhow::Result<Option<Profile>> {
+        match self {
+            Self::Hosted(h) => h.find(db, tenant, login_id).await,
+        }
+    }
+
+    async fn login_id_of(
+        &self,
+        db: &Db,
+        tenant: &TenantSlug,
+        customer: CustomerId,
+    ) -> anyhow::Result<Option<String>> {
+        match self {
+            Self::Hosted(h) => h.login_id_of(db, tenant, customer).await,
+        }
+    }
+
+    async fn certificates(
+        &self,
+        db: &Db,
+        tenant: &TenantSlug,
+        customer: CustomerId,
+    ) -> anyhow::Result<Vec<Certificate>> {
+        match self {
+            Self::Hosted(h) => h.certificates(db, tenant, customer).await,
+        }
+    }
+
+    async fn revoke_certificate(
+        &self,
+        db: &Db,
+        tenant: &TenantSlug,
+        fingerprint: &[u8],
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<Option<String>> {
+        match self {
+            Self::Hosted(h) => h.revoke_certificate(db, tenant, fingerprint, at).await,
+        }
+    }
+
     async fn verify_certificate(
         &self,
         db: &Db,

@@ -5,8 +5,9 @@ use std::collections::HashSet;
 use chrono::{Datelike, Months, NaiveDate};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
+use renkei::bank::Hosted;
 use renkei::db::schema::tenant::{access_ledger, grants, partners, tokens, transactions};
-use renkei::sandbox::{self, AccountId, Direction, Movement, Sandbox};
+use renkei::sandbox::{self, AccountId, Direction, Movement};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -846,7 +847,7 @@ async fn previous_balances_agree_with_the_history_on_every_day() {
                     token_hash: renkei::secrets::sha256(token),
                     account: Some(AccountId::parse(SHOP).unwrap()),
                 };
-                let answer = Sandbox.balances(db, batches, slug, ask, day).await.unwrap();
+                let answer = Hosted.balances(db, batches, slug, ask, day).await.unwrap();
                 assert!(answer.caller.is_some());
                 assert_eq!(answer.items.len(), 1);
                 let row = &answer.items[0];

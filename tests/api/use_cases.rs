@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use renkei::bank::CoreBanking as _;
+use renkei::bank::Hosted;
 use renkei::db::{Db, TenantConn};
 use renkei::grants::{self, NewGrant};
 use renkei::oauth::clients::{self, AuthMethod, NewPartner, Partner};
@@ -11,7 +12,7 @@ use renkei::oauth::error::OAuthCode;
 use renkei::oauth::pkce;
 use renkei::oauth::scopes::Scopes;
 use renkei::oauth::tokens::{self, CodeExchange, Issued};
-use renkei::sandbox::{self, LoginId, Sandbox};
+use renkei::sandbox::{self, LoginId};
 use uuid::Uuid;
 
 use crate::helpers::{TestApp, TestDb, apply_tenant, settings};
@@ -78,7 +79,7 @@ impl World {
 
     /// A grant to the partner made at `at` for `days`, and a code for it.
     async fn consent(&self, at: DateTime<Utc>, days: u16) -> (Uuid, String) {
-        let accounts: Vec<_> = Sandbox
+        let accounts: Vec<_> = Hosted
             .accounts(
                 &self.pool,
                 &TestApp::slug("kitami"),
@@ -297,7 +298,7 @@ async fn approving_a_consent_grants_the_ticked_accounts_once() {
         .await
         .unwrap()
         .unwrap();
-    let held = Sandbox
+    let held = Hosted
         .accounts(&w.pool, &slug, sandbox::CustomerId(w.customer))
         .await
         .unwrap();

@@ -40,8 +40,8 @@ pub mod transactions;
 
 use chrono::NaiveDate;
 
-use super::seam::Sandbox;
 use crate::bank::Account;
+use crate::bank::Hosted;
 use crate::bank::partner_data::{
     Answer, Balance, BalanceAsk, BalanceBatches, Caller, Page, PageQuery, PartnerData,
 };
@@ -49,7 +49,7 @@ use crate::db::Db;
 use crate::error::AppError;
 use crate::tenancy::TenantSlug;
 
-impl PartnerData for Sandbox {
+impl PartnerData for Hosted {
     async fn granted_accounts(
         &self,
         db: &Db,
