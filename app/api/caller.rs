@@ -50,19 +50,28 @@ pub fn bearer_token(req: &HttpRequest, query: &Params) -> Result<String, ApiErro
     }
 }
 
-/// The request's access token ([`bearer_token`]), as a handler's argument.
-pub struct BearerToken(pub String);
+/// The request's access token ([`bearer_token`]) and its query, read once, as a handler's
+/// argument.
+pub struct BearerToken {
+    pub token: String,
+    pub query: Params,
+}
 
 impl FromRequest for BearerToken {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(query(req).and_then(|p| bearer_token(req, &p)).map(Self))
+        ready(query(req).and_then(|query| {
+            Ok(Self {
+                token: bearer_token(req, &query)?,
+                query,
+            })
+        }))
     }
 }
 
-pub(super) fn query(req: &HttpRequest) -> Result<Params, ApiError> {
+fn query(req: &HttpRequest) -> Result<Params, ApiError> {
     Params::parse(req.query_string().as_bytes(), &[])
         .map_err(|e| ApiError::bad_request(e.to_string()))
 }

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use utoipa::IntoParams;
 
-use super::caller::{BearerToken, account_param, admit, query};
+use super::caller::{BearerToken, account_param, admit};
 use super::cursor::{CursorKey, Position};
 use super::dates;
 use super::error::{ApiError, ErrorBody};
@@ -38,13 +38,12 @@ pub const PAGE_SIZE: usize = 500;
 )]
 pub async fn accounts(
     req: HttpRequest,
-    BearerToken(token): BearerToken,
+    BearerToken { token, .. }: BearerToken,
     tenant: CurrentTenant,
     db: web::Data<Db>,
     ledger: web::Data<Ledger>,
     certs: web::Data<ClientCertificates>,
 ) -> Result<HttpResponse, ApiError> {
-    let _p = query(&req)?;
     let answer = tenant
         .core
         .granted_accounts(&db, &tenant.slug, secrets::sha256(&token))
@@ -104,14 +103,13 @@ struct BalancesQuery {
 )]
 pub async fn balances(
     req: HttpRequest,
-    BearerToken(token): BearerToken,
+    BearerToken { token, query: p }: BearerToken,
     tenant: CurrentTenant,
     db: web::Data<Db>,
     batches: web::Data<BalanceBatches>,
     ledger: web::Data<Ledger>,
     certs: web::Data<ClientCertificates>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = query(&req)?;
     let account = account_param(&p)?;
     let ask = BalanceAsk {
         token_hash: secrets::sha256(&token),
@@ -200,14 +198,13 @@ struct TransactionsQuery {
 )]
 pub async fn transactions(
     req: HttpRequest,
-    BearerToken(token): BearerToken,
+    BearerToken { token, query: p }: BearerToken,
     tenant: CurrentTenant,
     db: web::Data<Db>,
     ledger: web::Data<Ledger>,
     certs: web::Data<ClientCertificates>,
     key: web::Data<CursorKey>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = query(&req)?;
     let account =
         account_param(&p)?.ok_or_else(|| ApiError::bad_request("accountId is required"))?;
     let today = Utc::now().with_timezone(&jst()).date_naive();
