@@ -206,7 +206,10 @@ pub async fn consent_form(
     if c.pending.stage != Stage::Consent {
         return Ok(see_other(&format!("/t/{}/oauth/login", tenant.slug)));
     }
-    let accounts = held(&tenant, &db, &c).await?;
+    let accounts = tenant
+        .core
+        .accounts(&db, &tenant.slug, customer(&c)?)
+        .await?;
     render_consent(
         &req,
         &pages,
@@ -222,10 +225,9 @@ pub async fn consent_form(
     )
 }
 
-/// The accounts of the customer signed in to this request, from the bank.
-async fn held(tenant: &CurrentTenant, db: &Db, c: &Current) -> Result<Vec<Account>, AppError> {
-    let customer = CustomerId(c.pending.customer_id.ok_or_else(expired)?);
-    Ok(tenant.core.accounts(db, &tenant.slug, customer).await?)
+/// The customer signed in to this request.
+fn customer(c: &Current) -> Result<CustomerId, AppError> {
+    Ok(CustomerId(c.pending.customer_id.ok_or_else(expired)?))
 }
 
 #[tracing::instrument(skip_all, fields(tenant = %tenant.slug))]
@@ -248,8 +250,8 @@ pub async fn consent_submit(
         return cancel(&c, &tenant, &db, &settings, &req).await;
     }
     let chosen = p.all("accounts");
-    let customer = CustomerId(c.pending.customer_id.ok_or_else(expired)?);
-    let owned = held(&tenant, &db, &c).await?;
+    let customer = customer(&c)?;
+    let owned = tenant.core.accounts(&db, &tenant.slug, customer).await?;
     let accounts: Vec<AccountId> = owned
         .iter()
         .filter(|a| chosen.iter().any(|x| x == a.account_id.as_str()))
