@@ -66,6 +66,8 @@ build: tools
 
 # HTTPS beside HTTP, with the development CA and certificates of `renkei demo certs`.
 TLS_DIR := .data/tls
+# The development key-encryption key (keys.kek_file), made once by `make run`.
+DEV_KEK := .data/kek
 
 run: tools deps db build
 	@if [[ -z "$${RENKEI__DATABASE__URL:-}" ]]; then \
@@ -75,6 +77,10 @@ run: tools deps db build
 	export RENKEI__TLS__CERT="$${RENKEI__TLS__CERT:-$(TLS_DIR)/server.pem}"; \
 	export RENKEI__TLS__KEY="$${RENKEI__TLS__KEY:-$(TLS_DIR)/server-key.pem}"; \
 	export RENKEI__TLS__PARTNER_CA="$${RENKEI__TLS__PARTNER_CA:-$(TLS_DIR)/ca.pem}"; \
+	if [[ -z "$${RENKEI__KEYS__KEK_FILE:-}" ]]; then \
+	  [[ -f $(DEV_KEK) ]] || $(BIN) keys new-kek $(DEV_KEK); \
+	  export RENKEI__KEYS__KEK_FILE=$(DEV_KEK); \
+	fi; \
 	set -x; \
 	$(BIN) migrate; \
 	$(BIN) tenants apply tenants; \

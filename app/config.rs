@@ -26,6 +26,19 @@ pub struct Settings {
     pub notices: NoticeSettings,
     pub metrics: MetricsSettings,
     pub log: LogSettings,
+    pub keys: KeySettings,
+}
+
+/// The key-encryption key that seals stored secrets (`crate::keys::kek`), and tenants' keys.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeySettings {
+    /// The KEK that seals; `serve` refuses to start without it.
+    pub kek_file: Option<PathBuf>,
+    /// KEKs of before, that still open what they sealed until `renkei keys rekey` has run.
+    pub previous_kek_files: Vec<PathBuf>,
+    /// How long a retired signing key stays published for verification.
+    pub retire_after_hours: i64,
 }
 
 /// `GET /metrics` (Prometheus text) has a listener of its own, never the public one.
@@ -212,7 +225,8 @@ impl Settings {
         let env = env
             .try_parsing(true)
             .list_separator(",")
-            .with_list_parse_key("tls.trusted_proxies");
+            .with_list_parse_key("tls.trusted_proxies")
+            .with_list_parse_key("keys.previous_kek_files");
         let invalid = |e: config::ConfigError| anyhow::anyhow!("invalid setting: {e}");
         let env_sets_url = config::Config::builder()
             .add_source(env.clone())
@@ -308,6 +322,10 @@ impl Settings {
             })?;
         }
         tls.proxy_networks()?;
+        anyhow::ensure!(
+            (1..=24 * 365).contains(&self.keys.retire_after_hours),
+            "invalid setting: keys.retire_after_hours must be between 1 and 8760"
+        );
         Ok(())
     }
 

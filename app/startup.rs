@@ -17,6 +17,7 @@ use crate::config::Settings;
 use crate::db::prepared::Prepared;
 use crate::db::{Db, migrate};
 use crate::error::AppError;
+use crate::keys::Keyring;
 use crate::notices::Mailer;
 use crate::notices::pass::OwnedSender;
 use crate::tenancy::{TenantRegistry, pages};
@@ -40,6 +41,7 @@ struct Shared {
     ledger: Ledger,
     cursor_key: CursorKey,
     certs: ClientCertificates,
+    keyring: Arc<Keyring>,
 }
 
 /// Where to listen: HTTP, HTTPS beside it when configured, and the metrics listener.
@@ -52,6 +54,8 @@ struct Listeners {
 impl Application {
     /// Migrates (public, then every tenant), then binds `http.bind` (port 0 picks a free one).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        // Before anything else: without the key-encryption key no stored secret can be read.
+        let keyring = Arc::new(Keyring::load(&settings.keys)?);
         migrate::public(&settings.database.url).await?;
         for (slug, applied) in migrate::all_tenants(&settings.database.url).await? {
             if applied > 0 {
@@ -63,7 +67,7 @@ impl Application {
         let mut background = settings.database.clone();
         background.pool_size = background.pool_size.clamp(1, 4);
         let db = Db::connect(&background)?;
-        let cursor_key = crate::api::cursor_key(&db).await?;
+        let cursor_key = crate::api::cursor_key(&db, &keyring).await?;
         let (ledger, ledger_task) = Ledger::start(db.clone());
         let listener = TcpListener::bind(settings.http.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.http.bind))?;
@@ -119,6 +123,7 @@ impl Application {
                 ledger,
                 cursor_key,
                 certs,
+                keyring,
             },
             Listeners {
                 http: listener,
@@ -205,6 +210,7 @@ fn server(shared: Shared, listeners: Listeners) -> anyhow::Result<Server> {
     let certs = web::Data::new(shared.certs);
     let ledger = web::Data::new(shared.ledger);
     let cursor_key = web::Data::new(shared.cursor_key);
+    let keyring = web::Data::from(shared.keyring);
     let pages = web::Data::from(shared.pages);
     let registry = web::Data::from(shared.registry);
     let metrics = web::Data::new(Metrics::default());
@@ -244,6 +250,7 @@ fn server(shared: Shared, listeners: Listeners) -> anyhow::Result<Server> {
             .app_data(settings.clone())
             .app_data(ledger.clone())
             .app_data(cursor_key.clone())
+            .app_data(keyring.clone())
             .app_data(certs.clone())
             // Forms and OAuth requests are small; anything larger is refused with 413.
             .app_data(web::PayloadConfig::new(16 * 1024))

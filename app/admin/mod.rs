@@ -12,6 +12,7 @@ mod customer_crl;
 mod customers;
 mod dashboard;
 mod grants;
+mod keys;
 mod partner;
 mod partner_certificate;
 mod partners;
@@ -75,6 +76,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
             "/admin/partners/{id}/certificate",
             web::post().to(partner_certificate::rollover),
         )
+        .route("/admin/keys", web::get().to(keys::show))
         .route("/admin/grants", web::get().to(grants::search))
         .route("/admin/grants/{id}", web::get().to(grants::show))
         .route("/admin/grants/{id}/revoke", web::post().to(grants::revoke))

@@ -12,12 +12,9 @@ mod respond;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
 
 use crate::config::Settings;
 use crate::db::Db;
-use crate::db::schema::platform::platform_keys;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::tenancy::CurrentTenant;
@@ -27,25 +24,11 @@ use crate::web::respond::html;
 pub use cursor::CursorKey;
 pub use ledger::Ledger;
 
-/// The key that signs paging cursors, shared by every replica through the database.
-pub async fn cursor_key(db: &Db) -> anyhow::Result<CursorKey> {
-    let mut conn = db.platform().await?;
-    let mut fresh = [0u8; 32];
-    rand::fill(&mut fresh);
-    diesel::insert_into(platform_keys::table)
-        .values((
-            platform_keys::name.eq("cursor"),
-            platform_keys::key.eq(fresh.to_vec()),
-        ))
-        .on_conflict_do_nothing()
-        .execute(&mut *conn)
-        .await?;
-    let key: Vec<u8> = platform_keys::table
-        .find("cursor")
-        .select(platform_keys::key)
-        .first(&mut *conn)
-        .await?;
-    Ok(CursorKey::new(key))
+/// The key that signs paging cursors, shared by every replica through the database (sealed
+/// under the key-encryption key).
+pub async fn cursor_key(db: &Db, keyring: &crate::keys::Keyring) -> anyhow::Result<CursorKey> {
+    let key = crate::keys::platform_secret(db, keyring, "cursor").await?;
+    Ok(CursorKey::new(key.to_vec()))
 }
 
 async fn openapi(tenant: CurrentTenant, settings: web::Data<Settings>) -> HttpResponse {

@@ -5,6 +5,7 @@ mod args;
 mod bench;
 mod customers;
 mod demo;
+mod keys;
 mod notices;
 mod partners;
 mod tenants;
@@ -65,6 +66,11 @@ enum Command {
         #[command(subcommand)]
         command: partners::PartnersCommand,
     },
+    /// The key-encryption key, and tenants' signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: keys::KeysCommand,
+    },
     /// The institution's admins (the console at /t/<slug>/admin).
     Admins {
         #[command(subcommand)]
@@ -105,6 +111,7 @@ impl Cli {
             Command::Bench { command } => command.run(&settings).await?,
             Command::Partners { command } => command.run(&settings).await?,
             Command::Admins { command } => command.run(&settings).await?,
+            Command::Keys { command } => command.run(&settings).await?,
         }
         Ok(())
     }

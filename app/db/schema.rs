@@ -20,6 +20,7 @@ pub mod platform {
             name -> Text,
             key -> Bytea,
             created_at -> Timestamptz,
+            sealed_by -> Nullable<Text>,
         }
     }
 }
@@ -248,6 +249,22 @@ pub mod tenant {
             skipped_reason -> Nullable<Text>,
             sent_at -> Nullable<Timestamptz>,
             message_id -> Nullable<Text>,
+        }
+    }
+
+    diesel::table! {
+        signing_keys (kid) {
+            kid -> Text,
+            alg -> Text,
+            #[sql_name = "use"]
+            key_use -> Text,
+            state -> Text,
+            public_jwk -> Jsonb,
+            private_jwk -> Bytea,
+            sealed_by -> Text,
+            created_at -> Timestamptz,
+            activated_at -> Nullable<Timestamptz>,
+            retired_at -> Nullable<Timestamptz>,
         }
     }
 

@@ -214,6 +214,7 @@ pub async fn metadata(
         "pushed_authorization_request_endpoint": format!("{iss}/oauth/par"),
         "revocation_endpoint": format!("{iss}/oauth/revoke"),
         "introspection_endpoint": format!("{iss}/oauth/introspect"),
+        "jwks_uri": format!("{iss}/.well-known/jwks.json"),
         "scopes_supported": Scope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

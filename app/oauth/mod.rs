@@ -6,6 +6,7 @@ pub mod clients;
 pub mod endpoints;
 pub mod error;
 pub mod flow;
+pub mod jwks;
 pub mod params;
 pub mod pkce;
 pub mod request;
@@ -20,6 +21,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         "/.well-known/oauth-authorization-server",
         web::get().to(endpoints::metadata),
     )
+    .route("/.well-known/jwks.json", web::get().to(jwks::jwks))
     .route("/oauth/authorize", web::get().to(authorize::authorize))
     .route("/oauth/par", web::post().to(authorize::par))
     .route("/oauth/token", web::post().to(endpoints::token))

@@ -60,6 +60,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/admin/settings.html"),
     ),
     (
+        "admin/keys.html",
+        include_str!("../../templates/admin/keys.html"),
+    ),
+    (
         "admin/audit.html",
         include_str!("../../templates/admin/audit.html"),
     ),

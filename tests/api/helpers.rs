@@ -27,6 +27,16 @@ static TRACING: LazyLock<()> = LazyLock::new(|| {
     }
 });
 
+/// The key-encryption key of the tests' servers: one file, made by the first test that needs it.
+pub static TEST_KEK: LazyLock<std::path::PathBuf> = LazyLock::new(|| {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-kek");
+    if !path.exists() {
+        // Another test binary may make it at the same moment: then its file is the one.
+        let _ = renkei::keys::kek::create_file(&path);
+    }
+    path
+});
+
 /// A database of its own, dropped (with any open connections) when this goes away.
 pub struct TestDb {
     pub name: String,
@@ -94,6 +104,7 @@ pub fn settings(db_url: &str) -> Settings {
     s.metrics.bind = "127.0.0.1:0".parse().unwrap();
     s.http.shutdown_timeout_secs = 0;
     s.tenancy.cache_ttl_secs = 0;
+    s.keys.kek_file = Some(TEST_KEK.clone());
     // Tests run notice passes themselves, against an SMTP server of their own.
     s.notices.scheduler = false;
     s.mail.spool_dir = std::env::temp_dir()
@@ -319,6 +330,7 @@ pub fn renkei<S: AsRef<std::ffi::OsStr>>(db_url: &str, args: &[S]) -> std::proce
     std::process::Command::new(env!("CARGO_BIN_EXE_renkei"))
         .args(args)
         .env("RENKEI__DATABASE__URL", db_url)
+        .env("RENKEI__KEYS__KEK_FILE", &*TEST_KEK)
         .env("RENKEI__LOG__FILTER", "warn")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()

@@ -8,6 +8,7 @@ mod certificates;
 mod foundation;
 mod hardening;
 mod helpers;
+mod keys;
 mod live;
 mod mail_helpers;
 mod notices;

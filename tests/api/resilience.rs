@@ -536,6 +536,7 @@ async fn sigkill_in_the_middle_of_consents_leaves_no_half_written_grant() {
     let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_renkei"))
         .arg("serve")
         .env("RENKEI__DATABASE__URL", &app.db.url)
+        .env("RENKEI__KEYS__KEK_FILE", &*crate::helpers::TEST_KEK)
         .env("RENKEI__HTTP__BIND", format!("127.0.0.1:{port}"))
         .env("RENKEI__METRICS__BIND", "127.0.0.1:0")
         .env("RENKEI__NOTICES__SCHEDULER", "false")

@@ -141,3 +141,16 @@ test('a customer ends a link at /my and the partner can no longer refresh', asyn
   assert.equal(res.body.error, 'invalid_grant');
   await page.context().close();
 });
+
+test('the console shows the signing keys the JWKS publishes, and no private part', async () => {
+  const page = await signedInConsole();
+  await page.getByRole('link', { name: '署名鍵' }).click();
+  await page.getByRole('heading', { level: 1, name: '署名鍵' }).waitFor();
+  const jwks = await (await fetch(`${server.base}/t/kitami/.well-known/jwks.json`)).json();
+  assert.equal(jwks.keys.length, 4);
+  const listed = await page.locator('#keys code.kid').allTextContents();
+  assert.deepEqual([...listed].sort(), jwks.keys.map((k) => k.kid).sort());
+  assert.equal(await page.locator('#keys tr.key-active').count(), 2);
+  for (const k of jwks.keys) assert.equal(k.d, undefined);
+  await page.screenshot({ path: join(SHOTS, 'admin-keys-ja.png'), fullPage: true });
+});

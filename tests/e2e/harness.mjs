@@ -49,6 +49,7 @@ export async function startServer({ tls = false } = {}) {
   const port = await freePort();
   const tlsPort = tls ? await freePort() : null;
   const tlsDir = tls ? join(tmpdir(), `renkei-e2e-tls-${dbName}`) : null;
+  const kek = join(tmpdir(), `renkei-e2e-kek-${dbName}`);
   const tlsEnv = tls ? {
     RENKEI__TLS__BIND: `127.0.0.1:${tlsPort}`,
     RENKEI__TLS__CERT: join(tlsDir, 'server.pem'),
@@ -63,9 +64,11 @@ export async function startServer({ tls = false } = {}) {
     RENKEI__HTTP__SHUTDOWN_TIMEOUT_SECS: '0',
     RENKEI__METRICS__BIND: '127.0.0.1:0',
     RENKEI__MAIL__SPOOL_DIR: join(tmpdir(), `renkei-e2e-mail-${dbName}`),
+    RENKEI__KEYS__KEK_FILE: kek,
     ...tlsEnv,
   };
   const run = (...args) => execFileSync(BIN, args, { cwd: ROOT, env, stdio: 'pipe' }).toString();
+  run('keys', 'new-kek', kek);
   run('tenants', 'apply', 'tenants');
   run('demo', 'seed');
   if (tls) run('demo', 'certs', '--dir', tlsDir);
@@ -91,6 +94,7 @@ export async function startServer({ tls = false } = {}) {
       await new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r)));
       psql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
       if (tlsDir) rmSync(tlsDir, { recursive: true, force: true });
+      rmSync(kek, { force: true });
     },
   };
 }

@@ -1,0 +1,1 @@
+ALTER TABLE public.platform_keys DROP COLUMN sealed_by;
