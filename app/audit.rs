@@ -29,6 +29,7 @@ pub enum Event {
     AdminChange,
     CustomerUnlocked,
     CertificateRevoked,
+    CoreImported,
 }
 
 impl Event {
@@ -53,10 +54,11 @@ impl Event {
             Self::AdminChange => "admin.change",
             Self::CustomerUnlocked => "customer.unlocked",
             Self::CertificateRevoked => "certificate.revoked",
+            Self::CoreImported => "core.imported",
         }
     }
 
-    pub const ALL: [Event; 19] = [
+    pub const ALL: [Event; 20] = [
         Self::LoginOk,
         Self::LoginFailed,
         Self::LoginLocked,
@@ -76,6 +78,7 @@ impl Event {
         Self::AdminChange,
         Self::CustomerUnlocked,
         Self::CertificateRevoked,
+        Self::CoreImported,
     ];
 
     /// What the console calls the event of a stored name, in `lang`; a name that is no event's

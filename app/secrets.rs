@@ -18,7 +18,12 @@ pub fn random_token() -> String {
 
 /// What is stored for a secret we generated.
 pub fn sha256(secret: &str) -> Vec<u8> {
-    Sha256::digest(secret.as_bytes()).to_vec()
+    sha256_bytes(secret.as_bytes())
+}
+
+/// The SHA-256 of bytes (a file brought in, say).
+pub fn sha256_bytes(bytes: &[u8]) -> Vec<u8> {
+    Sha256::digest(bytes).to_vec()
 }
 
 /// Compares a presented secret with a stored hash in constant time.

@@ -120,9 +120,13 @@ fn as_manifest(slug: &str, f: &Fields, current: &TenantSettings) -> Result<Strin
         "security": {"lockout_threshold": current.lockout_threshold},
         "certificates": {"revoked_serials": current.revoked_serials,
                          "stale_crl": current.stale_crl},
+        "bank": current.bank,
     });
     if let Some(site_url) = &current.site_url {
         value["site_url"] = site_url.as_str().into();
+    }
+    if let Some(code) = &current.bank_code {
+        value["bank_code"] = code.as_str().into();
     }
     toml::to_string(&value).map_err(|e| {
         vec![(

@@ -3,6 +3,7 @@
 mod admins;
 mod args;
 mod bench;
+mod core;
 mod customers;
 mod demo;
 mod keys;
@@ -42,6 +43,11 @@ enum Command {
     Demo {
         #[command(subcommand)]
         command: demo::DemoCommand,
+    },
+    /// The bank's own data in the hosted core: its files imported.
+    Core {
+        #[command(subcommand)]
+        command: core::CoreCommand,
     },
     /// Customers of the sandbox core banking.
     Customers {
@@ -112,6 +118,7 @@ impl Cli {
             Command::Partners { command } => command.run(&settings).await?,
             Command::Admins { command } => command.run(&settings).await?,
             Command::Keys { command } => command.run(&settings).await?,
+            Command::Core { command } => command.run(&settings).await?,
         }
         Ok(())
     }

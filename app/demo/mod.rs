@@ -4,6 +4,7 @@
 
 pub mod certs;
 mod history;
+pub mod zengin;
 
 use chrono::{Datelike, Months, NaiveDate, Utc};
 

@@ -5,6 +5,7 @@
 
 mod core;
 mod directory;
+pub mod import;
 pub mod partner_data;
 mod records;
 

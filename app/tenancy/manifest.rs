@@ -24,6 +24,7 @@ struct RawManifest {
     terms: Terms,
     password_help_url: String,
     site_url: Option<String>,
+    bank_code: Option<String>,
     mail: Mail,
     contact: Names,
     logo: String,
@@ -180,6 +181,14 @@ pub fn parse(
             errors.push(err(key, why));
         }
     }
+    if let Some(code) = &raw.bank_code
+        && !(code.len() == 4 && code.bytes().all(|b| b.is_ascii_digit()))
+    {
+        errors.push(err(
+            "bank_code",
+            Message::new("check-bank-code").with("value", code),
+        ));
+    }
     if raw.site_url.is_none() && raw.mail.links == MailLinks::Site {
         errors.push(err("mail.links", Message::new("check-site-url-needed")));
     }
@@ -279,6 +288,7 @@ pub fn parse(
                 lockout_threshold,
                 contact: raw.contact,
                 site_url: raw.site_url,
+                bank_code: raw.bank_code,
                 revoked_serials: raw
                     .certificates
                     .revoked_serials

@@ -18,6 +18,9 @@ pub struct TenantSettings {
     /// The institution's own public site: the only place mails link to with `mail.links = "site"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site_url: Option<String>,
+    /// The institution's 統一金融機関番号 (4 digits): the bank code its files must carry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bank_code: Option<String>,
     /// Serial numbers (upper-case hex) of customers' certificates the institution has revoked,
     /// besides its CRL.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

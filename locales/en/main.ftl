@@ -315,6 +315,7 @@ check-too-long = is longer than { $max } characters
 check-colour = '{ $value }' is not a colour like #1a5fb4
 check-email = '{ $value }' is not an e-mail address
 check-url = '{ $value }' is not a URL: { $detail }
+check-bank-code = “{ $value }” is not a bank code (4 digits).
 check-site-url-needed = mail.links = "site" needs site_url: the institution's own site that mails link to
 check-https = '{ $value }' must be an https:// URL
 check-number = '{ $value }' is not a number
@@ -373,6 +374,7 @@ event-admin-login = Administrator signed in
 event-admin-login-failed = Administrator sign-in failed
 event-admin-change = Change by an administrator
 event-customer-unlocked = Customer unlocked
+event-core-imported = Bank data imported
 event-certificate-revoked = Certificate revoked
 # Why a link ended.
 revoked-replaced = replaced by a new consent

@@ -311,6 +311,7 @@ check-too-long = { $max }文字以内で入力してください。
 check-colour = 「{ $value }」は色として読めません。#1a5fb4 のように、# と16進数6桁で入力してください。
 check-email = 「{ $value }」はメールアドレスとして読めません。
 check-url = 「{ $value }」はURLとして読めません。https:// から始まるURLを入力してください。
+check-bank-code = 「{ $value }」は金融機関コード（数字4桁）ではありません。
 check-site-url-needed = mail.links = "site" には、メールからリンクする当金庫のホームページ（site_url）の指定が必要です。
 check-https = 「{ $value }」は https:// から始まるURLにしてください。
 check-number = 「{ $value }」は数として読めません。半角数字で入力してください。
@@ -369,6 +370,7 @@ event-admin-login = 管理者のログイン
 event-admin-login-failed = 管理者のログイン失敗
 event-admin-change = 管理者による変更
 event-customer-unlocked = ロックを解除
+event-core-imported = 勘定系データの取込
 event-certificate-revoked = 電子証明書を失効
 # 連携が終わった理由
 revoked-replaced = 新しい同意で置き換え

@@ -1,0 +1,12 @@
+//! Bringing the bank's own files into the hosted core: a 入出金取引明細 (03) file checked whole
+//! against what the tenant's schema holds (`plan`, with the accounts locked), then written with
+//! set-based statements and recorded in `core_imports` (`write`). The transaction around both,
+//! and the audit row, are `crate::imports`'s.
+
+pub mod plan;
+mod report;
+pub mod write;
+
+pub use plan::{Plan, Refusal, plan};
+pub use report::{AccountReport, Report, Upload};
+pub use write::write;
