@@ -11,7 +11,7 @@ use super::dates;
 use super::error::{ApiError, ErrorBody};
 use super::ledger::Ledger;
 use super::model::*;
-use super::respond::{base, ok, ok_sized, record};
+use super::respond::{base, base_of, ok, ok_sized, record};
 use crate::bank::partner_data::{BalanceAsk, BalanceBatches, PageQuery, PartnerData as _};
 use crate::certs::ClientCertificates;
 use crate::db::Db;
@@ -126,22 +126,25 @@ pub async fn balances(
         &req,
         &certs,
     )?;
-    let (base_date, base_time) = base();
+    let now = base();
     let mut balances: Vec<Balance> = answer
         .items
         .into_iter()
-        .map(|b| Balance {
-            account_id: b.account_id.into_string(),
-            account_type_code: b.account_type_code,
-            account_type_name: b.account_type_name,
-            balance: b.balance.to_string(),
-            withdrawable_amount: b.balance.to_string(),
-            previous_day_balance: b.previous_day_balance.unwrap_or(0).to_string(),
-            previous_month_balance: b.previous_month_balance.unwrap_or(0).to_string(),
-            base_date: base_date.clone(),
-            base_time: base_time.clone(),
-            currency_code: b.currency_code,
-            currency_name: "円".into(),
+        .map(|b| {
+            let (base_date, base_time) = base_of(b.as_of, &now);
+            Balance {
+                account_id: b.account_id.into_string(),
+                account_type_code: b.account_type_code,
+                account_type_name: b.account_type_name,
+                balance: b.balance.to_string(),
+                withdrawable_amount: b.balance.to_string(),
+                previous_day_balance: b.previous_day_balance.unwrap_or(0).to_string(),
+                previous_month_balance: b.previous_month_balance.unwrap_or(0).to_string(),
+                base_date,
+                base_time,
+                currency_code: b.currency_code,
+                currency_name: "円".into(),
+            }
         })
         .collect();
     balances.sort_unstable_by(|a, b| a.account_id.cmp(&b.account_id));
@@ -238,6 +241,7 @@ pub async fn transactions(
         return Err(ApiError::account_not_found());
     };
     let currency = head.currency_code;
+    let as_of = head.as_of;
     let date_from = range
         .from
         .unwrap_or_else(|| head.first_date.map_or(range.lower, |f| f.max(range.lower)));
@@ -277,7 +281,7 @@ pub async fn transactions(
         transactions.len(),
     )
     .await;
-    let (base_date, base_time) = base();
+    let (base_date, base_time) = base_of(as_of, &base());
     // About 160 bytes an item, and the page's head.
     let capacity = 512 + 160 * transactions.len();
     Ok(ok_sized(

@@ -6,7 +6,7 @@ use actix_web::http::header;
 use chrono::{Datelike, Timelike, Utc};
 
 use super::ledger::{Entry, Ledger};
-use crate::bank::partner_data::Caller;
+use crate::bank::partner_data::{AsOf, Caller};
 use crate::format::jst;
 use crate::tenancy::CurrentTenant;
 
@@ -22,6 +22,31 @@ pub(super) fn base() -> (String, String) {
             now.minute(),
             now.second()
         ),
+    )
+}
+
+/// The baseDate and baseTime of an account's data: as of now, or, brought by the bank's files,
+/// the latest 勘定日 imported, at the import's time when it ran on that day (an intraday file)
+/// and at the day's end otherwise.
+pub(super) fn base_of(as_of: Option<AsOf>, now: &(String, String)) -> (String, String) {
+    let Some(as_of) = as_of else {
+        return now.clone();
+    };
+    let day = as_of.day;
+    let at = as_of.imported_at.with_timezone(&jst());
+    let time = if at.date_naive() == day {
+        format!(
+            "{:02}:{:02}:{:02}+09:00",
+            at.hour(),
+            at.minute(),
+            at.second()
+        )
+    } else {
+        "23:59:59+09:00".to_owned()
+    };
+    (
+        format!("{:04}-{:02}-{:02}", day.year(), day.month(), day.day()),
+        time,
     )
 }
 

@@ -38,6 +38,8 @@ pub struct Answer<T> {
 #[derive(Debug, Clone)]
 pub struct Balance {
     pub account_id: AccountId,
+    /// Imported from the bank's files: as of when.
+    pub as_of: Option<AsOf>,
     pub account_type_code: String,
     pub account_type_name: String,
     pub currency_code: String,
@@ -45,6 +47,27 @@ pub struct Balance {
     /// At the end of yesterday and of last month (JST); `None` before the account's first movement.
     pub previous_day_balance: Option<i64>,
     pub previous_month_balance: Option<i64>,
+}
+
+/// How fresh an account's data is when the bank's files bring it: the latest 勘定日 imported,
+/// and when the import that brought it ran. An account no file has brought has none (its data is
+/// as of now).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AsOf {
+    pub day: NaiveDate,
+    pub imported_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl AsOf {
+    pub fn of(
+        day: Option<NaiveDate>,
+        imported_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Option<Self> {
+        Some(Self {
+            day: day?,
+            imported_at: imported_at?,
+        })
+    }
 }
 
 /// One balance inquiry: the SHA-256 of its access token, and one account or every account of
@@ -98,6 +121,7 @@ pub struct Page {
 #[derive(Debug)]
 pub struct PagedAccount {
     pub currency_code: String,
+    pub as_of: Option<AsOf>,
     /// The date of the account's first movement, if it has one.
     pub first_date: Option<NaiveDate>,
 }

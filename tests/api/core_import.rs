@@ -215,6 +215,11 @@ async fn a_statement_imported_is_what_the_partner_api_serves_and_importing_it_ag
         .await
         .unwrap();
     assert_eq!(balances["balances"][0]["balance"], "238655", "{balances}");
+    assert_eq!(balances["balances"][0]["withdrawableAmount"], "238655");
+    // As of the latest 勘定日 imported, at its end: the file was brought in on a later day.
+    assert_eq!(balances["balances"][0]["baseDate"], d2.to_string());
+    assert_eq!(balances["balances"][0]["baseTime"], "23:59:59+09:00");
+    assert_eq!(page["baseDate"], d2.to_string());
 
     // The same file again, without CR LF this time: nothing added.
     let mut plain = file(vec![account(
@@ -514,5 +519,9 @@ async fn the_demo_banks_file_imports_and_yamada_sees_it_through_the_partner_api(
         "{remarks:?}"
     );
     assert!(remarks.contains(&"デンキダイ"), "{remarks:?}");
+    // An intraday file: as of the import's time on that day.
+    assert_eq!(page["baseDate"], day.to_string());
+    let time = page["baseTime"].as_str().unwrap();
+    assert!(time.ends_with("+09:00") && time != "23:59:59+09:00", "{time}");
     let _ = std::fs::remove_file(out);
 }

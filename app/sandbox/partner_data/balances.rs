@@ -2,11 +2,11 @@
 
 use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Bytea, Date, Int8, Nullable, Text};
+use diesel::sql_types::{Array, Bytea, Date, Int8, Nullable, Text, Timestamptz};
 
 use super::caller::{CallerRow, account_id};
 use crate::bank::AccountId;
-use crate::bank::partner_data::{Answer, Balance, BalanceAnswer, BalanceAsk, BalanceBatches};
+use crate::bank::partner_data::{Answer, AsOf, Balance, BalanceAnswer, BalanceAsk, BalanceBatches};
 use crate::db::{Db, TenantStatements};
 use crate::error::AppError;
 use crate::statement;
@@ -33,6 +33,10 @@ struct BalanceRow {
     previous_day_balance: Option<i64>,
     #[diesel(sql_type = Nullable<Int8>)]
     previous_month_balance: Option<i64>,
+    #[diesel(sql_type = Nullable<Date>)]
+    imported_through: Option<NaiveDate>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    imported_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 statement!(
@@ -64,7 +68,8 @@ statement!(
                     WHEN a.last_transaction_date < d.next_month_start THEN a.balance_before_month
                     ELSE (SELECT x.balance FROM {schema}.transactions x
                            WHERE x.account_id = a.account_id AND x.transaction_date < d.month_start
-                           ORDER BY x.transaction_date DESC, x.id DESC LIMIT 1) END AS previous_month_balance ",
+                           ORDER BY x.transaction_date DESC, x.id DESC LIMIT 1) END AS previous_month_balance,
+               a.imported_through, a.imported_at ",
             token_and_grant!(),
             " LEFT JOIN {schema}.grant_accounts ga
                      ON ga.grant_id = g.id AND (r.account IS NULL OR ga.account_id = r.account)
@@ -133,6 +138,7 @@ impl BalanceRow {
             (Some(id), Some(type_code), Some(type_name), Some(currency), Some(balance)) => {
                 Some(Balance {
                     account_id: account_id(id)?,
+                    as_of: AsOf::of(self.imported_through, self.imported_at),
                     account_type_code: type_code,
                     account_type_name: type_name,
                     currency_code: currency,

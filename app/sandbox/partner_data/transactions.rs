@@ -3,11 +3,11 @@
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::sql_types::{
-    Array, Bool, Bytea, Date, Int2, Int8, Integer, Nullable, Text, Uuid as SqlUuid,
+    Array, Bool, Bytea, Date, Int2, Int8, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid,
 };
 use uuid::Uuid;
 
-use crate::bank::partner_data::{Caller, Page, PageQuery, PagedAccount, Transaction};
+use crate::bank::partner_data::{AsOf, Caller, Page, PageQuery, PagedAccount, Transaction};
 use crate::db::{Db, TenantStatements};
 use crate::error::AppError;
 use crate::statement;
@@ -30,6 +30,8 @@ type TransactionColumns = (
     Nullable<Int8>,
     Nullable<Text>,
     Nullable<Int8>,
+    Nullable<Date>,
+    Nullable<Timestamptz>,
 );
 
 /// A row of a transactions page. The caller's row has the caller's columns and NULL
@@ -55,6 +57,8 @@ struct TransactionRow {
     amount: Option<i64>,
     remarks: Option<String>,
     balance: Option<i64>,
+    imported_through: Option<NaiveDate>,
+    imported_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 statement!(
@@ -64,7 +68,7 @@ statement!(
     TransactionsSql,
     concat!(
         "WITH caller AS MATERIALIZED (
-           SELECT ", caller!(), ", a.account_id, a.currency_code,
+           SELECT ", caller!(), ", a.account_id, a.currency_code, a.imported_through, a.imported_at,
                   (SELECT min(f.transaction_date) FROM {schema}.transactions f WHERE f.account_id = a.account_id) AS first_date ",
         token_and_grant!(),
         " LEFT JOIN {schema}.grant_accounts ga ON ga.grant_id = g.id AND ga.account_id = ?
@@ -74,11 +78,12 @@ statement!(
          SELECT c.grant_id, c.partner_id, c.scopes, c.partner_active, c.cnf_x5t_s256, c.account_id,
                 c.currency_code, c.first_date, NULL::int8 AS id, NULL::date AS transaction_date,
                 NULL::date AS value_date, NULL::int2 AS transaction_type, NULL::int8 AS amount,
-                NULL::text AS remarks, NULL::int8 AS balance
+                NULL::text AS remarks, NULL::int8 AS balance, c.imported_through, c.imported_at
            FROM caller c
          UNION ALL
          SELECT NULL::uuid, NULL::uuid, NULL::text[], NULL::bool, NULL::bytea, NULL::text, NULL::text, NULL::date,
-                x.id, x.transaction_date, x.value_date, x.transaction_type, x.amount, x.remarks, x.balance
+                x.id, x.transaction_date, x.value_date, x.transaction_type, x.amount, x.remarks, x.balance,
+                NULL::date, NULL::timestamptz
            FROM caller c
            CROSS JOIN LATERAL (
              SELECT tx.id, tx.transaction_date, tx.value_date, tx.transaction_type, tx.amount, tx.remarks, tx.balance
@@ -136,6 +141,7 @@ pub(super) async fn read(
                 page.account = Some(PagedAccount {
                     currency_code: r.currency_code.unwrap_or_else(|| "JPY".into()),
                     first_date: r.first_date,
+                    as_of: AsOf::of(r.imported_through, r.imported_at),
                 });
             }
             continue;
