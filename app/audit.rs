@@ -30,6 +30,7 @@ pub enum Event {
     CustomerUnlocked,
     CertificateRevoked,
     CoreImported,
+    CoreImportReverted,
 }
 
 impl Event {
@@ -55,10 +56,11 @@ impl Event {
             Self::CustomerUnlocked => "customer.unlocked",
             Self::CertificateRevoked => "certificate.revoked",
             Self::CoreImported => "core.imported",
+            Self::CoreImportReverted => "core.import_reverted",
         }
     }
 
-    pub const ALL: [Event; 20] = [
+    pub const ALL: [Event; 21] = [
         Self::LoginOk,
         Self::LoginFailed,
         Self::LoginLocked,
@@ -79,6 +81,7 @@ impl Event {
         Self::CustomerUnlocked,
         Self::CertificateRevoked,
         Self::CoreImported,
+        Self::CoreImportReverted,
     ];
 
     /// What the console calls the event of a stored name, in `lang`; a name that is no event's

@@ -5,7 +5,7 @@ use diesel_async::AsyncConnection as _;
 
 use crate::audit::{self, Event};
 use crate::db::TenantConn;
-use crate::sandbox::import::{self, Refusal, Report, Upload};
+use crate::sandbox::import::{self, Refusal, Report, Reverted, Upload};
 use crate::zengin::Statement;
 
 /// Imports a 入出金取引明細 (03) that [`crate::zengin::statement::parse`] read; with
@@ -39,6 +39,30 @@ pub async fn statement(
         )
         .await?;
         Ok(report)
+    })
+    .await
+}
+
+/// Undoes import `id` of this tenant: its movements removed, its accounts as they were before
+/// it. Refused when a later import touched the same accounts.
+pub async fn revert(
+    conn: &mut TenantConn,
+    id: i64,
+    actor: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Reverted, Refusal> {
+    conn.transaction::<_, Refusal, _>(async |conn| {
+        let done = import::revert(&mut *conn, id, actor, now).await?;
+        audit::record(
+            conn,
+            Event::CoreImportReverted,
+            actor,
+            Some(&id.to_string()),
+            None,
+            serde_json::json!({"rows_removed": done.rows_removed, "accounts": done.accounts}),
+        )
+        .await?;
+        Ok(done)
     })
     .await
 }

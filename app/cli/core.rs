@@ -31,6 +31,23 @@ pub(super) enum CoreCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Imports done.
+    Imports {
+        #[command(subcommand)]
+        command: ImportsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub(super) enum ImportsCommand {
+    /// Undo import ID (the `id` of its report): its movements removed and its accounts as they
+    /// were before it. Refused when a later import touched the same accounts.
+    Revert {
+        id: i64,
+        /// The tenant, when known (import numbers are unique across tenants).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
 }
 
 /// What a file's first record says it is.
@@ -80,8 +97,11 @@ impl CoreCommand {
                         .map_err(|p| anyhow::anyhow!("{name}: {p}; nothing was imported"))?;
                     read.push((name, bytes, statement));
                 }
+                // A line at each tenth of a large file.
+                let tenth = std::sync::atomic::AtomicUsize::new(0);
                 let progress = |done: usize, of: usize| {
-                    if of > 10_000 {
+                    let now = done * 10 / of.max(1);
+                    if of > 10_000 && tenth.swap(now, std::sync::atomic::Ordering::Relaxed) != now {
                         eprintln!("  {done} of {of} movements written");
                     }
                 };
@@ -102,6 +122,30 @@ impl CoreCommand {
                         .map_err(|e| anyhow::anyhow!("{name}: {e}; nothing of it was imported"))?;
                     println!("{}", serde_json::to_string(&report)?);
                 }
+            }
+            Self::Imports {
+                command: ImportsCommand::Revert { id, tenant },
+            } => {
+                let db = Db::connect(&settings.database)?;
+                let slugs = match tenant {
+                    Some(raw) => vec![super::args::tenant(&raw)?],
+                    None => super::args::all_tenants(&db).await?,
+                };
+                for slug in slugs {
+                    let mut conn = db.tenant(&slug).await?;
+                    if !crate::sandbox::import::holds(&mut conn, id).await? {
+                        continue;
+                    }
+                    let done = crate::imports::revert(&mut conn, id, "cli", chrono::Utc::now())
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{slug}: {e}"))?;
+                    println!(
+                        "{slug}: import {id} reverted: {} movement(s) removed from {} account(s)",
+                        done.rows_removed, done.accounts
+                    );
+                    return Ok(());
+                }
+                anyhow::bail!("there is no import {id}");
             }
         }
         Ok(())

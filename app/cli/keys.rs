@@ -4,12 +4,9 @@ use std::path::PathBuf;
 
 use chrono::{Duration, Utc};
 use clap::Subcommand;
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
 
 use crate::config::Settings;
 use crate::db::Db;
-use crate::db::schema::platform::tenants;
 use crate::keys::{Keyring, kek, rekey, tenant};
 use crate::tenancy::TenantSlug;
 
@@ -49,7 +46,7 @@ impl KeysCommand {
             Self::Rekey => {
                 let keyring = Keyring::load(&settings.keys)?;
                 let db = Db::connect(&settings.database)?;
-                let slugs = all_tenants(&db).await?;
+                let slugs = super::args::all_tenants(&db).await?;
                 let done = rekey::rekey(&db, &keyring, &slugs).await?;
                 println!("public: {} secret(s) sealed again", done.platform);
                 for (slug, n) in &done.tenants {
@@ -114,19 +111,8 @@ async fn open(settings: &Settings, raw: &str) -> anyhow::Result<(Db, Keyring, Te
     let keyring = Keyring::load(&settings.keys)?;
     let db = Db::connect(&settings.database)?;
     anyhow::ensure!(
-        all_tenants(&db).await?.contains(&slug),
+        super::args::all_tenants(&db).await?.contains(&slug),
         "no tenant '{slug}' (renkei tenants apply creates it)"
     );
     Ok((db, keyring, slug))
-}
-
-async fn all_tenants(db: &Db) -> anyhow::Result<Vec<TenantSlug>> {
-    let raw: Vec<String> = tenants::table
-        .select(tenants::slug)
-        .order(tenants::slug)
-        .load(&mut *db.platform().await?)
-        .await?;
-    raw.iter()
-        .map(|s| TenantSlug::parse(s).map_err(|e| anyhow::anyhow!("tenant '{s}': {e}")))
-        .collect()
 }

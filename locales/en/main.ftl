@@ -375,6 +375,7 @@ event-admin-login-failed = Administrator sign-in failed
 event-admin-change = Change by an administrator
 event-customer-unlocked = Customer unlocked
 event-core-imported = Bank data imported
+event-core-import-reverted = Bank data import reverted
 event-certificate-revoked = Certificate revoked
 # Why a link ended.
 revoked-replaced = replaced by a new consent

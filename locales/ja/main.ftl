@@ -371,6 +371,7 @@ event-admin-login-failed = 管理者のログイン失敗
 event-admin-change = 管理者による変更
 event-customer-unlocked = ロックを解除
 event-core-imported = 勘定系データの取込
+event-core-import-reverted = 勘定系データの取込の取消
 event-certificate-revoked = 電子証明書を失効
 # 連携が終わった理由
 revoked-replaced = 新しい同意で置き換え

@@ -522,6 +522,85 @@ async fn the_demo_banks_file_imports_and_yamada_sees_it_through_the_partner_api(
     // An intraday file: as of the import's time on that day.
     assert_eq!(page["baseDate"], day.to_string());
     let time = page["baseTime"].as_str().unwrap();
-    assert!(time.ends_with("+09:00") && time != "23:59:59+09:00", "{time}");
+    assert!(
+        time.ends_with("+09:00") && time != "23:59:59+09:00",
+        "{time}"
+    );
     let _ = std::fs::remove_file(out);
+}
+
+#[tokio::test]
+async fn an_import_is_reverted_when_nothing_after_it_touched_its_accounts() {
+    let app = TestApp::spawn_seeded().await;
+    let id = new_customer(&app, "Kato07");
+    let d = |n: i64| today() - Duration::days(10 - n);
+    let a = file(vec![account(
+        &id,
+        d(1),
+        d(2),
+        Some(0),
+        vec![salary(1, d(1)), bill(2, d(2))],
+    )]);
+    let first = report(&import(&app, "a.txt", &a.bytes(), &[]))["id"]
+        .as_i64()
+        .unwrap();
+    let b = file(vec![account(
+        &id,
+        d(3),
+        d(3),
+        Some(237_655),
+        vec![cash(3, d(3))],
+    )]);
+    let second = report(&import(&app, "b.txt", &b.bytes(), &[]))["id"]
+        .as_i64()
+        .unwrap();
+    assert!(second > first);
+    let revert = |id: i64| {
+        let out = renkei(&app.db.url, &["core", "imports", "revert", &id.to_string()]);
+        (
+            out.status.success(),
+            String::from_utf8_lossy(if out.status.success() {
+                &out.stdout
+            } else {
+                &out.stderr
+            })
+            .into_owned(),
+        )
+    };
+    let (ok, err) = revert(first);
+    assert!(!ok);
+    assert!(
+        err.contains(&format!("import {second} came after import {first}")),
+        "{err}"
+    );
+    let (ok, out) = revert(second);
+    assert!(ok, "{out}");
+    assert!(out.contains("1 movement(s) removed"), "{out}");
+    let (ok, out) = revert(first);
+    assert!(ok, "{out}");
+    assert_eq!(imported(&app).await, 0);
+    assert_eq!(
+        count(&app, &format!(
+            "SELECT count(*) AS n FROM accounts WHERE account_id = '{id}' AND balance = 0 AND imported_through IS NULL"
+        ))
+        .await,
+        1
+    );
+    let (ok, err) = revert(first);
+    assert!(!ok && err.contains("reverted already"), "{err}");
+    let (ok, err) = revert(999_999);
+    assert!(!ok && err.contains("there is no import 999999"), "{err}");
+    // Undone, the file comes in again as new.
+    assert_eq!(
+        report(&import(&app, "a.txt", &a.bytes(), &[]))["rows_added"],
+        2
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) AS n FROM audit_log WHERE event = 'core.import_reverted'"
+        )
+        .await,
+        2
+    );
 }

@@ -5,8 +5,10 @@
 
 pub mod plan;
 mod report;
+pub mod revert;
 pub mod write;
 
 pub use plan::{Plan, Refusal, plan};
 pub use report::{AccountReport, Report, Upload};
+pub use revert::{Reverted, holds, revert};
 pub use write::write;

@@ -35,6 +35,17 @@ struct AccountState {
     imported_through: Option<NaiveDate>,
     #[diesel(sql_type = Nullable<Date>)]
     last_transaction_date: Option<NaiveDate>,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Timestamptz>)]
+    imported_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// An account as it was before the import: what reverting the import puts back.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Before {
+    pub account_id: String,
+    pub balance: i64,
+    pub imported_through: Option<NaiveDate>,
+    pub imported_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(diesel::QueryableByName)]
@@ -64,6 +75,8 @@ pub struct AccountPlan<'s> {
     pub balance: Option<i64>,
     pub through: Option<NaiveDate>,
     pub note: String,
+    /// The account before the import (`None` for a skipped block).
+    pub before: Option<Before>,
 }
 
 pub struct Plan<'s> {
@@ -145,7 +158,7 @@ pub async fn plan<'s>(
         }
     }
     let states: HashMap<String, AccountState> = diesel::sql_query(
-        "SELECT account_id, balance, imported_through, last_transaction_date FROM accounts \
+        "SELECT account_id, balance, imported_through, last_transaction_date, imported_at FROM accounts \
           WHERE account_id = ANY($1) ORDER BY account_id FOR UPDATE",
     )
     .bind::<Array<Text>, _>(&ids)
@@ -181,6 +194,7 @@ pub async fn plan<'s>(
             balance: None,
             through: None,
             note,
+            before: None,
         };
         let Some(_) = block.account_type_code() else {
             accounts.push(skipped(format!(
@@ -303,10 +317,16 @@ fn account<'s>(
         .collect();
     Ok(AccountPlan {
         block,
-        account_id: Some(id),
+        account_id: Some(id.clone()),
         present: old.len(),
         balance: Some(balance),
         through: Some(latest.map_or(block.to, |l| l.max(block.to))),
+        before: Some(Before {
+            account_id: id.clone(),
+            balance: state.balance,
+            imported_through: state.imported_through,
+            imported_at: state.imported_at,
+        }),
         note: if block.chain_checked() {
             "checked".into()
         } else {

@@ -25,8 +25,8 @@ pub async fn write(
 ) -> Result<i64, Refusal> {
     let Id { id } = diesel::sql_query(
         "INSERT INTO core_imports \
-           (at, actor, file_name, sha256, format, accounts, rows_added, rows_present, report) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+           (at, actor, file_name, sha256, format, accounts, rows_added, rows_present, report, undo) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind::<Timestamptz, _>(upload.now)
     .bind::<Text, _>(upload.actor)
@@ -37,6 +37,10 @@ pub async fn write(
     .bind::<Int4, _>(report.rows_added as i32)
     .bind::<Int4, _>(report.rows_present as i32)
     .bind::<Jsonb, _>(serde_json::to_value(&report.accounts).unwrap_or_default())
+    .bind::<Jsonb, _>(
+        serde_json::to_value(plan.accounts.iter().filter_map(|a| a.before.as_ref()).collect::<Vec<_>>())
+            .unwrap_or_default(),
+    )
     .get_result(conn)
     .await?;
     let rows: Vec<(&str, &crate::zengin::Movement, i64)> = plan

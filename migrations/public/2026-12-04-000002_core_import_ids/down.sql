@@ -1,0 +1,1 @@
+DROP SEQUENCE public.core_import_ids;
