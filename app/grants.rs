@@ -176,6 +176,51 @@ pub async fn revoke(
         .map(|n| n > 0)
 }
 
+/// Ends every live grant of these customers at `at` (their contracts were closed); answers
+/// the grants ended.
+pub async fn revoke_of_customers(
+    conn: &mut TenantConn,
+    customers: &[Uuid],
+    reason: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<Vec<Uuid>> {
+    diesel::update(
+        grants::table
+            .filter(grants::customer_id.eq_any(customers))
+            .filter(grants::revoked_at.is_null()),
+    )
+    .set((grants::revoked_at.eq(at), grants::revoked_reason.eq(reason)))
+    .returning(grants::id)
+    .get_results(conn)
+    .await
+}
+
+/// Holds the grants of customers the bank has locked (the partner API reads nothing through
+/// them), and lets go of those of customers active again.
+pub async fn hold_of_customers(
+    conn: &mut TenantConn,
+    locked: &[Uuid],
+    active: &[Uuid],
+) -> QueryResult<usize> {
+    let held = diesel::update(
+        grants::table
+            .filter(grants::customer_id.eq_any(locked))
+            .filter(grants::held.eq(false)),
+    )
+    .set(grants::held.eq(true))
+    .execute(conn)
+    .await?;
+    let released = diesel::update(
+        grants::table
+            .filter(grants::customer_id.eq_any(active))
+            .filter(grants::held.eq(true)),
+    )
+    .set(grants::held.eq(false))
+    .execute(conn)
+    .await?;
+    Ok(held + released)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,8 +5,10 @@ use diesel_async::AsyncConnection as _;
 
 use crate::audit::{self, Event};
 use crate::db::TenantConn;
+use crate::grants;
 use crate::sandbox::import::{self, Refusal, Report, Reverted, Upload};
 use crate::zengin::Statement;
+use crate::zengin::directory::{AccountRow, CustomerRow};
 
 /// Imports a 入出金取引明細 (03) that [`crate::zengin::statement::parse`] read; with
 /// `upload.check`, only reports.
@@ -65,4 +67,130 @@ pub async fn revert(
         Ok(done)
     })
     .await
+}
+
+/// Brings in the bank's customers file: customers added or brought up to date by login ID.
+/// A customer now `closed` has every grant ended; one `locked` has its grants held (the partner
+/// API answers 401) until it is `active` again.
+pub async fn customers(
+    conn: &mut TenantConn,
+    rows: &[CustomerRow],
+    upload: &Upload<'_>,
+) -> Result<Report, Refusal> {
+    conn.transaction::<_, Refusal, _>(async |conn| {
+        let written = import::directory::customers(&mut *conn, rows).await?;
+        let added = written.iter().filter(|w| w.was.is_none()).count();
+        let with = |s: &str| {
+            written
+                .iter()
+                .filter(|w| w.status == s)
+                .map(|w| w.id)
+                .collect::<Vec<_>>()
+        };
+        let closed: Vec<uuid::Uuid> = written
+            .iter()
+            .filter(|w| w.status == "closed" && w.was.as_deref() != Some("closed"))
+            .map(|w| w.id)
+            .collect();
+        let ended =
+            grants::revoke_of_customers(conn, &closed, "customer.closed", upload.now).await?;
+        for grant in &ended {
+            audit::record(
+                conn,
+                Event::GrantRevoked,
+                upload.actor,
+                Some(&grant.to_string()),
+                None,
+                serde_json::json!({"reason": "customer.closed"}),
+            )
+            .await?;
+        }
+        grants::hold_of_customers(conn, &with("locked"), &with("active")).await?;
+        let report = directory_report(upload, "customers", added, written.len() - added);
+        recorded(
+            conn,
+            upload,
+            report,
+            serde_json::json!({"grants_ended": ended.len()}),
+        )
+        .await
+    })
+    .await
+    .or_else(checked)
+}
+
+/// A check's report, whose transaction was rolled back.
+fn checked(e: Refusal) -> Result<Report, Refusal> {
+    match e {
+        Refusal::Checked(report) => Ok(*report),
+        other => Err(other),
+    }
+}
+
+/// Brings in the bank's accounts file: accounts added or brought up to date, each under its
+/// customer's login ID.
+pub async fn accounts(
+    conn: &mut TenantConn,
+    rows: &[AccountRow],
+    upload: &Upload<'_>,
+) -> Result<Report, Refusal> {
+    conn.transaction::<_, Refusal, _>(async |conn| {
+        let today = crate::format::jst_date(upload.now);
+        let (added, present) = import::directory::accounts(&mut *conn, rows, today).await?;
+        let report = directory_report(upload, "accounts", added, present);
+        recorded(conn, upload, report, serde_json::json!({})).await
+    })
+    .await
+    .or_else(checked)
+}
+
+fn directory_report(
+    upload: &Upload<'_>,
+    format: &'static str,
+    added: usize,
+    present: usize,
+) -> Report {
+    Report {
+        id: None,
+        file_name: upload.file_name.to_owned(),
+        sha256: import::hex(&crate::secrets::sha256_bytes(upload.bytes)),
+        format,
+        created: crate::format::jst_date(upload.now),
+        accounts: Vec::new(),
+        rows_added: added,
+        rows_present: present,
+    }
+}
+
+/// Records the import and audits it; only checking, hands the report back as
+/// [`Refusal::Checked`], so that the transaction rolls back what the check wrote.
+async fn recorded(
+    conn: &mut TenantConn,
+    upload: &Upload<'_>,
+    mut report: Report,
+    detail: serde_json::Value,
+) -> Result<Report, Refusal> {
+    if upload.check {
+        return Err(Refusal::Checked(Box::new(report)));
+    }
+    let sha = crate::secrets::sha256_bytes(upload.bytes);
+    let id = import::record(&mut *conn, upload, &sha, &report, serde_json::json!([])).await?;
+    report.id = Some(id);
+    audit::record(
+        conn,
+        Event::CoreImported,
+        upload.actor,
+        Some(&id.to_string()),
+        None,
+        serde_json::json!({
+            "file": upload.file_name,
+            "sha256": report.sha256,
+            "format": report.format,
+            "rows_added": report.rows_added,
+            "rows_present": report.rows_present,
+            "detail": detail,
+        }),
+    )
+    .await?;
+    Ok(report)
 }

@@ -9,18 +9,19 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::sandbox::import::Upload;
 use crate::tenancy::TenantRegistry;
-use crate::zengin;
+use crate::zengin::{self, directory};
 
 #[derive(Subcommand)]
 pub(super) enum CoreCommand {
-    /// Import the bank's files: 全銀協 入出金取引明細 (種別コード 03). Each file is checked whole
-    /// first (all of them before any is written); a bad file writes nothing and says where it
-    /// is wrong. Prints each file's report as JSON.
+    /// Import the bank's files: 全銀協 入出金取引明細 (種別コード 03), and its directory as CSV
+    /// (customers, accounts). Each file is checked whole first (all of them before any is
+    /// written); a bad file writes nothing and says where it is wrong. Prints each file's report
+    /// as JSON.
     Import {
         #[arg(long)]
         tenant: String,
         /// Recognised from the content when left out.
-        #[arg(long, value_parser = ["zengin-03"])]
+        #[arg(long, value_parser = ["zengin-03", "customers", "accounts"])]
         format: Option<String>,
         /// Check and report without writing.
         #[arg(long)]
@@ -50,18 +51,39 @@ pub(super) enum ImportsCommand {
     },
 }
 
-/// What a file's first record says it is.
+/// A file read and checked on its own, before anything is written.
+enum Parsed {
+    Statement(zengin::Statement),
+    Customers(Vec<directory::CustomerRow>),
+    Accounts(Vec<directory::AccountRow>),
+}
+
+/// What a file is: its first record (a 全銀協 header) or its CSV header row says.
 fn recognise(bytes: &[u8]) -> anyhow::Result<&'static str> {
     match bytes.get(..3) {
-        Some(b"103") => Ok("zengin-03"),
+        Some(b"103") => return Ok("zengin-03"),
         Some(b"101") => anyhow::bail!(
             "a 振込入金通知 (種別コード 01) file: this version imports 入出金取引明細 (03) only"
         ),
-        _ => anyhow::bail!(
-            "not a 全銀協 file this version reads: its first record is not a header of 種別コード 03 \
-             (give --format to be told what is wrong with it as one)"
-        ),
+        _ => {}
     }
+    directory::decode(bytes)
+        .ok()
+        .and_then(|text| directory::kind_of(&text))
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "neither a 全銀協 入出金取引明細 (03) nor a customers or accounts CSV (give --format \
+                 to be told what is wrong with it as one)"
+            )
+        })
+}
+
+fn parse(format: &str, bytes: &[u8], today: chrono::NaiveDate) -> Result<Parsed, zengin::Problem> {
+    Ok(match format {
+        "customers" => Parsed::Customers(directory::customers(&directory::decode(bytes)?)?),
+        "accounts" => Parsed::Accounts(directory::accounts(&directory::decode(bytes)?)?),
+        _ => Parsed::Statement(zengin::statement::parse(bytes, today)?),
+    })
 }
 
 impl CoreCommand {
@@ -90,12 +112,13 @@ impl CoreCommand {
                     let name = path.display().to_string();
                     let bytes =
                         std::fs::read(path).with_context(|| format!("{name}: cannot read it"))?;
-                    if format.is_none() {
-                        recognise(&bytes).with_context(|| name.clone())?;
-                    }
-                    let statement = zengin::statement::parse(&bytes, today)
+                    let kind = match &format {
+                        Some(f) => f.as_str(),
+                        None => recognise(&bytes).with_context(|| name.clone())?,
+                    };
+                    let parsed = parse(kind, &bytes, today)
                         .map_err(|p| anyhow::anyhow!("{name}: {p}; nothing was imported"))?;
-                    read.push((name, bytes, statement));
+                    read.push((name, bytes, parsed));
                 }
                 // A line at each tenth of a large file.
                 let tenth = std::sync::atomic::AtomicUsize::new(0);
@@ -105,7 +128,7 @@ impl CoreCommand {
                         eprintln!("  {done} of {of} movements written");
                     }
                 };
-                for (name, bytes, statement) in &read {
+                for (name, bytes, parsed) in &read {
                     let upload = Upload {
                         file_name: name,
                         bytes,
@@ -117,9 +140,18 @@ impl CoreCommand {
                         progress: Some(&progress),
                     };
                     let mut conn = db.tenant(&slug).await?;
-                    let report = crate::imports::statement(&mut conn, statement, &upload)
-                        .await
-                        .map_err(|e| anyhow::anyhow!("{name}: {e}; nothing of it was imported"))?;
+                    let report = match parsed {
+                        Parsed::Statement(s) => {
+                            crate::imports::statement(&mut conn, s, &upload).await
+                        }
+                        Parsed::Customers(rows) => {
+                            crate::imports::customers(&mut conn, rows, &upload).await
+                        }
+                        Parsed::Accounts(rows) => {
+                            crate::imports::accounts(&mut conn, rows, &upload).await
+                        }
+                    }
+                    .map_err(|e| anyhow::anyhow!("{name}: {e}; nothing of it was imported"))?;
                     println!("{}", serde_json::to_string(&report)?);
                 }
             }

@@ -32,6 +32,15 @@ pub(super) enum CustomersCommand {
         #[arg(long)]
         name_kana: Option<String>,
     },
+    /// Set a customer's login password, read from standard input (the first line), so that it
+    /// is never in the command line or the shell's history: for customers the bank's directory
+    /// brought without one.
+    SetPassword {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        login_id: String,
+    },
     /// Register an electronic certificate (PEM or DER) to a customer, by its SHA-256.
     AddCert {
         #[arg(long)]
@@ -46,6 +55,24 @@ pub(super) enum CustomersCommand {
 impl CustomersCommand {
     pub(super) async fn run(self, settings: &Settings) -> anyhow::Result<()> {
         match self {
+            Self::SetPassword { tenant, login_id } => {
+                let slug = super::args::tenant(&tenant)?;
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .context("reading the password from standard input")?;
+                let password = line.trim_end_matches(['\r', '\n']);
+                anyhow::ensure!(
+                    password.chars().count() >= 8,
+                    "the password (standard input's first line) must have 8 characters or more"
+                );
+                let phc = crate::secrets::hash_password(password.to_owned()).await?;
+                let db = Db::connect(&settings.database)?;
+                let set =
+                    sandbox::set_password(&mut db.tenant(&slug).await?, &login_id, &phc).await?;
+                anyhow::ensure!(set, "{slug}: no customer '{login_id}'");
+                println!("{slug}: {login_id}'s password is set");
+            }
             Self::AddCert {
                 tenant,
                 login_id,

@@ -38,6 +38,7 @@ pub mod tenant {
             failed_logins -> Int4,
             locked_at -> Nullable<Timestamptz>,
             created_at -> Timestamptz,
+            status -> Text,
         }
     }
 
@@ -145,6 +146,7 @@ pub mod tenant {
             revoked_reason -> Nullable<Text>,
             terms_version -> Text,
             consent_text_hash -> Nullable<Bytea>,
+            held -> Bool,
         }
     }
 

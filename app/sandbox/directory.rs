@@ -92,23 +92,27 @@ impl CustomerDirectory for Hosted {
         tenant: &TenantSlug,
         fingerprint: &[u8; 32],
     ) -> anyhow::Result<CertificateBinding> {
-        // (customer, certificate revoked at, customer locked at)
-        let found: Option<(Uuid, Stamp, Stamp)> = customer_certificates::table
+        // (customer, certificate revoked at, customer locked at, the bank's status)
+        let found: Option<(Uuid, Stamp, Stamp, String)> = customer_certificates::table
             .inner_join(customers::table)
             .filter(customer_certificates::fingerprint.eq(fingerprint.as_slice()))
             .select((
                 customers::id,
                 customer_certificates::revoked_at,
                 customers::locked_at,
+                customers::status,
             ))
             .first(&mut db.tenant(tenant).await?)
             .await
             .optional()?;
         Ok(match found {
+            // A closed contract has no customer to sign in as.
             None => CertificateBinding::Unbound,
-            Some((_, Some(_), _)) => CertificateBinding::Revoked,
-            Some((_, None, Some(_))) => CertificateBinding::Locked,
-            Some((id, None, None)) => CertificateBinding::Customer(CustomerId(id)),
+            Some((.., status)) if status == "closed" => CertificateBinding::Unbound,
+            Some((_, Some(_), _, _)) => CertificateBinding::Revoked,
+            Some((_, None, Some(_), _)) => CertificateBinding::Locked,
+            Some((.., status)) if status == "locked" => CertificateBinding::Locked,
+            Some((id, None, None, _)) => CertificateBinding::Customer(CustomerId(id)),
         })
     }
 
@@ -120,12 +124,15 @@ impl CustomerDirectory for Hosted {
         password: &str,
     ) -> anyhow::Result<Verification> {
         // The connection goes back to the pool before the hash is computed.
-        let found: Option<(Uuid, String, Stamp)> = customers::table
+        // A closed contract signs in as no one, exactly as an unknown ID does.
+        let found: Option<(Uuid, String, Stamp, String)> = customers::table
             .filter(customers::login_id.eq(login_id))
+            .filter(customers::status.ne("closed"))
             .select((
                 customers::id,
                 customers::password_hash,
                 customers::locked_at,
+                customers::status,
             ))
             .first(&mut db.tenant(tenant).await?)
             .await
@@ -135,9 +142,10 @@ impl CustomerDirectory for Hosted {
             .map_or(crate::secrets::DUMMY_PHC.to_owned(), |f| f.1.clone());
         let matches = crate::secrets::verify_password(password.to_owned(), phc).await;
         Ok(match found {
-            Some((_, _, Some(_))) => Verification::Locked,
-            Some((id, _, None)) if matches => Verification::Verified(CustomerId(id)),
-            Some((id, _, None)) => Verification::Refused {
+            Some((_, _, Some(_), _)) => Verification::Locked,
+            Some((.., status)) if status == "locked" => Verification::Locked,
+            Some((id, _, None, _)) if matches => Verification::Verified(CustomerId(id)),
+            Some((id, _, None, _)) => Verification::Refused {
                 customer: Some(CustomerId(id)),
             },
             None => Verification::Refused { customer: None },

@@ -13,5 +13,5 @@ pub use crate::bank::{AccountId, CustomerId, Email, LoginId};
 pub use directory::bind_certificate;
 pub use records::{
     Direction, Movement, NewAccount, NewCustomer, add_customer, find_customer, next_account_number,
-    open_account, post,
+    open_account, post, set_password,
 };

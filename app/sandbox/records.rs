@@ -318,3 +318,16 @@ pub(super) async fn revoke_certificate(
         .await?;
     Ok(Some(login_id))
 }
+
+/// Replaces a customer's password hash; false when there is no such customer.
+pub async fn set_password(
+    conn: &mut TenantConn,
+    login_id: &str,
+    phc: &str,
+) -> anyhow::Result<bool> {
+    let n = diesel::update(customers::table.filter(customers::login_id.eq(login_id)))
+        .set(customers::password_hash.eq(phc))
+        .execute(&mut **conn)
+        .await?;
+    Ok(n == 1)
+}

@@ -5,6 +5,7 @@ mod admin_helpers;
 mod bounded_writes;
 mod cert_helpers;
 mod certificates;
+mod core_directory;
 mod core_import;
 mod foundation;
 mod hardening;

@@ -3,12 +3,14 @@
 //! set-based statements and recorded in `core_imports` (`write`). The transaction around both,
 //! and the audit row, are `crate::imports`'s.
 
+pub mod directory;
 pub mod plan;
 mod report;
 pub mod revert;
 pub mod write;
 
 pub use plan::{Plan, Refusal, plan};
+pub(crate) use report::hex;
 pub use report::{AccountReport, Report, Upload};
 pub use revert::{Reverted, holds, revert};
-pub use write::write;
+pub use write::{record, write};

@@ -19,6 +19,9 @@ pub enum Refusal {
     File(String),
     #[error(transparent)]
     Query(#[from] diesel::result::Error),
+    /// Not a refusal: a checked directory file, whose writes are rolled back.
+    #[error("checked only")]
+    Checked(Box<super::report::Report>),
 }
 
 fn refuse<T>(message: String) -> Result<T, Refusal> {

@@ -13,6 +13,8 @@ struct Stored {
     reverted_at: Option<DateTime<Utc>>,
     #[diesel(sql_type = Jsonb)]
     undo: serde_json::Value,
+    #[diesel(sql_type = Text)]
+    format: String,
 }
 
 #[derive(diesel::QueryableByName)]
@@ -50,19 +52,27 @@ pub async fn revert(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Reverted, Refusal> {
-    let stored: Option<Stored> =
-        diesel::sql_query("SELECT reverted_at, undo FROM core_imports WHERE id = $1 FOR UPDATE")
-            .bind::<Int8, _>(id)
-            .get_result(conn)
-            .await
-            .map(Some)
-            .or_else(|e| match e {
-                diesel::result::Error::NotFound => Ok(None),
-                other => Err(other),
-            })?;
+    let stored: Option<Stored> = diesel::sql_query(
+        "SELECT reverted_at, undo, format FROM core_imports WHERE id = $1 FOR UPDATE",
+    )
+    .bind::<Int8, _>(id)
+    .get_result(conn)
+    .await
+    .map(Some)
+    .or_else(|e| match e {
+        diesel::result::Error::NotFound => Ok(None),
+        other => Err(other),
+    })?;
     let Some(stored) = stored else {
         return Err(Refusal::File(format!("there is no import {id}")));
     };
+    if stored.format != "zengin-03" {
+        return Err(Refusal::File(format!(
+            "import {id} is a {} file: only 入出金取引明細 (zengin-03) imports are reverted; \
+             import the directory again as it should be",
+            stored.format
+        )));
+    }
     if let Some(at) = stored.reverted_at {
         return Err(Refusal::File(format!(
             "import {id} was reverted already, at {at}"

@@ -17,11 +17,14 @@ struct Id {
     id: i64,
 }
 
-pub async fn write(
+/// Records an import in `core_imports`: who, when, the file and what it did; `undo` is what
+/// reverting it puts back. Answers its number.
+pub async fn record(
     conn: &mut AsyncPgConnection,
-    plan: &Plan<'_>,
-    report: &Report,
     upload: &Upload<'_>,
+    sha256: &[u8],
+    report: &Report,
+    undo: serde_json::Value,
 ) -> Result<i64, Refusal> {
     let Id { id } = diesel::sql_query(
         "INSERT INTO core_imports \
@@ -31,18 +34,32 @@ pub async fn write(
     .bind::<Timestamptz, _>(upload.now)
     .bind::<Text, _>(upload.actor)
     .bind::<Text, _>(upload.file_name)
-    .bind::<Bytea, _>(&plan.sha256)
+    .bind::<Bytea, _>(sha256)
     .bind::<Text, _>(report.format)
     .bind::<Int4, _>(report.accounts.len() as i32)
     .bind::<Int4, _>(report.rows_added as i32)
     .bind::<Int4, _>(report.rows_present as i32)
     .bind::<Jsonb, _>(serde_json::to_value(&report.accounts).unwrap_or_default())
-    .bind::<Jsonb, _>(
-        serde_json::to_value(plan.accounts.iter().filter_map(|a| a.before.as_ref()).collect::<Vec<_>>())
-            .unwrap_or_default(),
-    )
+    .bind::<Jsonb, _>(undo)
     .get_result(conn)
     .await?;
+    Ok(id)
+}
+
+pub async fn write(
+    conn: &mut AsyncPgConnection,
+    plan: &Plan<'_>,
+    report: &Report,
+    upload: &Upload<'_>,
+) -> Result<i64, Refusal> {
+    let undo = serde_json::to_value(
+        plan.accounts
+            .iter()
+            .filter_map(|a| a.before.as_ref())
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_or_default();
+    let id = record(&mut *conn, upload, &plan.sha256, report, undo).await?;
     let rows: Vec<(&str, &crate::zengin::Movement, i64)> = plan
         .accounts
         .iter()

@@ -16,7 +16,7 @@ macro_rules! token_and_grant {
     () => {
         concat!(
             " FROM {schema}.tokens t
-          JOIN {schema}.grants g ON g.id = t.grant_id AND ",
+          JOIN {schema}.grants g ON g.id = t.grant_id AND NOT g.held AND ",
             crate::live_grant!("g", "now()"),
             "
           JOIN {schema}.partners p ON p.id = g.partner_id "

@@ -1,0 +1,3 @@
+ALTER TABLE accounts DROP COLUMN opening_balance;
+ALTER TABLE grants DROP COLUMN held;
+ALTER TABLE customers DROP COLUMN status;
