@@ -3,6 +3,9 @@
 //! database URL follows the port of the project-local cluster ([`local_cluster`]).
 
 mod local_cluster;
+mod sections;
+
+pub use sections::{CoreSettings, KeySettings};
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -27,18 +30,7 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     pub log: LogSettings,
     pub keys: KeySettings,
-}
-
-/// The key-encryption key that seals stored secrets (`crate::keys::kek`), and tenants' keys.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KeySettings {
-    /// The KEK that seals; `serve` refuses to start without it.
-    pub kek_file: Option<PathBuf>,
-    /// KEKs of before, that still open what they sealed until `renkei keys rekey` has run.
-    pub previous_kek_files: Vec<PathBuf>,
-    /// How long a retired signing key stays published for verification.
-    pub retire_after_hours: i64,
+    pub core: CoreSettings,
 }
 
 /// `GET /metrics` (Prometheus text) has a listener of its own, never the public one.
@@ -322,6 +314,10 @@ impl Settings {
             })?;
         }
         tls.proxy_networks()?;
+        anyhow::ensure!(
+            (1..=10_000).contains(&self.core.max_upload_mb),
+            "invalid setting: core.max_upload_mb must be between 1 and 10000"
+        );
         anyhow::ensure!(
             (1..=24 * 365).contains(&self.keys.retire_after_hours),
             "invalid setting: keys.retire_after_hours must be between 1 and 8760"

@@ -7,8 +7,8 @@ use crate::audit::{self, Event};
 use crate::db::TenantConn;
 use crate::grants;
 use crate::sandbox::import::{self, Refusal, Report, Reverted, Upload};
-use crate::zengin::Statement;
-use crate::zengin::directory::{AccountRow, CustomerRow};
+use crate::zengin::directory::{self, AccountRow, CustomerRow};
+use crate::zengin::{self, Statement};
 
 /// Imports a 入出金取引明細 (03) that [`crate::zengin::statement::parse`] read; with
 /// `upload.check`, only reports.
@@ -193,4 +193,56 @@ async fn recorded(
     )
     .await?;
     Ok(report)
+}
+
+/// A file read and checked on its own, before anything is written.
+pub enum Parsed {
+    Statement(zengin::Statement),
+    Customers(Vec<directory::CustomerRow>),
+    Accounts(Vec<directory::AccountRow>),
+}
+
+/// What a file is: its first record (a 全銀協 header) or its CSV header row says.
+pub fn recognise(bytes: &[u8]) -> anyhow::Result<&'static str> {
+    match bytes.get(..3) {
+        Some(b"103") => return Ok("zengin-03"),
+        Some(b"101") => anyhow::bail!(
+            "a 振込入金通知 (種別コード 01) file: this version imports 入出金取引明細 (03) only"
+        ),
+        _ => {}
+    }
+    directory::decode(bytes)
+        .ok()
+        .and_then(|text| directory::kind_of(&text))
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "neither a 全銀協 入出金取引明細 (03) nor a customers or accounts CSV (give --format \
+                 to be told what is wrong with it as one)"
+            )
+        })
+}
+
+pub fn parse(
+    format: &str,
+    bytes: &[u8],
+    today: chrono::NaiveDate,
+) -> Result<Parsed, zengin::Problem> {
+    Ok(match format {
+        "customers" => Parsed::Customers(directory::customers(&directory::decode(bytes)?)?),
+        "accounts" => Parsed::Accounts(directory::accounts(&directory::decode(bytes)?)?),
+        _ => Parsed::Statement(zengin::statement::parse(bytes, today)?),
+    })
+}
+
+/// Imports a file [`parse`] read.
+pub async fn import(
+    conn: &mut TenantConn,
+    parsed: &Parsed,
+    upload: &Upload<'_>,
+) -> Result<Report, Refusal> {
+    match parsed {
+        Parsed::Statement(s) => statement(conn, s, upload).await,
+        Parsed::Customers(rows) => customers(conn, rows, upload).await,
+        Parsed::Accounts(rows) => accounts(conn, rows, upload).await,
+    }
 }

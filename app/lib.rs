@@ -16,6 +16,7 @@ pub mod format;
 pub mod grants;
 pub mod i18n;
 pub mod imports;
+pub mod ingest;
 pub mod jose;
 pub mod keys;
 pub mod limits;

@@ -271,7 +271,8 @@ fn server(shared: Shared, listeners: Listeners) -> anyhow::Result<Server> {
                     .configure(crate::consent::config)
                     .configure(crate::admin::config)
                     .configure(crate::my::config)
-                    .configure(crate::api::config),
+                    .configure(crate::api::config)
+                    .configure(crate::ingest::config),
             )
             .default_service(web::to(edge::not_found))
     })

@@ -7,9 +7,9 @@ use clap::Subcommand;
 
 use crate::config::Settings;
 use crate::db::Db;
+use crate::imports;
 use crate::sandbox::import::Upload;
 use crate::tenancy::TenantRegistry;
-use crate::zengin::{self, directory};
 
 #[derive(Subcommand)]
 pub(super) enum CoreCommand {
@@ -32,10 +32,27 @@ pub(super) enum CoreCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Keys the bank's systems send their files with (POST /t/<slug>/core/v1/imports).
+    IngestKeys {
+        #[command(subcommand)]
+        command: IngestKeysCommand,
+    },
     /// Imports done.
     Imports {
         #[command(subcommand)]
         command: ImportsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub(super) enum IngestKeysCommand {
+    /// A new ingest key, printed once as JSON (only its SHA-256 is stored).
+    Add {
+        #[arg(long)]
+        tenant: String,
+        /// Which of the bank's systems holds it, for the audit log.
+        #[arg(long, default_value = "bank")]
+        name: String,
     },
 }
 
@@ -49,41 +66,6 @@ pub(super) enum ImportsCommand {
         #[arg(long)]
         tenant: Option<String>,
     },
-}
-
-/// A file read and checked on its own, before anything is written.
-enum Parsed {
-    Statement(zengin::Statement),
-    Customers(Vec<directory::CustomerRow>),
-    Accounts(Vec<directory::AccountRow>),
-}
-
-/// What a file is: its first record (a 全銀協 header) or its CSV header row says.
-fn recognise(bytes: &[u8]) -> anyhow::Result<&'static str> {
-    match bytes.get(..3) {
-        Some(b"103") => return Ok("zengin-03"),
-        Some(b"101") => anyhow::bail!(
-            "a 振込入金通知 (種別コード 01) file: this version imports 入出金取引明細 (03) only"
-        ),
-        _ => {}
-    }
-    directory::decode(bytes)
-        .ok()
-        .and_then(|text| directory::kind_of(&text))
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "neither a 全銀協 入出金取引明細 (03) nor a customers or accounts CSV (give --format \
-                 to be told what is wrong with it as one)"
-            )
-        })
-}
-
-fn parse(format: &str, bytes: &[u8], today: chrono::NaiveDate) -> Result<Parsed, zengin::Problem> {
-    Ok(match format {
-        "customers" => Parsed::Customers(directory::customers(&directory::decode(bytes)?)?),
-        "accounts" => Parsed::Accounts(directory::accounts(&directory::decode(bytes)?)?),
-        _ => Parsed::Statement(zengin::statement::parse(bytes, today)?),
-    })
 }
 
 impl CoreCommand {
@@ -114,9 +96,9 @@ impl CoreCommand {
                         std::fs::read(path).with_context(|| format!("{name}: cannot read it"))?;
                     let kind = match &format {
                         Some(f) => f.as_str(),
-                        None => recognise(&bytes).with_context(|| name.clone())?,
+                        None => imports::recognise(&bytes).with_context(|| name.clone())?,
                     };
-                    let parsed = parse(kind, &bytes, today)
+                    let parsed = imports::parse(kind, &bytes, today)
                         .map_err(|p| anyhow::anyhow!("{name}: {p}; nothing was imported"))?;
                     read.push((name, bytes, parsed));
                 }
@@ -140,20 +122,32 @@ impl CoreCommand {
                         progress: Some(&progress),
                     };
                     let mut conn = db.tenant(&slug).await?;
-                    let report = match parsed {
-                        Parsed::Statement(s) => {
-                            crate::imports::statement(&mut conn, s, &upload).await
-                        }
-                        Parsed::Customers(rows) => {
-                            crate::imports::customers(&mut conn, rows, &upload).await
-                        }
-                        Parsed::Accounts(rows) => {
-                            crate::imports::accounts(&mut conn, rows, &upload).await
-                        }
-                    }
-                    .map_err(|e| anyhow::anyhow!("{name}: {e}; nothing of it was imported"))?;
+                    let report = imports::import(&mut conn, parsed, &upload)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{name}: {e}; nothing of it was imported"))?;
                     println!("{}", serde_json::to_string(&report)?);
                 }
+            }
+            Self::IngestKeys {
+                command: IngestKeysCommand::Add { tenant, name },
+            } => {
+                let slug = super::args::tenant(&tenant)?;
+                let db = Db::connect(&settings.database)?;
+                let mut conn = db.tenant(&slug).await?;
+                let key = crate::ingest::keys::add(&mut conn, &name).await?;
+                crate::audit::record(
+                    &mut conn,
+                    crate::audit::Event::AdminChange,
+                    "cli",
+                    Some(&name),
+                    None,
+                    serde_json::json!({"what": "core.ingest_key.added"}),
+                )
+                .await?;
+                println!(
+                    "{}",
+                    serde_json::json!({"tenant": slug.as_str(), "name": name, "ingest_key": key})
+                );
             }
             Self::Imports {
                 command: ImportsCommand::Revert { id, tenant },

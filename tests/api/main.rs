@@ -7,6 +7,7 @@ mod cert_helpers;
 mod certificates;
 mod core_directory;
 mod core_import;
+mod core_ingest;
 mod foundation;
 mod hardening;
 mod helpers;

@@ -1,0 +1,2 @@
+DROP TABLE core_ingests;
+DROP TABLE core_ingest_keys;
