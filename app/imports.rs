@@ -110,6 +110,7 @@ pub async fn customers(
         recorded(
             conn,
             upload,
+            None,
             report,
             serde_json::json!({"grants_ended": ended.len()}),
         )
@@ -127,6 +128,25 @@ fn checked(e: Refusal) -> Result<Report, Refusal> {
     }
 }
 
+/// Brings in a 振込入金通知 (01): each transfer kept once, a cancellation marking the transfer it
+/// names. Shown in the console; the partner API serves the day's 入出金取引明細 only.
+pub async fn notices(
+    conn: &mut TenantConn,
+    notice: &zengin::notice::Notice,
+    upload: &Upload<'_>,
+) -> Result<Report, Refusal> {
+    conn.transaction::<_, Refusal, _>(async |conn| {
+        let id = import::next_id(&mut *conn).await?;
+        let stored = import::notices::store(&mut *conn, notice, upload, id).await?;
+        let mut report = directory_report(upload, "zengin-01", stored.added, stored.present);
+        report.created = notice.created;
+        let detail = serde_json::json!({"cancelled": stored.cancelled, "cancels_unmatched": stored.unmatched});
+        recorded(conn, upload, Some(id), report, detail).await
+    })
+    .await
+    .or_else(checked)
+}
+
 /// Brings in the bank's accounts file: accounts added or brought up to date, each under its
 /// customer's login ID.
 pub async fn accounts(
@@ -138,7 +158,7 @@ pub async fn accounts(
         let today = crate::format::jst_date(upload.now);
         let (added, present) = import::directory::accounts(&mut *conn, rows, today).await?;
         let report = directory_report(upload, "accounts", added, present);
-        recorded(conn, upload, report, serde_json::json!({})).await
+        recorded(conn, upload, None, report, serde_json::json!({})).await
     })
     .await
     .or_else(checked)
@@ -167,6 +187,7 @@ fn directory_report(
 async fn recorded(
     conn: &mut TenantConn,
     upload: &Upload<'_>,
+    id: Option<i64>,
     mut report: Report,
     detail: serde_json::Value,
 ) -> Result<Report, Refusal> {
@@ -174,7 +195,11 @@ async fn recorded(
         return Err(Refusal::Checked(Box::new(report)));
     }
     let sha = crate::secrets::sha256_bytes(upload.bytes);
-    let id = import::record(&mut *conn, upload, &sha, &report, serde_json::json!([])).await?;
+    let id = match id {
+        Some(id) => id,
+        None => import::next_id(&mut *conn).await?,
+    };
+    import::record(&mut *conn, id, upload, &sha, &report, serde_json::json!([])).await?;
     report.id = Some(id);
     audit::record(
         conn,
@@ -198,6 +223,7 @@ async fn recorded(
 /// A file read and checked on its own, before anything is written.
 pub enum Parsed {
     Statement(zengin::Statement),
+    Notice(zengin::notice::Notice),
     Customers(Vec<directory::CustomerRow>),
     Accounts(Vec<directory::AccountRow>),
 }
@@ -206,9 +232,7 @@ pub enum Parsed {
 pub fn recognise(bytes: &[u8]) -> anyhow::Result<&'static str> {
     match bytes.get(..3) {
         Some(b"103") => return Ok("zengin-03"),
-        Some(b"101") => anyhow::bail!(
-            "a 振込入金通知 (種別コード 01) file: this version imports 入出金取引明細 (03) only"
-        ),
+        Some(b"101") => return Ok("zengin-01"),
         _ => {}
     }
     directory::decode(bytes)
@@ -216,7 +240,7 @@ pub fn recognise(bytes: &[u8]) -> anyhow::Result<&'static str> {
         .and_then(|text| directory::kind_of(&text))
         .ok_or_else(|| {
             anyhow::anyhow!(
-                "neither a 全銀協 入出金取引明細 (03) nor a customers or accounts CSV (give --format \
+                "neither a 全銀協 入出金取引明細 (03) or 振込入金通知 (01) nor a customers or accounts CSV (give --format \
                  to be told what is wrong with it as one)"
             )
         })
@@ -230,6 +254,7 @@ pub fn parse(
     Ok(match format {
         "customers" => Parsed::Customers(directory::customers(&directory::decode(bytes)?)?),
         "accounts" => Parsed::Accounts(directory::accounts(&directory::decode(bytes)?)?),
+        "zengin-01" => Parsed::Notice(zengin::notice::parse(bytes, today)?),
         _ => Parsed::Statement(zengin::statement::parse(bytes, today)?),
     })
 }
@@ -242,6 +267,7 @@ pub async fn import(
 ) -> Result<Report, Refusal> {
     match parsed {
         Parsed::Statement(s) => statement(conn, s, upload).await,
+        Parsed::Notice(n) => notices(conn, n, upload).await,
         Parsed::Customers(rows) => customers(conn, rows, upload).await,
         Parsed::Accounts(rows) => accounts(conn, rows, upload).await,
     }

@@ -21,7 +21,7 @@ pub(super) enum CoreCommand {
         #[arg(long)]
         tenant: String,
         /// Recognised from the content when left out.
-        #[arg(long, value_parser = ["zengin-03", "customers", "accounts"])]
+        #[arg(long, value_parser = ["zengin-03", "zengin-01", "customers", "accounts"])]
         format: Option<String>,
         /// Check and report without writing.
         #[arg(long)]

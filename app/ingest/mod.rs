@@ -99,12 +99,12 @@ pub async fn receive(
     let format = query.get("format").cloned();
     if format
         .as_deref()
-        .is_some_and(|f| !["zengin-03", "customers", "accounts"].contains(&f))
+        .is_some_and(|f| !["zengin-03", "zengin-01", "customers", "accounts"].contains(&f))
     {
         return refuse(
             StatusCode::BAD_REQUEST,
             "invalid_request",
-            "format is zengin-03, customers or accounts",
+            "format is zengin-03, zengin-01, customers or accounts",
         );
     }
     let file_name: String = query

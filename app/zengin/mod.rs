@@ -7,6 +7,7 @@
 pub mod directory;
 mod fields;
 pub mod framing;
+pub mod notice;
 pub mod problem;
 pub mod statement;
 pub mod text;

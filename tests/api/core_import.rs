@@ -604,3 +604,60 @@ async fn an_import_is_reverted_when_nothing_after_it_touched_its_accounts() {
         2
     );
 }
+
+#[tokio::test]
+async fn a_transfer_notice_is_kept_and_cancelled_but_never_served() {
+    let app = TestApp::spawn_seeded().await;
+    let day = today();
+    let before = count(&app, "SELECT count(*) AS n FROM transactions").await;
+    let first = crate::zengin_files::notice(
+        "9991",
+        "001",
+        "0123456",
+        day,
+        &[
+            (101, 50_000, "ｶ)ｵﾎｰﾂｸｽｰﾊﾟｰ", false),
+            (102, 8_000, "ﾀﾅｶ ｲﾁﾛｳ", false),
+        ],
+    );
+    let r = report(&import(&app, "notice.txt", &first, &[]));
+    assert_eq!(
+        (r["format"].as_str(), r["rows_added"].as_i64()),
+        (Some("zengin-01"), Some(2)),
+        "{r}"
+    );
+    let again = report(&import(&app, "notice.txt", &first, &[]));
+    assert_eq!(
+        (again["rows_added"].as_i64(), again["rows_present"].as_i64()),
+        (Some(0), Some(2))
+    );
+    // The bank cancels 102.
+    let cancel = crate::zengin_files::notice(
+        "9991",
+        "001",
+        "0123456",
+        day,
+        &[(102, 8_000, "ﾀﾅｶ ｲﾁﾛｳ", true)],
+    );
+    report(&import(&app, "cancel.txt", &cancel, &[]));
+    assert_eq!(
+        count(&app, "SELECT count(*) AS n FROM transfer_notices WHERE cancelled_at IS NOT NULL AND reference = '000102'").await,
+        1
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) AS n FROM transfer_notices WHERE remitter = 'カ）オホーツクスーパー' AND amount = 50000").await,
+        1
+    );
+    // The partner API serves the day's 入出金取引明細 only: no movement came with the notices.
+    assert_eq!(
+        count(&app, "SELECT count(*) AS n FROM transactions").await,
+        before
+    );
+    // A wrong total is refused like any file.
+    let mut broken =
+        crate::zengin_files::notice("9991", "001", "0123456", day, &[(103, 1_000, "ｱ", false)]);
+    let trailer = 2 * 202 + 7;
+    broken[trailer + 11] = b'9';
+    let (ok, err) = import(&app, "broken.txt", &broken, &[]);
+    assert!(!ok && err.contains("振込合計金額"), "{err}");
+}

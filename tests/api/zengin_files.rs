@@ -164,3 +164,61 @@ impl File {
         out
     }
 }
+
+/// One 振込入金通知 (01) record: (照会番号, amount, 振込依頼人名, 取消区分 1).
+pub type Transfer = (u32, i64, &'static str, bool);
+
+/// A 振込入金通知 (01) of one account (7-digit number) for `day`, format A.
+pub fn notice(
+    bank_code: &str,
+    branch: &str,
+    number: &str,
+    day: NaiveDate,
+    transfers: &[Transfer],
+) -> Vec<u8> {
+    let d = wareki(day);
+    let mut records = vec![rec(&[
+        (1, "1".into()),
+        (2, "01".into()),
+        (4, "0".into()),
+        (5, d.clone()),
+        (11, d.clone()),
+        (17, d.clone()),
+        (23, bank_code.into()),
+        (42, branch.into()),
+        (60, "1".into()),
+        (61, number.into()),
+        (68, "ｶ)ﾔﾏﾀﾞｼﾖｳﾃﾝ".into()),
+    ])];
+    for (reference, amount, remitter, cancels) in transfers {
+        records.push(rec(&[
+            (1, "2".into()),
+            (2, format!("{reference:06}")),
+            (8, d.clone()),
+            (14, d.clone()),
+            (20, format!("{amount:010}")),
+            (30, "0000000000".into()),
+            (40, "0000000000".into()),
+            (50, (*remitter).into()),
+            (98, "ﾎｯｶｲﾄﾞｳ".into()),
+            (113, "ｻｯﾎﾟﾛ".into()),
+            (128, if *cancels { "1" } else { "0" }.into()),
+        ]));
+    }
+    let of = |c: bool| transfers.iter().filter(move |t| t.3 == c);
+    records.push(rec(&[
+        (1, "8".into()),
+        (2, format!("{:06}", of(false).count())),
+        (8, format!("{:012}", of(false).map(|t| t.1).sum::<i64>())),
+        (20, format!("{:06}", of(true).count())),
+        (26, format!("{:012}", of(true).map(|t| t.1).sum::<i64>())),
+    ]));
+    records.push(rec(&[(1, "9".into())]));
+    records
+        .into_iter()
+        .flat_map(|mut r| {
+            r.extend_from_slice(b"\r\n");
+            r
+        })
+        .collect()
+}

@@ -4,6 +4,7 @@
 //! and the audit row, are `crate::imports`'s.
 
 pub mod directory;
+pub mod notices;
 pub mod plan;
 mod report;
 pub mod revert;
@@ -13,4 +14,4 @@ pub use plan::{Plan, Refusal, plan};
 pub(crate) use report::hex;
 pub use report::{AccountReport, Report, Upload};
 pub use revert::{Reverted, holds, revert};
-pub use write::{record, write};
+pub use write::{next_id, record, write};

@@ -17,19 +17,28 @@ struct Id {
     id: i64,
 }
 
-/// Records an import in `core_imports`: who, when, the file and what it did; `undo` is what
-/// reverting it puts back. Answers its number.
+/// The number of the next import, unique across tenants.
+pub async fn next_id(conn: &mut AsyncPgConnection) -> Result<i64, Refusal> {
+    let Id { id } = diesel::sql_query("SELECT nextval('public.core_import_ids') AS id")
+        .get_result(conn)
+        .await?;
+    Ok(id)
+}
+
+/// Records import `id` in `core_imports`: who, when, the file and what it did; `undo` is what
+/// reverting it puts back.
 pub async fn record(
     conn: &mut AsyncPgConnection,
+    id: i64,
     upload: &Upload<'_>,
     sha256: &[u8],
     report: &Report,
     undo: serde_json::Value,
-) -> Result<i64, Refusal> {
-    let Id { id } = diesel::sql_query(
+) -> Result<(), Refusal> {
+    diesel::sql_query(
         "INSERT INTO core_imports \
-           (at, actor, file_name, sha256, format, accounts, rows_added, rows_present, report, undo) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+           (at, actor, file_name, sha256, format, accounts, rows_added, rows_present, report, undo, id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind::<Timestamptz, _>(upload.now)
     .bind::<Text, _>(upload.actor)
@@ -41,9 +50,10 @@ pub async fn record(
     .bind::<Int4, _>(report.rows_present as i32)
     .bind::<Jsonb, _>(serde_json::to_value(&report.accounts).unwrap_or_default())
     .bind::<Jsonb, _>(undo)
-    .get_result(conn)
+    .bind::<Int8, _>(id)
+    .execute(conn)
     .await?;
-    Ok(id)
+    Ok(())
 }
 
 pub async fn write(
@@ -59,7 +69,8 @@ pub async fn write(
             .collect::<Vec<_>>(),
     )
     .unwrap_or_default();
-    let id = record(&mut *conn, upload, &plan.sha256, report, undo).await?;
+    let id = next_id(&mut *conn).await?;
+    record(&mut *conn, id, upload, &plan.sha256, report, undo).await?;
     let rows: Vec<(&str, &crate::zengin::Movement, i64)> = plan
         .accounts
         .iter()
