@@ -6,6 +6,7 @@
 pub mod accounts;
 mod audit_log;
 mod auth;
+mod bank_data;
 mod chart;
 mod console;
 mod customer_crl;
@@ -77,6 +78,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
             web::post().to(partner_certificate::rollover),
         )
         .route("/admin/keys", web::get().to(keys::show))
+        .route("/admin/bank-data", web::get().to(bank_data::show))
+        .route("/admin/bank-data", web::post().to(bank_data::upload))
         .route("/admin/grants", web::get().to(grants::search))
         .route("/admin/grants/{id}", web::get().to(grants::show))
         .route("/admin/grants/{id}/revoke", web::post().to(grants::revoke))

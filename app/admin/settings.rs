@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
 use super::{Change, Console};
-use super::{console, context, customer_crl, render, see_other};
+use super::{context, customer_crl, render, see_other};
 use crate::audit::{self, Event};
 use crate::db::Db;
 use crate::error::AppError;
@@ -272,23 +272,6 @@ async fn saved(
     )))
 }
 
-/// An upload of the settings page, read once the session and the admin role are checked
-/// (nobody else gets it read) and then its CSRF token.
-async fn uploaded(
-    req: &HttpRequest,
-    tenant: &CurrentTenant,
-    db: &Db,
-    payload: &mut actix_multipart::Multipart,
-    field: &str,
-    max: usize,
-) -> Result<(super::Console, super::upload::Upload), AppError> {
-    let c = console(req, tenant, db).await?;
-    c.must_be_admin()?;
-    let upload = super::upload::read(payload, field, max).await?;
-    c.may_change_with(upload.csrf.as_deref())?;
-    Ok((c, upload))
-}
-
 /// A new logo: PNG, or SVG without scripts, handlers or outside references, at most
 /// `logo::MAX_LOGO_BYTES`. Read from a multipart form of at most a few fields.
 pub async fn logo(
@@ -299,7 +282,7 @@ pub async fn logo(
     db: web::Data<Db>,
     pages: web::Data<Pages>,
 ) -> Result<HttpResponse, AppError> {
-    let (mut c, upload) = uploaded(
+    let (mut c, upload) = super::upload::admitted(
         &req,
         &tenant,
         &db,
@@ -333,7 +316,7 @@ pub async fn crl(
     db: web::Data<Db>,
     pages: web::Data<Pages>,
 ) -> Result<HttpResponse, AppError> {
-    let (mut c, upload) = uploaded(
+    let (mut c, upload) = super::upload::admitted(
         &req,
         &tenant,
         &db,

@@ -5,7 +5,11 @@ use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use futures_util::StreamExt as _;
 
+use actix_web::HttpRequest;
+
+use crate::db::Db;
 use crate::error::AppError;
+use crate::tenancy::CurrentTenant;
 
 pub(super) struct Upload {
     pub csrf: Option<String>,
@@ -49,4 +53,21 @@ pub(super) async fn read(
         }
     }
     Ok(upload)
+}
+
+/// A console upload, read once the session and the admin role are checked
+/// (nobody else gets it read) and then its CSRF token.
+pub(super) async fn admitted(
+    req: &HttpRequest,
+    tenant: &CurrentTenant,
+    db: &Db,
+    payload: &mut actix_multipart::Multipart,
+    field: &str,
+    max: usize,
+) -> Result<(super::Console, super::upload::Upload), AppError> {
+    let c = super::console(req, tenant, db).await?;
+    c.must_be_admin()?;
+    let upload = super::upload::read(payload, field, max).await?;
+    c.may_change_with(upload.csrf.as_deref())?;
+    Ok((c, upload))
 }

@@ -22,4 +22,7 @@ pub struct KeySettings {
 pub struct CoreSettings {
     /// The largest file `POST /t/<slug>/core/v1/imports` takes.
     pub max_upload_mb: u64,
+    /// Business days (Monday to Friday) without an import after which the console warns that
+    /// an account's data is stale.
+    pub stale_after_days: u32,
 }

@@ -64,6 +64,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/admin/keys.html"),
     ),
     (
+        "admin/bank_data.html",
+        include_str!("../../templates/admin/bank_data.html"),
+    ),
+    (
         "admin/audit.html",
         include_str!("../../templates/admin/audit.html"),
     ),

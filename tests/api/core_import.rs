@@ -661,3 +661,60 @@ async fn a_transfer_notice_is_kept_and_cancelled_but_never_served() {
     let (ok, err) = import(&app, "broken.txt", &broken, &[]);
     assert!(!ok && err.contains("振込合計金額"), "{err}");
 }
+
+#[tokio::test]
+async fn an_admin_imports_from_the_console_and_sees_how_fresh_each_account_is() {
+    use crate::admin_helpers::{AdminBrowser, add_admin};
+    let app = TestApp::spawn_seeded().await;
+    let id = new_customer(&app, "Kato07");
+    add_admin(
+        &app,
+        "kitami",
+        "admin@kitami.example",
+        renkei::admin::Role::Admin,
+    )
+    .await;
+    add_admin(
+        &app,
+        "kitami",
+        "viewer@kitami.example",
+        renkei::admin::Role::Viewer,
+    )
+    .await;
+    let admin = AdminBrowser::new(&app, "kitami")
+        .sign_in("admin@kitami.example")
+        .await;
+    // A statement that ends ten days ago: the account is stale by now.
+    let (d1, d2) = (today() - Duration::days(12), today() - Duration::days(10));
+    let bytes = file(vec![account(
+        &id,
+        d1,
+        d2,
+        Some(0),
+        vec![salary(1, d1), bill(2, d2)],
+    )])
+    .bytes();
+    let res = admin.upload("/bank-data", "file", &bytes).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("取り込みました"), "{page}");
+    assert!(page.contains("追加 2 件、取込済み 0 件"), "{page}");
+    assert!(page.contains(&id));
+    assert!(page.contains("id=\"bank-data-stale\""), "the stale warning");
+    assert!(page.contains("admin:admin@kitami.example"));
+    assert_eq!(imported(&app).await, 2);
+    // A broken file: said so, nothing written.
+    let res = admin.upload("/bank-data", "file", b"not a file").await;
+    let page = res.text().await.unwrap();
+    assert!(page.contains("id=\"bank-data-error\""), "{page}");
+    assert_eq!(imported(&app).await, 2);
+
+    // A viewer reads the page, without the form, and cannot upload.
+    let viewer = AdminBrowser::new(&app, "kitami")
+        .sign_in("viewer@kitami.example")
+        .await;
+    let page = viewer.get("/bank-data").await.text().await.unwrap();
+    assert!(page.contains(&id) && !page.contains("name=\"file\""));
+    let res = viewer.upload("/bank-data", "file", &bytes).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}

@@ -154,3 +154,16 @@ test('the console shows the signing keys the JWKS publishes, and no private part
   for (const k of jwks.keys) assert.equal(k.d, undefined);
   await page.screenshot({ path: join(SHOTS, 'admin-keys-ja.png'), fullPage: true });
 });
+
+test('the console imports the bank\'s file on its データ連携 page', async () => {
+  const page = await signedInConsole();
+  await page.getByRole('link', { name: 'データ連携' }).click();
+  await page.getByRole('heading', { level: 1, name: 'データ連携' }).waitFor();
+  const file = server.run('demo', 'zengin', '--tenant', 'kitami', '--out', join(server.tlsDir ?? '/tmp', `zengin-${process.pid}.txt`));
+  const path = file.split(':')[0];
+  await page.getByLabel('取り込むファイル').setInputFiles(path);
+  await page.getByRole('button', { name: '取り込む', exact: true }).click();
+  await page.getByText('取り込みました。').waitFor();
+  assert.ok(await page.locator('#imports tbody tr').count() >= 1);
+  await page.screenshot({ path: join(SHOTS, 'admin-bank-data-ja.png'), fullPage: true });
+});
