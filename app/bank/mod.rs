@@ -146,6 +146,8 @@ pub struct Account {
     pub account_name: String,
     pub account_name_kana: String,
     pub currency_code: String,
+    /// The latest 勘定日 the bank's files brought; `None` for data as of now.
+    pub as_of: Option<chrono::NaiveDate>,
 }
 
 impl Account {

@@ -61,6 +61,7 @@ pub mod tenant {
             last_transaction_balance -> Nullable<Int8>,
             balance_before_day -> Nullable<Int8>,
             balance_before_month -> Nullable<Int8>,
+            imported_through -> Nullable<Date>,
         }
     }
 

@@ -130,7 +130,17 @@ async fn links(
         .accounts(db, &tenant.slug, CustomerId(customer))
         .await?
         .iter()
-        .map(|a| (a.account_id.to_string(), a.label(lang)))
+        .map(|a| {
+            let label = match a.as_of {
+                Some(day) => crate::i18n::t_args(
+                    lang,
+                    "my-account-as-of",
+                    &[("account", &a.label(lang)), ("date", &long_date(day, lang))],
+                ),
+                None => a.label(lang),
+            };
+            (a.account_id.to_string(), label)
+        })
         .collect();
     let now = Utc::now();
     Ok(rows

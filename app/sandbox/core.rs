@@ -20,6 +20,7 @@ type AccountRow = (
     String,
     String,
     String,
+    Option<chrono::NaiveDate>,
 );
 
 impl CoreBanking for Hosted {
@@ -42,6 +43,7 @@ impl CoreBanking for Hosted {
                 accounts::account_name,
                 accounts::account_name_kana,
                 accounts::currency_code,
+                accounts::imported_through,
             ))
             .load(&mut db.tenant(tenant).await?)
             .await?;
@@ -57,6 +59,7 @@ impl CoreBanking for Hosted {
                     account_name: r.6,
                     account_name_kana: r.7,
                     currency_code: r.8,
+                    as_of: r.9,
                 })
             })
             .collect()

@@ -431,3 +431,4 @@ admin-bank-data-amount = Amount (yen)
 admin-bank-data-cancelled = cancelled
 admin-bank-data-summary = Import { $id } ({ $format }): { $added } added, { $present } already there.
 admin-bank-data-note = Check
+my-account-as-of = { $account } (data as of { $date })

@@ -427,3 +427,4 @@ admin-bank-data-amount = 金額（円）
 admin-bank-data-cancelled = 取消
 admin-bank-data-summary = 取込 { $id }（{ $format }）：追加 { $added } 件、取込済み { $present } 件。
 admin-bank-data-note = 確認
+my-account-as-of = { $account }（{ $date }現在のデータ）

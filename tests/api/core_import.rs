@@ -220,6 +220,15 @@ async fn a_statement_imported_is_what_the_partner_api_serves_and_importing_it_ag
     assert_eq!(balances["balances"][0]["baseDate"], d2.to_string());
     assert_eq!(balances["balances"][0]["baseTime"], "23:59:59+09:00");
     assert_eq!(page["baseDate"], d2.to_string());
+    // The customer reads the same "as of" at /my.
+    let browser = app.browser();
+    crate::oauth_helpers::my_sign_in(&app, &browser, "kitami", "Kato07", PASSWORD).await;
+    let my = crate::helpers::text_of(&browser, &app.url("/t/kitami/my")).await;
+    let as_of = format!(
+        "{}現在のデータ",
+        renkei::format::long_date(d2, renkei::i18n::Lang::Ja)
+    );
+    assert!(my.contains(&as_of), "{as_of} not at /my: {my}");
 
     // The same file again, without CR LF this time: nothing added.
     let mut plain = file(vec![account(

@@ -33,6 +33,8 @@ struct AccountRow {
     account_name_kana: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     currency_code: Option<String>,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Date>)]
+    imported_through: Option<chrono::NaiveDate>,
 }
 
 statement!(
@@ -40,7 +42,8 @@ statement!(
     AccountsSql,
     concat!(
         "SELECT ", caller!(), ", a.account_id, a.branch_code, a.branch_name, a.account_type_code,
-                a.account_type_name, a.account_number, a.account_name, a.account_name_kana, a.currency_code ",
+                a.account_type_name, a.account_number, a.account_name, a.account_name_kana, a.currency_code,
+                a.imported_through ",
         token_and_grant!(),
         " LEFT JOIN {schema}.grant_accounts ga ON ga.grant_id = g.id
           LEFT JOIN {schema}.accounts a ON a.account_id = ga.account_id ",
@@ -94,6 +97,7 @@ impl AccountRow {
             account_name,
             account_name_kana,
             currency_code,
+            as_of: self.imported_through,
         }))
     }
 }
