@@ -26,6 +26,21 @@ pub(super) enum BenchCommand {
         #[arg(long)]
         count: usize,
     },
+    /// Today's 入出金取引明細 (03) for a slice of a tenant's accounts, many movements each: the
+    /// import that `make bench` measures balances during.
+    Zengin {
+        #[arg(long, default_value = "kitami")]
+        tenant: String,
+        /// Accounts skipped first (in account order).
+        #[arg(long, default_value_t = 0)]
+        skip: i64,
+        #[arg(long, default_value_t = 1000)]
+        accounts: i64,
+        #[arg(long, default_value_t = 200)]
+        movements: usize,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// EXPLAIN ANALYZE of the transactions page query.
     Explain {
         #[arg(long)]
@@ -45,6 +60,38 @@ impl BenchCommand {
     pub(super) async fn run(self, settings: &Settings) -> anyhow::Result<()> {
         let url = &settings.database.url;
         match self {
+            Self::Zengin {
+                tenant,
+                skip,
+                accounts,
+                movements,
+                out,
+            } => {
+                let slug = TenantSlug::parse(&tenant)
+                    .map_err(|e| anyhow::anyhow!("--tenant '{tenant}' {e}"))?;
+                let db = Db::connect(&settings.database)?;
+                let bank_code =
+                    crate::tenancy::TenantRegistry::new(db.clone(), std::time::Duration::ZERO)
+                        .find(slug.as_str())
+                        .await?
+                        .and_then(|t| t.settings.bank_code.clone())
+                        .ok_or_else(|| anyhow::anyhow!("tenant '{slug}' has no bank_code"))?;
+                let shape = crate::demo::zengin::Shape {
+                    skip,
+                    accounts: Some(accounts),
+                    per_account: Some(movements),
+                };
+                let (bytes, n, moved) = crate::demo::zengin::statement(
+                    &db,
+                    &slug,
+                    &bank_code,
+                    crate::demo::today_jst(),
+                    shape,
+                )
+                .await?;
+                std::fs::write(&out, bytes)?;
+                println!("{}: {n} accounts, {moved} movements", out.display());
+            }
             Self::Seed {
                 tenants,
                 customers_per_tenant,

@@ -60,7 +60,8 @@ impl DemoCommand {
                 let out =
                     out.unwrap_or_else(|| PathBuf::from(format!(".data/zengin/{slug}-{day}.txt")));
                 let (bytes, accounts, movements) =
-                    crate::demo::zengin::statement(&db, &slug, &bank_code, day).await?;
+                    crate::demo::zengin::statement(&db, &slug, &bank_code, day, Default::default())
+                        .await?;
                 if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir)?;
                 }

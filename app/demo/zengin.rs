@@ -55,6 +55,28 @@ struct Move {
     summary: &'static str,
 }
 
+/// Which accounts a file covers and how many movements each: the demo's two or three a day,
+/// or, for `make bench`, a slice of the accounts with `per_account` movements each.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Shape {
+    pub skip: i64,
+    pub accounts: Option<i64>,
+    pub per_account: Option<usize>,
+}
+
+/// `n` movements of a day: small deposits, each fourth a withdrawal of less.
+fn many(n: usize) -> Vec<Move> {
+    (0..n)
+        .map(|i| Move {
+            deposit: i % 4 != 3,
+            kind: if i % 4 == 3 { "14" } else { "10" },
+            amount: 1_000 + (i as i64 * 37) % 4_000,
+            party: "",
+            summary: "ATM",
+        })
+        .collect()
+}
+
 /// The day's movements of an account, the same for the same account and day.
 fn movements(account: &str, day: NaiveDate) -> Vec<Move> {
     let h = crate::secrets::sha256(&format!("{account}/{day}"));
@@ -93,6 +115,7 @@ pub async fn statement(
     slug: &TenantSlug,
     bank_code: &str,
     day: NaiveDate,
+    shape: Shape,
 ) -> anyhow::Result<(Vec<u8>, usize, usize)> {
     // The balance before the day's first imported movement, or the balance now.
     let rows: Vec<Row> = diesel::sql_query(
@@ -104,9 +127,12 @@ pub async fn statement(
                            WHERE t.account_id = a.account_id AND t.import_id IS NOT NULL \
                              AND t.transaction_date = $1 \
                            ORDER BY t.id LIMIT 1), a.balance) AS opening \
-           FROM accounts a WHERE a.account_type_code IN ('01', '02', '04') ORDER BY a.account_id",
+           FROM accounts a WHERE a.account_type_code IN ('01', '02', '04') ORDER BY a.account_id \
+          OFFSET $2 LIMIT $3",
     )
     .bind::<Date, _>(day)
+    .bind::<Int8, _>(shape.skip)
+    .bind::<Int8, _>(shape.accounts.unwrap_or(i64::MAX))
     .load(&mut *db.tenant(slug).await?)
     .await?;
     let date = wareki(day);
@@ -135,11 +161,14 @@ pub async fn statement(
             (115, b"1"),
             (116, opening.as_bytes()),
         ]));
-        let day_moves = movements(&a.account_id, day);
+        let day_moves = match shape.per_account {
+            Some(n) => many(n),
+            None => movements(&a.account_id, day),
+        };
         let mut balance = a.opening;
         for (i, m) in day_moves.iter().enumerate() {
             balance += if m.deposit { m.amount } else { -m.amount };
-            let reference = format!("{:05}{:03}", day.ordinal(), i + 1);
+            let reference = format!("{:03}{:05}", day.ordinal(), i + 1);
             let amount = format!("{:012}", m.amount);
             file.extend(record(&[
                 (1, b"2"),

@@ -279,3 +279,52 @@ fn full_width_text_goes_back_to_the_bytes_it_came_from() {
     }
     assert_eq!(text::to_jis("山田"), None);
 }
+
+/// A 振込入金通知 of one transfer in format B: 金額 zeros, 金額(2) in 129–140.
+#[test]
+fn a_format_b_transfer_notice_reads_its_wide_amount() {
+    let records = [
+        rec(&[
+            (1, "1"),
+            (2, "01"),
+            (4, "0"),
+            (5, "070402"),
+            (11, "070402"),
+            (17, "070402"),
+            (23, "9991"),
+            (42, "001"),
+            (60, "1"),
+            (61, "1234567"),
+            (68, "ｶ)ｵﾎｰﾂｸ"),
+        ]),
+        rec(&[
+            (1, "2"),
+            (2, "000001"),
+            (8, "070402"),
+            (14, "070402"),
+            (20, "0000000000"),
+            (30, "0000000000"),
+            (40, "0000000000"),
+            (50, "ｶ)ｵｵｸﾞﾁ"),
+            (128, "0"),
+            (129, "012345678901"),
+            (141, "000000000000"),
+        ]),
+        rec(&[
+            (1, "8"),
+            (2, "000001"),
+            (8, "012345678901"),
+            (20, "000000"),
+            (26, "000000000000"),
+        ]),
+        rec(&[(1, "9")]),
+    ];
+    let file: Vec<u8> = records.concat();
+    let n = super::notice::parse(&file, day(2025, 4, 3)).unwrap();
+    let t = &n.blocks[0].transfers[0];
+    assert_eq!(
+        (t.amount, t.remitter.as_str(), t.cancels),
+        (12_345_678_901, "カ）オオグチ", false)
+    );
+    assert_eq!(n.blocks[0].account_id().as_deref(), Some("001011234567"));
+}
