@@ -25,21 +25,7 @@ pub async fn statement(
         }
         let id = import::write(&mut *conn, &plan, &report, upload).await?;
         report.id = Some(id);
-        audit::record(
-            conn,
-            Event::CoreImported,
-            upload.actor,
-            Some(&id.to_string()),
-            None,
-            serde_json::json!({
-                "file": upload.file_name,
-                "sha256": report.sha256,
-                "format": report.format,
-                "rows_added": report.rows_added,
-                "rows_present": report.rows_present,
-            }),
-        )
-        .await?;
+        audited(conn, upload, &report, serde_json::json!({})).await?;
         Ok(report)
     })
     .await
@@ -201,11 +187,22 @@ async fn recorded(
     };
     import::record(&mut *conn, id, upload, &sha, &report, serde_json::json!([])).await?;
     report.id = Some(id);
+    audited(conn, upload, &report, detail).await?;
+    Ok(report)
+}
+
+/// The audit row of an import: the file, what it did, and `detail`.
+async fn audited(
+    conn: &mut TenantConn,
+    upload: &Upload<'_>,
+    report: &Report,
+    detail: serde_json::Value,
+) -> diesel::QueryResult<()> {
     audit::record(
         conn,
         Event::CoreImported,
         upload.actor,
-        Some(&id.to_string()),
+        report.id.map(|id| id.to_string()).as_deref(),
         None,
         serde_json::json!({
             "file": upload.file_name,
@@ -216,8 +213,7 @@ async fn recorded(
             "detail": detail,
         }),
     )
-    .await?;
-    Ok(report)
+    .await
 }
 
 /// A file read and checked on its own, before anything is written.

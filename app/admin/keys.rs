@@ -2,7 +2,7 @@
 //! which retired ones are still published, and when each leaves the JWKS. Never a private part.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use serde::Serialize;
 
 use super::grants::when;
@@ -42,7 +42,7 @@ pub async fn show(
         &keyring,
         &tenant.slug,
         Utc::now(),
-        Duration::hours(settings.keys.retire_after_hours),
+        settings.keys.retire_after(),
     )
     .await?;
     let at = |t: Option<chrono::DateTime<Utc>>| t.map(when).unwrap_or_default();

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use clap::Subcommand;
 
 use crate::config::Settings;
@@ -37,7 +37,7 @@ pub(super) enum KeysCommand {
 
 impl KeysCommand {
     pub(super) async fn run(self, settings: &Settings) -> anyhow::Result<()> {
-        let retire_after = Duration::hours(settings.keys.retire_after_hours);
+        let retire_after = settings.keys.retire_after();
         match self {
             Self::NewKek { file } => {
                 let id = kek::create_file(&file)?;

@@ -16,6 +16,13 @@ pub struct KeySettings {
     pub retire_after_hours: i64,
 }
 
+impl KeySettings {
+    /// [`KeySettings::retire_after_hours`] as a duration.
+    pub fn retire_after(&self) -> chrono::Duration {
+        chrono::Duration::hours(self.retire_after_hours)
+    }
+}
+
 /// The hosted core's intake of the bank's files.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

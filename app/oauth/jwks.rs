@@ -3,7 +3,7 @@
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use chrono::{Duration, Utc};
+use chrono::Utc;
 
 use crate::config::Settings;
 use crate::db::Db;
@@ -22,7 +22,7 @@ pub async fn jwks(
         &keyring,
         &tenant.slug,
         Utc::now(),
-        Duration::hours(settings.keys.retire_after_hours),
+        settings.keys.retire_after(),
     )
     .await?;
     Ok(HttpResponse::Ok()

@@ -112,4 +112,32 @@ impl<'a> Rec<'a> {
     pub(crate) fn kind(&self) -> u8 {
         self.bytes[0]
     }
+
+    /// A trailer's count (6 digits at `n_at`) and total (`sum_len` digits at `sum_at`) against
+    /// what the block holds (`n` `what`, `sum` yen).
+    pub(crate) fn totals(
+        &self,
+        (n_at, n_field): (usize, &'static str),
+        (sum_at, sum_len, sum_field): (usize, usize, &'static str),
+        (n, sum): (i64, i64),
+        what: &str,
+    ) -> Result<(), Problem> {
+        let said = self.num(n_at, 6, n_field)?;
+        if said != n {
+            return Err(Problem::at(
+                self.n,
+                n_field,
+                format!("{said}, where the block has {n}"),
+            ));
+        }
+        let said = self.num(sum_at, sum_len, sum_field)?;
+        if said != sum {
+            return Err(Problem::at(
+                self.n,
+                sum_field,
+                format!("{said} yen, where the block's {what} come to {sum}"),
+            ));
+        }
+        Ok(())
+    }
 }

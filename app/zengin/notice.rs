@@ -185,22 +185,12 @@ fn trailer(r: &Rec<'_>, block: &NoticeBlock) -> Result<(), Problem> {
     ] {
         let of = block.transfers.iter().filter(|t| t.cancels == cancels);
         let (n, sum) = (of.clone().count() as i64, of.map(|t| t.amount).sum::<i64>());
-        let said = r.num(n_at, 6, n_field)?;
-        if said != n {
-            return Err(Problem::at(
-                r.n,
-                n_field,
-                format!("{said}, where the block has {n}"),
-            ));
-        }
-        let said = r.num(sum_at, 12, sum_field)?;
-        if said != sum {
-            return Err(Problem::at(
-                r.n,
-                sum_field,
-                format!("{said} yen, where the block's transfers come to {sum}"),
-            ));
-        }
+        r.totals(
+            (n_at, n_field),
+            (sum_at, 12, sum_field),
+            (n, sum),
+            "transfers",
+        )?;
     }
     Ok(())
 }

@@ -331,22 +331,12 @@ fn trailer(r: &Rec<'_>, block: &Block, data_records: usize) -> Result<Option<i64
         (Direction::Withdrawal, 21, 27, "出金件数", "出金額合計"),
     ] {
         let (n, sum) = (of(d).count() as i64, of(d).map(|m| m.amount).sum::<i64>());
-        let said = r.num(n_at, 6, n_field)?;
-        if said != n {
-            return Err(Problem::at(
-                r.n,
-                n_field,
-                format!("{said}, where the block has {n}"),
-            ));
-        }
-        let said = r.num(sum_at, 13, sum_field)?;
-        if said != sum {
-            return Err(Problem::at(
-                r.n,
-                sum_field,
-                format!("{said} yen, where the block's movements come to {sum}"),
-            ));
-        }
+        r.totals(
+            (n_at, n_field),
+            (sum_at, 13, sum_field),
+            (n, sum),
+            "movements",
+        )?;
     }
     let closing = r.balance(40, 41, "取引後残高")?;
     if let (Some(opening), Some(closing)) = (block.opening, closing) {

@@ -20,7 +20,7 @@ fn keyring() -> Keyring {
 }
 
 fn hours(app: &TestApp) -> Duration {
-    Duration::hours(app.settings.keys.retire_after_hours)
+    app.settings.keys.retire_after()
 }
 
 async fn jwks(app: &TestApp, slug: &str) -> Value {
