@@ -6,7 +6,8 @@ use diesel_async::AsyncConnection as _;
 use crate::audit::{self, Event};
 use crate::db::TenantConn;
 use crate::grants;
-use crate::sandbox::import::{self, Refusal, Report, Reverted, Upload};
+use crate::sandbox::import;
+pub use crate::sandbox::import::{Refusal, Report, Reverted, Upload};
 use crate::zengin::directory::{self, AccountRow, CustomerRow};
 use crate::zengin::{self, Statement};
 

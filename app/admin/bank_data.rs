@@ -13,8 +13,7 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::imports;
-use crate::sandbox::import::Upload;
+use crate::imports::{self, Upload};
 use crate::tenancy::CurrentTenant;
 use crate::web::Pages;
 
@@ -39,7 +38,7 @@ struct FreshRow {
 /// What an upload did, for the page.
 #[derive(Serialize, Default)]
 struct Outcome {
-    report: Option<crate::sandbox::import::Report>,
+    report: Option<imports::Report>,
     error: Option<String>,
 }
 

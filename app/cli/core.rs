@@ -8,7 +8,7 @@ use clap::Subcommand;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::imports;
-use crate::sandbox::import::Upload;
+use crate::imports::Upload;
 use crate::tenancy::TenantRegistry;
 
 #[derive(Subcommand)]

@@ -6,8 +6,7 @@ use diesel::sql_types::{Int8, Jsonb, Nullable, Text, Timestamptz};
 use diesel_async::RunQueryDsl;
 
 use crate::db::{Db, TenantConn};
-use crate::imports;
-use crate::sandbox::import::Upload;
+use crate::imports::{self, Upload};
 use crate::tenancy::TenantSlug;
 
 #[derive(diesel::QueryableByName)]
@@ -114,7 +113,7 @@ pub async fn run(w: Work) {
     }
 }
 
-async fn import(w: &Work) -> Result<crate::sandbox::import::Report, String> {
+async fn import(w: &Work) -> Result<imports::Report, String> {
     let kind = match &w.format {
         Some(f) => f.as_str(),
         None => imports::recognise(&w.bytes).map_err(|e| e.to_string())?,
