@@ -145,12 +145,20 @@ pub async fn upload(
             error: Some(lang.t("admin-bank-data-choose")),
             ..Outcome::default()
         },
-        (false, Some(bytes)) => imported(&mut c, &tenant, &bytes).await,
+        (false, Some(bytes)) => {
+            let name = file.file_name.as_deref().unwrap_or("console upload");
+            imported(&mut c, &tenant, name, &bytes).await
+        }
     };
     page(&req, &pages, &tenant, lang, c, &settings, outcome).await
 }
 
-async fn imported(c: &mut Console, tenant: &CurrentTenant, bytes: &[u8]) -> Outcome {
+async fn imported(
+    c: &mut Console,
+    tenant: &CurrentTenant,
+    file_name: &str,
+    bytes: &[u8],
+) -> Outcome {
     let Some(bank_code) = tenant.settings.bank_code.as_deref() else {
         return Outcome {
             error: Some("bank_code is not set in tenant.toml".into()),
@@ -164,7 +172,7 @@ async fn imported(c: &mut Console, tenant: &CurrentTenant, bytes: &[u8]) -> Outc
         let parsed = imports::parse(kind, bytes, crate::format::jst_date(now))
             .map_err(|p| format!("{p}; nothing was imported"))?;
         let upload = Upload {
-            file_name: "console upload",
+            file_name,
             bytes,
             actor: &actor,
             now,

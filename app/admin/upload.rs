@@ -15,6 +15,8 @@ pub(super) struct Upload {
     pub csrf: Option<String>,
     /// The file's bytes; `None` when none was chosen or it was over the limit.
     pub file: Option<Vec<u8>>,
+    /// The file's name as the browser gave it (at most 200 characters).
+    pub file_name: Option<String>,
     pub too_big: bool,
 }
 
@@ -28,6 +30,7 @@ pub(super) async fn read(
     let mut upload = Upload {
         csrf: None,
         file: None,
+        file_name: None,
         too_big: false,
     };
     for _ in 0..4 {
@@ -44,11 +47,17 @@ pub(super) async fn read(
                     .map_err(|_| bad())?;
                 upload.csrf = Some(String::from_utf8(b.to_vec()).map_err(|_| bad())?);
             }
-            Some(n) if n == name => match field.bytes(max + 1).await {
-                Ok(Ok(b)) => upload.file = Some(b.to_vec()).filter(|b| !b.is_empty()),
-                Ok(Err(_)) => return Err(bad()),
-                Err(_) => upload.too_big = true,
-            },
+            Some(n) if n == name => {
+                upload.file_name = field
+                    .content_disposition()
+                    .and_then(|cd| cd.get_filename())
+                    .map(|f| f.chars().take(200).collect());
+                match field.bytes(max + 1).await {
+                    Ok(Ok(b)) => upload.file = Some(b.to_vec()).filter(|b| !b.is_empty()),
+                    Ok(Err(_)) => return Err(bad()),
+                    Err(_) => upload.too_big = true,
+                }
+            }
             _ => return Err(bad()),
         }
     }

@@ -711,6 +711,8 @@ async fn an_admin_imports_from_the_console_and_sees_how_fresh_each_account_is() 
     assert!(page.contains(&id));
     assert!(page.contains("id=\"bank-data-stale\""), "the stale warning");
     assert!(page.contains("admin:admin@kitami.example"));
+    // The import keeps the name the browser gave the file.
+    assert!(page.contains("<small>upload</small>"), "{page}");
     assert_eq!(imported(&app).await, 2);
     // A broken file: said so, nothing written.
     let res = admin.upload("/bank-data", "file", b"not a file").await;
