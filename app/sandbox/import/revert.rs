@@ -2,6 +2,7 @@
 //! import after it touched those accounts.
 
 use chrono::{DateTime, Utc};
+use diesel::OptionalExtension as _;
 use diesel::sql_types::{Array, Bool, Date, Int8, Jsonb, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
@@ -58,11 +59,7 @@ pub async fn revert(
     .bind::<Int8, _>(id)
     .get_result(conn)
     .await
-    .map(Some)
-    .or_else(|e| match e {
-        diesel::result::Error::NotFound => Ok(None),
-        other => Err(other),
-    })?;
+    .optional()?;
     let Some(stored) = stored else {
         return Err(Refusal::File(format!("there is no import {id}")));
     };
@@ -91,11 +88,7 @@ pub async fn revert(
     .bind::<Array<Text>, _>(&ids)
     .get_result(conn)
     .await
-    .map(Some)
-    .or_else(|e| match e {
-        diesel::result::Error::NotFound => Ok(None),
-        other => Err(other),
-    })?;
+    .optional()?;
     if let Some(Later { id: later }) = later {
         return Err(Refusal::File(format!(
             "import {later} came after import {id} to the same accounts: revert it first"
