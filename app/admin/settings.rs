@@ -128,6 +128,11 @@ fn as_manifest(slug: &str, f: &Fields, current: &TenantSettings) -> Result<Strin
     if let Some(code) = &current.bank_code {
         value["bank_code"] = code.as_str().into();
     }
+    if let Some(core) = &current.core {
+        value["core"] = serde_json::json!({
+            "client_ca": CORE_CA, "client_cert_subject": core.client_cert_subject,
+        });
+    }
     toml::to_string(&value).map_err(|e| {
         vec![(
             "-".to_owned(),
@@ -135,6 +140,9 @@ fn as_manifest(slug: &str, f: &Fields, current: &TenantSettings) -> Result<Strin
         )]
     })
 }
+
+/// The name the form gives the core's CA it carries over (the stored PEM answers for it).
+const CORE_CA: &str = "core-ca.pem";
 
 /// The form field (its input's id) and label of a `tenant.toml` key the form edits.
 fn field_of(key: &str) -> Option<(&'static str, &'static str)> {
@@ -232,8 +240,13 @@ pub async fn update(
         let folder = Path::new("settings")
             .join(tenant.slug.as_str())
             .join("tenant.toml");
-        manifest::parse(&folder, &text, |_| Ok(tenant.logo.bytes.clone()))
-            .map_err(|errors| errors.into_iter().map(|e| (e.key, e.message)).collect())
+        manifest::parse(&folder, &text, |name| {
+            Ok(match (name, &tenant.settings.core) {
+                (CORE_CA, Some(core)) => core.client_ca_pem.clone().into_bytes(),
+                _ => tenant.logo.bytes.clone(),
+            })
+        })
+        .map_err(|errors| errors.into_iter().map(|e| (e.key, e.message)).collect())
     });
     let m = match checked {
         Ok(m) => m,

@@ -1,8 +1,9 @@
 //! The hosted core's door for the bank's systems: `POST /t/<slug>/core/v1/imports` takes a
 //! file (a 全銀協 入出金取引明細 or a directory CSV) as the request body, streamed, and answers
-//! 202 with the job's `Location`, whose `GET` gives the report. Reached only over HTTPS with an
-//! ingest key (`renkei core ingest-keys add`); a partner's token or an admin's session opens
-//! nothing here.
+//! 202 with the job's `Location`, whose `GET` gives the report. Reached only with the bank's
+//! certificate (`[core]` in `tenant.toml`, over the mutual-TLS listener or a trusted proxy) or
+//! over HTTPS with an ingest key (`renkei core ingest-keys add`); a partner's token or an
+//! admin's session opens nothing here.
 
 pub mod jobs;
 pub mod keys;
@@ -38,12 +39,29 @@ fn unavailable() -> HttpResponse {
     res
 }
 
-/// The ingest key's name, or the answer that refuses the request.
+/// The subject of the bank's certificate, when the request came with the one `[core]` of
+/// `tenant.toml` names: issued by its `client_ca`, with its `client_cert_subject`.
+fn bank_certificate(req: &HttpRequest, tenant: &CurrentTenant) -> Option<String> {
+    let core = tenant.settings.core.as_ref()?;
+    let certs = req.app_data::<web::Data<crate::certs::ClientCertificates>>()?;
+    let presented = certs.presented(req).certificate()?;
+    let trust =
+        crate::certs::CertificateTrust::new(core.client_ca_pem.as_bytes(), None, &[]).ok()?;
+    trust.check(&presented).ok()?;
+    let wanted = crate::certs::DistinguishedName::parse(&core.client_cert_subject).ok()?;
+    (presented.subject() == wanted).then(|| core.client_cert_subject.clone())
+}
+
+/// Who sends (the bank's certificate, or an ingest key's name), or the answer that refuses the
+/// request.
 async fn admitted(
     req: &HttpRequest,
     tenant: &CurrentTenant,
     db: &Db,
 ) -> Result<String, HttpResponse> {
+    if let Some(subject) = bank_certificate(req, tenant) {
+        return Ok(format!("bank-certificate:{subject}"));
+    }
     if !crate::web::is_https(req) {
         return Err(refuse(
             StatusCode::FORBIDDEN,

@@ -69,7 +69,7 @@ pub fn load_file(file: &Path) -> Result<TenantManifest, Vec<FieldError>> {
         }]
     })?;
     let folder = file.parent().unwrap_or(Path::new("."));
-    let mut manifest = parse(file, &text, |name| read_logo(folder, name))?;
+    let mut manifest = parse(file, &text, |name| read_beside(folder, name))?;
     manifest.customer_ca = read_customer_ca(folder, &manifest.settings.revoked_serials)?;
     Ok(manifest)
 }
@@ -125,7 +125,7 @@ fn read_customer_ca(
     }
 }
 
-fn read_logo(folder: &Path, name: &str) -> Result<Vec<u8>, Message> {
+fn read_beside(folder: &Path, name: &str) -> Result<Vec<u8>, Message> {
     if name.contains("..") || name.starts_with('/') {
         return Err(detail("must be a file name inside the tenant's folder"));
     }

@@ -36,6 +36,15 @@ struct RawManifest {
     certificates: RawCertificates,
     #[serde(default)]
     bank: super::settings::Bank,
+    core: Option<RawCore>,
+}
+
+/// `[core]`: the bank's systems' certificate, by its CA's file and its subject.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCore {
+    client_ca: String,
+    client_cert_subject: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -98,11 +107,11 @@ impl std::fmt::Display for FieldError {
     }
 }
 
-/// Parses and validates; `logo` loads the logo file by name.
+/// Parses and validates; `read` loads a file beside it by name (the logo, the core's CA).
 pub fn parse(
     file: &Path,
     text: &str,
-    logo: impl FnOnce(&str) -> Result<Vec<u8>, Message>,
+    read: impl Fn(&str) -> Result<Vec<u8>, Message>,
 ) -> Result<TenantManifest, Vec<FieldError>> {
     let err = |key: &str, message: Message| FieldError {
         file: file.to_owned(),
@@ -261,7 +270,32 @@ pub fn parse(
             ));
         }
     }
-    let logo = match logo(&raw.logo).and_then(Logo::sniff) {
+    let core = raw.core.as_ref().and_then(|c| {
+        let pem = read(&c.client_ca).and_then(|bytes| {
+            match openssl::x509::X509::stack_from_pem(&bytes) {
+                Ok(cas) if !cas.is_empty() => {
+                    String::from_utf8(bytes).map_err(|_| Message::new("check-core-ca"))
+                }
+                _ => Err(Message::new("check-core-ca")),
+            }
+        });
+        let pem = pem
+            .map_err(|why| errors.push(err("core.client_ca", why)))
+            .ok();
+        let subject = crate::certs::DistinguishedName::parse(&c.client_cert_subject)
+            .map_err(|why| {
+                errors.push(err(
+                    "core.client_cert_subject",
+                    Message::new("check-detail").with("detail", why),
+                ))
+            })
+            .ok();
+        Some(super::settings::CoreAccess {
+            client_ca_pem: pem?,
+            client_cert_subject: subject?.to_string(),
+        })
+    });
+    let logo = match read(&raw.logo).and_then(Logo::sniff) {
         Ok(logo) => Some(logo),
         Err(why) => {
             errors.push(err("logo", why));
@@ -297,6 +331,7 @@ pub fn parse(
                     .collect(),
                 stale_crl: raw.certificates.stale_crl,
                 bank: raw.bank,
+                core,
             },
         }),
         _ => Err(errors),

@@ -28,9 +28,20 @@ pub struct TenantSettings {
     /// What certificate login does once the customer CA's CRL is past its `nextUpdate`.
     #[serde(default)]
     pub stale_crl: StaleCrl,
+    /// How the bank's own systems reach the hosted core's intake with their certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub core: Option<CoreAccess>,
     /// Which of the bank's systems the tenant's seams reach.
     #[serde(default)]
     pub bank: Bank,
+}
+
+/// `[core]` in `tenant.toml`: the CA (`client_ca`, a PEM file beside it, kept here as its text)
+/// and the subject of the certificate the bank's systems send their files with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoreAccess {
+    pub client_ca_pem: String,
+    pub client_cert_subject: String,
 }
 
 /// `[bank]` in `tenant.toml`: where the tenant's customers sign in and where their accounts are

@@ -316,6 +316,7 @@ check-colour = '{ $value }' is not a colour like #1a5fb4
 check-email = '{ $value }' is not an e-mail address
 check-url = '{ $value }' is not a URL: { $detail }
 check-bank-code = “{ $value }” is not a bank code (4 digits).
+check-core-ca = The core systems' CA is not readable as PEM certificates.
 check-site-url-needed = mail.links = "site" needs site_url: the institution's own site that mails link to
 check-https = '{ $value }' must be an https:// URL
 check-number = '{ $value }' is not a number

@@ -312,6 +312,7 @@ check-colour = 「{ $value }」は色として読めません。#1a5fb4 のよ�
 check-email = 「{ $value }」はメールアドレスとして読めません。
 check-url = 「{ $value }」はURLとして読めません。https:// から始まるURLを入力してください。
 check-bank-code = 「{ $value }」は金融機関コード（数字4桁）ではありません。
+check-core-ca = 勘定系の証明書のCA（PEM形式の証明書）が読めません。
 check-site-url-needed = mail.links = "site" には、メールからリンクする当金庫のホームページ（site_url）の指定が必要です。
 check-https = 「{ $value }」は https:// から始まるURLにしてください。
 check-number = 「{ $value }」は数として読めません。半角数字で入力してください。

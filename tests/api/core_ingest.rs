@@ -249,3 +249,107 @@ async fn nobody_but_a_live_ingest_key_over_https_reaches_it() {
         "nothing was received"
     );
 }
+
+#[tokio::test]
+async fn the_banks_certificate_opens_the_intake_and_no_other_certificate_does() {
+    use renkei::certs::dev::{DevCa, Leaf};
+    let pki = crate::cert_helpers::Pki::new();
+    let bank_ca = DevCa::generate("Kitami Core Systems CA").unwrap();
+    let folder = pki.kitami_folder(&[]);
+    // As RFC 4514 writes it, the most specific part first (as a partner's cert_subject is).
+    let subject = "CN=fb.kitami.example.jp, O=Kitami Shinkin Bank, C=JP";
+    let mut toml = std::fs::read_to_string(folder.join("tenant.toml")).unwrap();
+    toml.push_str(&format!(
+        "\n[core]\nclient_ca = \"core-ca.pem\"\nclient_cert_subject = \"{subject}\"\n"
+    ));
+    std::fs::write(folder.join("tenant.toml"), toml).unwrap();
+    std::fs::write(folder.join("core-ca.pem"), bank_ca.cert_pem()).unwrap();
+    let app = crate::certificates::spawn_with(&pki, &folder, |_| {}).await;
+    let bank = bank_ca
+        .issue(&Leaf::with_subject(
+            &[
+                ("C", "JP"),
+                ("O", "Kitami Shinkin Bank"),
+                ("CN", "fb.kitami.example.jp"),
+            ],
+            renkei::certs::dev::Usage::Client,
+        ))
+        .unwrap();
+    let send = |identity: Option<&renkei::certs::dev::Issued>| {
+        let client = pki.client(identity);
+        let url = app.https("/t/kitami/core/v1/imports?name=today.txt");
+        async move {
+            client
+                .post(url)
+                .body(b"1".to_vec())
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(send(Some(&bank)).await, StatusCode::ACCEPTED);
+    // The same CA, another subject; the right subject from another CA; a partner's; none.
+    let other = bank_ca
+        .issue(&Leaf::client("someone.kitami.example.jp"))
+        .unwrap();
+    let forged = pki
+        .stranger_ca
+        .issue(&Leaf::with_subject(
+            &[
+                ("C", "JP"),
+                ("O", "Kitami Shinkin Bank"),
+                ("CN", "fb.kitami.example.jp"),
+            ],
+            renkei::certs::dev::Usage::Client,
+        ))
+        .unwrap();
+    let partner = pki.partner_ca.issue(&Leaf::client("demo-kakeibo")).unwrap();
+    for identity in [Some(&other), Some(&forged), Some(&partner), None] {
+        assert_eq!(send(identity).await, StatusCode::UNAUTHORIZED);
+    }
+    // Saved from the console's settings page, [core] and bank_code stay as they were.
+    add_admin(
+        &app,
+        "kitami",
+        "admin@kitami.example",
+        renkei::admin::Role::Admin,
+    )
+    .await;
+    let admin = AdminBrowser::new(&app, "kitami")
+        .sign_in("admin@kitami.example")
+        .await;
+    let page = admin.get("/settings").await.text().await.unwrap();
+    let value = |name: &str| {
+        let start = page.find(&format!("name=\"{name}\" value=\"")).unwrap() + name.len() + 15;
+        page[start..start + page[start..].find('"').unwrap()].to_owned()
+    };
+    let names = [
+        "name_ja",
+        "name_en",
+        "primary",
+        "accent",
+        "terms_name_ja",
+        "terms_name_en",
+        "terms_url",
+        "terms_version",
+        "password_help_url",
+        "notice_days",
+        "grant_days",
+    ];
+    let form: Vec<(&str, String)> = names.iter().map(|n| (*n, value(n))).collect();
+    let borrowed: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        admin.post("/settings", &borrowed).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(send(Some(&bank)).await, StatusCode::ACCEPTED);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) AS n FROM core_ingests WHERE actor LIKE 'bank-certificate:%'"
+        )
+        .await,
+        2
+    );
+}

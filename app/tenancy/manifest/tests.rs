@@ -151,3 +151,35 @@ fn http_is_only_for_this_machine() {
     assert!(check_url("http://bank.example.jp/x").is_err());
     assert!(check_url("javascript:alert(1)").is_err());
 }
+
+#[test]
+fn core_names_the_banks_ca_beside_it_and_a_subject() {
+    let ca = crate::certs::dev::DevCa::generate("Kitami Core Systems CA").unwrap();
+    let pem = ca.cert_pem();
+    let text = format!(
+        "{GOOD}[core]\nclient_ca = \"core-ca.pem\"\nclient_cert_subject = \"CN=fb.kitami.example.jp, O=Kitami, C=JP\"\n"
+    );
+    let file = PathBuf::from("tenants/kitami/tenant.toml");
+    let m = parse(&file, &text, |name| {
+        Ok(if name == "core-ca.pem" {
+            pem.clone().into_bytes()
+        } else {
+            SVG.to_vec()
+        })
+    })
+    .unwrap();
+    let core = m.settings.core.unwrap();
+    assert_eq!(core.client_ca_pem, pem);
+    assert_eq!(
+        core.client_cert_subject,
+        "CN=fb.kitami.example.jp,O=Kitami,C=JP"
+    );
+    // Not a CA, and not a subject: each named by its key.
+    let bad = text.replace("CN=fb.kitami.example.jp, O=Kitami, C=JP", "no equals sign");
+    let keys: Vec<String> = parse_at("kitami", &bad)
+        .unwrap_err()
+        .into_iter()
+        .map(|e| e.key)
+        .collect();
+    assert_eq!(keys, ["core.client_ca", "core.client_cert_subject"]);
+}
