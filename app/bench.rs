@@ -248,10 +248,7 @@ pub async fn explain_transactions(
         }
         sql.push_str(part);
     }
-    let hash: String = crate::secrets::sha256(token)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hash = crate::secrets::hex(&crate::secrets::sha256(token));
     conn.batch_execute(&format!(
         "PREPARE bench_tx (text, bytea, date, date, date, bigint, integer) AS {sql}"
     ))

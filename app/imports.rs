@@ -160,7 +160,8 @@ fn directory_report(
     Report {
         id: None,
         file_name: upload.file_name.to_owned(),
-        sha256: import::hex(&crate::secrets::sha256_bytes(upload.bytes)),
+        // Set by `recorded`, which hashes the file once.
+        sha256: String::new(),
         format,
         created: crate::format::jst_date(upload.now),
         accounts: Vec::new(),
@@ -178,10 +179,11 @@ async fn recorded(
     mut report: Report,
     detail: serde_json::Value,
 ) -> Result<Report, Refusal> {
+    let sha = crate::secrets::sha256_bytes(upload.bytes);
+    report.sha256 = crate::secrets::hex(&sha);
     if upload.check {
         return Err(Refusal::Checked(Box::new(report)));
     }
-    let sha = crate::secrets::sha256_bytes(upload.bytes);
     let id = match id {
         Some(id) => id,
         None => import::next_id(&mut *conn).await?,

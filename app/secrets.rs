@@ -21,6 +21,11 @@ pub fn sha256(secret: &str) -> Vec<u8> {
     sha256_bytes(secret.as_bytes())
 }
 
+/// Bytes in lower-case hex (fingerprints, a file's SHA-256).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The SHA-256 of bytes (a file brought in, say).
 pub fn sha256_bytes(bytes: &[u8]) -> Vec<u8> {
     Sha256::digest(bytes).to_vec()

@@ -83,7 +83,7 @@ pub async fn search(
                 &certs
                     .into_iter()
                     .map(|cert| CertView {
-                        fingerprint: hex(&cert.fingerprint),
+                        fingerprint: crate::secrets::hex(&cert.fingerprint),
                         subject: cert.subject,
                         serial: cert.serial,
                         not_after: when(cert.not_after),
@@ -96,10 +96,6 @@ pub async fn search(
         }
     }
     render(&pages, "admin/customers.html", &ctx)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub async fn unlock(

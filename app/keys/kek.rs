@@ -15,7 +15,6 @@ use anyhow::Context as _;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use openssl::symm::{Cipher, decrypt_aead, encrypt_aead};
-use sha2::Digest as _;
 
 use crate::config::KeySettings;
 
@@ -52,8 +51,7 @@ impl Kek {
     }
 
     fn of(key: zeroize::Zeroizing<[u8; 32]>) -> Self {
-        let digest = sha2::Sha256::digest(&key[..]);
-        let id = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        let id = crate::secrets::hex(&crate::secrets::sha256_bytes(&key[..])[..8]);
         Self { id, key }
     }
 }

@@ -60,10 +60,11 @@ fn voiced(c: char) -> Option<char> {
         'ウ' => Some('ヴ'),
         'ワ' => Some('ヷ'),
         'ヲ' => Some('ヺ'),
-        // カ…ト: the voiced kana is the next code point.
+        // カ…ト and ハ…ホ: the voiced kana is the next code point.
         'カ' | 'キ' | 'ク' | 'ケ' | 'コ' | 'サ' | 'シ' | 'ス' | 'セ' | 'ソ' | 'タ' | 'チ'
-        | 'ツ' | 'テ' | 'ト' => char::from_u32(c as u32 + 1),
-        'ハ' | 'ヒ' | 'フ' | 'ヘ' | 'ホ' => char::from_u32(c as u32 + 1),
+        | 'ツ' | 'テ' | 'ト' | 'ハ' | 'ヒ' | 'フ' | 'ヘ' | 'ホ' => {
+            char::from_u32(c as u32 + 1)
+        }
         _ => None,
     }
 }

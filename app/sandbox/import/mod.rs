@@ -11,7 +11,6 @@ pub mod revert;
 pub mod write;
 
 pub use plan::{Plan, Refusal, plan};
-pub(crate) use report::hex;
 pub use report::{AccountReport, Report, Upload};
 pub use revert::{Reverted, holds, revert};
 pub use write::{next_id, record, write};

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use diesel::sql_types::{Array, Bytea, Date, Int2, Int8, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::report::{AccountReport, Report, Upload, hex};
+use super::report::{AccountReport, Report, Upload};
 use crate::zengin::statement::signed;
 use crate::zengin::{Block, Movement, Statement};
 
@@ -106,7 +106,7 @@ impl Plan<'_> {
         Report {
             id: None,
             file_name: upload.file_name.to_owned(),
-            sha256: hex(&self.sha256),
+            sha256: crate::secrets::hex(&self.sha256),
             format: "zengin-03",
             created: statement.created,
             rows_added: accounts.iter().map(|a| a.rows_added).sum(),

@@ -48,7 +48,3 @@ pub struct AccountReport {
     /// the block was skipped.
     pub note: String,
 }
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
