@@ -592,25 +592,7 @@ async fn settings_take_effect_without_restart_and_bad_values_name_their_key() {
     let app = TestApp::spawn_seeded().await;
     add_admin(&app, "kitami", ADMIN, Role::Admin).await;
     let a = AdminBrowser::new(&app, "kitami").sign_in(ADMIN).await;
-    let page = a.get("/settings").await.text().await.unwrap();
-    let value = |name: &str| {
-        let start = page.find(&format!("name=\"{name}\" value=\"")).unwrap() + name.len() + 15;
-        page[start..start + page[start..].find('"').unwrap()].to_owned()
-    };
-    let names = [
-        "name_ja",
-        "name_en",
-        "primary",
-        "accent",
-        "terms_name_ja",
-        "terms_name_en",
-        "terms_url",
-        "terms_version",
-        "password_help_url",
-        "notice_days",
-        "grant_days",
-    ];
-    let mut form: Vec<(&str, String)> = names.iter().map(|n| (*n, value(n))).collect();
+    let mut form = a.settings_form().await;
     form[0].1 = "北見しんきん".into();
     form[2].1 = "green".into();
     let borrowed: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();

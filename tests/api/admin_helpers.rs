@@ -104,6 +104,31 @@ impl<'a> AdminBrowser<'a> {
             .unwrap()
     }
 
+    /// The settings page's form as it stands: each field's name and value.
+    pub async fn settings_form(&self) -> Vec<(&'static str, String)> {
+        let page = self.get("/settings").await.text().await.unwrap();
+        let value = |name: &str| {
+            let start = page.find(&format!("name=\"{name}\" value=\"")).unwrap() + name.len() + 15;
+            page[start..start + page[start..].find('"').unwrap()].to_owned()
+        };
+        [
+            "name_ja",
+            "name_en",
+            "primary",
+            "accent",
+            "terms_name_ja",
+            "terms_name_en",
+            "terms_url",
+            "terms_version",
+            "password_help_url",
+            "notice_days",
+            "grant_days",
+        ]
+        .into_iter()
+        .map(|n| (n, value(n)))
+        .collect()
+    }
+
     /// E-mail and password; returns the response (303 to the code page when right).
     pub async fn password(&self, email: &str, password: &str) -> reqwest::Response {
         let page = self.get("/login").await.text().await.unwrap();

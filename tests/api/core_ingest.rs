@@ -319,25 +319,7 @@ async fn the_banks_certificate_opens_the_intake_and_no_other_certificate_does() 
     let admin = AdminBrowser::new(&app, "kitami")
         .sign_in("admin@kitami.example")
         .await;
-    let page = admin.get("/settings").await.text().await.unwrap();
-    let value = |name: &str| {
-        let start = page.find(&format!("name=\"{name}\" value=\"")).unwrap() + name.len() + 15;
-        page[start..start + page[start..].find('"').unwrap()].to_owned()
-    };
-    let names = [
-        "name_ja",
-        "name_en",
-        "primary",
-        "accent",
-        "terms_name_ja",
-        "terms_name_en",
-        "terms_url",
-        "terms_version",
-        "password_help_url",
-        "notice_days",
-        "grant_days",
-    ];
-    let form: Vec<(&str, String)> = names.iter().map(|n| (*n, value(n))).collect();
+    let form = admin.settings_form().await;
     let borrowed: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
     assert_eq!(
         admin.post("/settings", &borrowed).await.status(),
