@@ -148,17 +148,28 @@ pub async fn signing_key(
     now: DateTime<Utc>,
     retire_after: Duration,
 ) -> Result<SigningKey, KeyError> {
-    published(db, keyring, slug, now, retire_after).await?;
-    let (kid, bytes, sealed_by): (String, Vec<u8>, String) = signing_keys::table
-        .filter(signing_keys::alg.eq(alg.name()))
-        .filter(signing_keys::state.eq("active"))
-        .select((
-            signing_keys::kid,
-            signing_keys::private_jwk,
-            signing_keys::sealed_by,
-        ))
-        .first(&mut *db.tenant(slug).await?)
-        .await?;
+    let active = async || -> Result<Option<(String, Vec<u8>, String)>, KeyError> {
+        Ok(signing_keys::table
+            .filter(signing_keys::alg.eq(alg.name()))
+            .filter(signing_keys::state.eq("active"))
+            .select((
+                signing_keys::kid,
+                signing_keys::private_jwk,
+                signing_keys::sealed_by,
+            ))
+            .first(&mut *db.tenant(slug).await?)
+            .await
+            .optional()?)
+    };
+    // The tenant's keys are made only when it has none to sign with yet.
+    let found = match active().await? {
+        Some(found) => found,
+        None => {
+            published(db, keyring, slug, now, retire_after).await?;
+            active().await?.ok_or(diesel::result::Error::NotFound)?
+        }
+    };
+    let (kid, bytes, sealed_by) = found;
     let private = keyring.open(&label(slug, &kid), &Sealed { sealed_by, bytes })?;
     Ok(SigningKey::from_private_jwk(&private)?)
 }
