@@ -213,7 +213,7 @@ pub async fn provision_tenants(
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let mut reports = futures_util::stream::iter(manifests)
-        .map(|m| crate::db::migrate::apply_tenant(url, m))
+        .map(|m| crate::db::migrate::apply_tenant(url, m, None))
         .buffer_unordered(TENANTS_AT_ONCE);
     let (mut done, mut created) = (0, 0);
     while let Some(report) = reports.next().await {

@@ -23,6 +23,7 @@ pub mod limits;
 pub mod my;
 pub mod notices;
 pub mod oauth;
+pub mod oidc;
 pub mod sandbox;
 pub mod secrets;
 pub mod sessions;

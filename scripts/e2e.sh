@@ -28,7 +28,8 @@ command -v node >/dev/null 2>&1 || die "node (>= 20) is required for the browser
 node_major="$(node -p 'process.versions.node.split(".")[0]')"
 (( node_major >= 20 )) || die "node >= 20 is required, found $(node --version)"
 
-if [[ ! -d tests/e2e/node_modules ]]; then
+# Installed again when the lock file changed since (a package added).
+if [[ ! -d tests/e2e/node_modules || tests/e2e/package-lock.json -nt tests/e2e/node_modules/.package-lock.json ]]; then
   if [[ -f tests/e2e/package-lock.json ]]; then
     say "npm ci (tests/e2e)"
     (cd tests/e2e && npm ci --no-audit --no-fund)

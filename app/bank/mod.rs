@@ -119,6 +119,17 @@ pub trait CustomerDirectory: Send + Sync {
         password: &str,
     ) -> impl Future<Output = anyhow::Result<Verification>> + Send;
 
+    /// The customer the bank's own sign-in names by `bank_id` (the configured claim of its ID
+    /// token): the customer whose `bank_customer_id` it is, else whose login ID it is. An
+    /// unknown or closed customer is `Refused { customer: None }`; one the bank's directory
+    /// locked is `Locked`.
+    fn identify(
+        &self,
+        db: &Db,
+        tenant: &TenantSlug,
+        bank_id: &str,
+    ) -> impl Future<Output = anyhow::Result<Verification>> + Send;
+
     fn lock(
         &self,
         db: &Db,

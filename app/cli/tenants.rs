@@ -42,8 +42,16 @@ impl TenantsCommand {
                     )
                 })?;
                 migrate::public(url).await?;
+                // Needed only when a folder holds a bank's secret to seal.
+                let keyring = if manifests.iter().any(|m| m.oidc_client_secret.is_some()) {
+                    Some(std::sync::Arc::new(crate::keys::Keyring::load(
+                        &settings.keys,
+                    )?))
+                } else {
+                    None
+                };
                 for m in manifests {
-                    let report = migrate::apply_tenant(url, m).await?;
+                    let report = migrate::apply_tenant(url, m, keyring.clone()).await?;
                     let what = if !report.changed() {
                         "unchanged".to_owned()
                     } else {

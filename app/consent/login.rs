@@ -42,6 +42,7 @@ fn render_login(
         csrf: &c.pending.csrf,
         login_id: v.login_id,
         certificate_url: format!("/t/{}/oauth/certificate", tenant.slug),
+        bank_action: format!("/t/{}/oauth/login/bank", tenant.slug),
         error: v.error,
         status: v.status,
     }
@@ -111,6 +112,9 @@ pub async fn login_submit(
         Posted::Cancelled(res) => return Ok(res),
         Posted::Go(p, c) => (p, *c),
     };
+    if !tenant.settings.bank.password_form() {
+        return Err(AppError::Page(StatusCode::FORBIDDEN, "oidc-password-off"));
+    }
     let login_id = p.get("login_id").unwrap_or_default().trim().to_owned();
     let password = p.get("password").unwrap_or_default().to_owned();
     let again = |c: &Current, error, status| {

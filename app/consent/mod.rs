@@ -1,6 +1,7 @@
 //! The customer's side of the flow: login at the institution's page, then アクセス許可.
 
 pub mod approve;
+mod bank;
 pub(crate) mod certificate;
 
 pub mod lockout;
@@ -18,5 +19,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/oauth/consent", web::get().to(pages::consent_form))
         .route("/oauth/consent", web::post().to(pages::consent_submit))
         .route("/oauth/certificate", web::get().to(certificate::confirm))
-        .route("/oauth/certificate", web::post().to(certificate::submit));
+        .route("/oauth/certificate", web::post().to(certificate::submit))
+        .route("/oauth/login/bank", web::post().to(bank::from_flow))
+        .route("/my/login/bank", web::post().to(bank::from_my))
+        .route("/login/oidc/callback", web::get().to(bank::callback));
 }

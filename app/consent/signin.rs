@@ -52,6 +52,8 @@ pub async fn password(
     a: Attempt<'_>,
 ) -> Result<SignIn, AppError> {
     let lockout_threshold = tenant.settings.lockout_threshold;
+    // With the bank's own sign-in, lockout is the bank's: its directory's `locked` still holds.
+    let own_lockout = tenant.settings.bank.own_lockout();
     if a.login_id.is_empty() || a.password.is_empty() {
         return Ok(refused("login-error-empty", StatusCode::BAD_REQUEST));
     }
@@ -76,7 +78,7 @@ pub async fn password(
                 retry_after: Some(retry_after),
             });
         }
-        if lockout::is_locked(&mut conn, a.login_id).await? {
+        if own_lockout && lockout::is_locked(&mut conn, a.login_id).await? {
             record(&mut conn, Event::LoginLocked, serde_json::json!({})).await?;
             return Ok(locked());
         }
@@ -88,7 +90,9 @@ pub async fn password(
         .await?;
     match verdict {
         Verification::Verified(customer) => {
-            lockout::reset(&mut db.tenant(&tenant.slug).await?, a.login_id).await?;
+            if own_lockout {
+                lockout::reset(&mut db.tenant(&tenant.slug).await?, a.login_id).await?;
+            }
             Ok(SignIn::Verified(customer))
         }
         Verification::Locked => {
@@ -98,7 +102,9 @@ pub async fn password(
         }
         Verification::Refused { customer } => {
             let mut conn = db.tenant(&tenant.slug).await?;
-            if !lockout::record_failure(&mut conn, a.login_id, lockout_threshold).await? {
+            if !own_lockout
+                || !lockout::record_failure(&mut conn, a.login_id, lockout_threshold).await?
+            {
                 record(&mut conn, Event::LoginFailed, serde_json::json!({})).await?;
                 return Ok(refused("login-error-wrong", StatusCode::UNAUTHORIZED));
             }

@@ -1,6 +1,6 @@
 //! The one shape of a customer's sign-in page (`templates/signin.html`), which the consent flow's
 //! login page and `/my` each fill: where the form goes, its CSRF token, what was typed, the way
-//! to 電子証明書認証, and why the last attempt was refused.
+//! to 電子証明書認証 and to the bank's own sign-in, and why the last attempt was refused.
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
@@ -18,6 +18,9 @@ pub struct SignInPage<'a> {
     pub csrf: &'a str,
     pub login_id: &'a str,
     pub certificate_url: String,
+    /// Where インターネットバンキングのIDでログイン posts, shown when the tenant signs its
+    /// customers in at the bank (`bank.oidc`).
+    pub bank_action: String,
     /// A locale key.
     pub error: Option<&'a str>,
     pub status: StatusCode,
@@ -36,6 +39,10 @@ impl SignInPage<'_> {
         ctx.insert("login_id", self.login_id);
         ctx.insert("password_help_url", &tenant.settings.password_help_url);
         ctx.insert("certificate_url", &self.certificate_url);
+        if tenant.settings.bank.oidc.is_some() {
+            ctx.insert("bank_action", &self.bank_action);
+        }
+        ctx.insert("password_form", &tenant.settings.bank.password_form());
         if let Some(error) = self.error {
             ctx.insert("error", error);
         }

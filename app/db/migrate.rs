@@ -12,7 +12,10 @@ use diesel_async::AsyncPgConnection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+use std::sync::Arc;
+
 use crate::db::schema::platform::tenants;
+use crate::keys::Keyring;
 use crate::tenancy::{SchemaName, TenantManifest, TenantSlug};
 
 pub const PUBLIC: EmbeddedMigrations = embed_migrations!("migrations/public");
@@ -105,7 +108,13 @@ fn migrate_schema(conn: &mut SyncConn, schema: &SchemaName) -> anyhow::Result<(b
 }
 
 /// Creates or updates one tenant: schema, migrations and settings, all or nothing.
-pub async fn apply_tenant(url: &str, manifest: TenantManifest) -> anyhow::Result<TenantReport> {
+/// `keyring` seals the bank's secrets the folder holds; a folder with one and no keyring is
+/// refused.
+pub async fn apply_tenant(
+    url: &str,
+    manifest: TenantManifest,
+    keyring: Option<Arc<Keyring>>,
+) -> anyhow::Result<TenantReport> {
     let slug = manifest.slug.clone();
     blocking(url, move |conn| {
         conn.transaction(|conn| {
@@ -156,11 +165,19 @@ pub async fn apply_tenant(url: &str, manifest: TenantManifest) -> anyhow::Result
             .bind::<Nullable<Text>, _>(ca)
             .bind::<Nullable<Text>, _>(crl)
             .execute(conn)?;
+            // Back on the tenant's schema, which `run` set for the transaction.
+            let secret_changed = crate::keys::bank::store(
+                conn,
+                keyring.as_deref(),
+                &manifest.slug,
+                crate::keys::bank::OIDC_CLIENT_SECRET,
+                manifest.oidc_client_secret.as_ref().map(|s| &s.0[..]),
+            )?;
             Ok(TenantReport {
                 slug: manifest.slug.clone(),
                 schema_created,
                 migrations_applied,
-                settings_changed: changed > 0,
+                settings_changed: changed > 0 || secret_changed,
             })
         })
     })

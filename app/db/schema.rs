@@ -39,6 +39,7 @@ pub mod tenant {
             locked_at -> Nullable<Timestamptz>,
             created_at -> Timestamptz,
             status -> Text,
+            bank_customer_id -> Nullable<Text>,
         }
     }
 
@@ -268,6 +269,25 @@ pub mod tenant {
             created_at -> Timestamptz,
             activated_at -> Nullable<Timestamptz>,
             retired_at -> Nullable<Timestamptz>,
+        }
+    }
+
+    diesel::table! {
+        bank_secrets (name) {
+            name -> Text,
+            secret -> Bytea,
+            sealed_by -> Text,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        oidc_sign_ins (state_hash) {
+            state_hash -> Bytea,
+            nonce -> Text,
+            pkce_verifier -> Text,
+            flow_handle_hash -> Nullable<Bytea>,
+            created_at -> Timestamptz,
         }
     }
 

@@ -1,5 +1,6 @@
 //! `renkei keys rekey`: every stored secret not sealed under the current key-encryption key
-//! (sealed by a previous one, or a platform key of before still in clear) is sealed under it.
+//! (sealed by a previous one, or a platform key of before still in clear) is sealed under it:
+//! the platform's keys, and each tenant's signing keys and bank secrets.
 //! Each table is done in a transaction of its own; what is done stays done, so a rekey that
 //! stops half-way is run again.
 
@@ -8,10 +9,10 @@ use diesel_async::{AsyncConnection as _, RunQueryDsl};
 use zeroize::Zeroizing;
 
 use super::kek::{Keyring, Sealed};
-use super::{platform, tenant};
+use super::{bank, platform, tenant};
 use crate::db::Db;
 use crate::db::schema::platform::platform_keys;
-use crate::db::schema::tenant::signing_keys;
+use crate::db::schema::tenant::{bank_secrets, signing_keys};
 use crate::tenancy::TenantSlug;
 
 /// How many secrets were sealed again, where.
@@ -101,7 +102,35 @@ pub async fn rekey(db: &Db, keyring: &Keyring, tenants: &[TenantSlug]) -> anyhow
                         .execute(conn)
                         .await?;
                 }
-                Ok(rows.len())
+                let secrets: Vec<(String, Vec<u8>, String)> = bank_secrets::table
+                    .filter(bank_secrets::sealed_by.ne(&current))
+                    .select((
+                        bank_secrets::name,
+                        bank_secrets::secret,
+                        bank_secrets::sealed_by,
+                    ))
+                    .for_update()
+                    .load(conn)
+                    .await?;
+                for (name, bytes, sealed_by) in &secrets {
+                    let label = bank::label(slug, name);
+                    let clear = keyring.open(
+                        &label,
+                        &Sealed {
+                            sealed_by: sealed_by.clone(),
+                            bytes: bytes.clone(),
+                        },
+                    )?;
+                    let sealed = keyring.seal(&label, &clear)?;
+                    diesel::update(bank_secrets::table.find(name))
+                        .set((
+                            bank_secrets::secret.eq(sealed.bytes),
+                            bank_secrets::sealed_by.eq(sealed.sealed_by),
+                        ))
+                        .execute(conn)
+                        .await?;
+                }
+                Ok(rows.len() + secrets.len())
             })
             .await?;
         done.tenants.push((slug.clone(), n));

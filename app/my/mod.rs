@@ -63,6 +63,7 @@ fn login_page(
         csrf: &csrf,
         login_id,
         certificate_url: format!("{}/certificate", base(tenant)),
+        bank_action: format!("{}/login/bank", base(tenant)),
         error,
         status,
     }
@@ -71,7 +72,7 @@ fn login_page(
 }
 
 /// Signs the customer in: a fresh session token, whatever cookie they had before.
-async fn start(
+pub(crate) async fn start(
     req: &HttpRequest,
     conn: &mut TenantConn,
     tenant: &CurrentTenant,
@@ -216,6 +217,9 @@ pub async fn login(
     let p = Params::parse_marking_nul(&body, &[]).map_err(|_| bad_request())?;
     if !login_csrf_ok(&req, &p) {
         return Err(AppError::Page(StatusCode::FORBIDDEN, "page-csrf"));
+    }
+    if !tenant.settings.bank.password_form() {
+        return Err(AppError::Page(StatusCode::FORBIDDEN, "oidc-password-off"));
     }
     let login_id = p.get("login_id").unwrap_or_default().trim().to_owned();
     let password = p.get("password").unwrap_or_default().to_owned();

@@ -116,6 +116,31 @@ impl CustomerDirectory for Hosted {
         })
     }
 
+    async fn identify(
+        &self,
+        db: &Db,
+        tenant: &TenantSlug,
+        bank_id: &str,
+    ) -> anyhow::Result<Verification> {
+        // The bank's own sign-in decides lockout: Renkei's (`locked_at`) is not asked.
+        let found: Option<(Uuid, String)> = customers::table
+            .filter(
+                customers::bank_customer_id
+                    .eq(bank_id)
+                    .or(customers::login_id.eq(bank_id)),
+            )
+            .order(customers::bank_customer_id.eq(bank_id).desc().nulls_last())
+            .select((customers::id, customers::status))
+            .first(&mut db.tenant(tenant).await?)
+            .await
+            .optional()?;
+        Ok(match found {
+            Some((id, status)) if status == "active" => Verification::Verified(CustomerId(id)),
+            Some((_, status)) if status == "locked" => Verification::Locked,
+            _ => Verification::Refused { customer: None },
+        })
+    }
+
     async fn verify_password(
         &self,
         db: &Db,

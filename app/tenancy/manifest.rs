@@ -35,7 +35,7 @@ struct RawManifest {
     #[serde(default)]
     certificates: RawCertificates,
     #[serde(default)]
-    bank: super::settings::Bank,
+    bank: bank::RawBank,
     core: Option<RawCore>,
 }
 
@@ -77,6 +77,8 @@ pub struct TenantManifest {
     pub logo: Logo,
     /// `customer-ca.pem` and `customer-crl.pem` beside `tenant.toml`, when present.
     pub customer_ca: Option<CustomerCa>,
+    /// The client secret of `bank.oidc.client_secret_file`, sealed when the tenant is applied.
+    pub oidc_client_secret: Option<BankSecret>,
 }
 
 /// The CA bundle of the tenant's customers' certificates, and its revocation list.
@@ -295,6 +297,11 @@ pub fn parse(
             client_cert_subject: subject?.to_string(),
         })
     });
+    let (oidc, oidc_client_secret) =
+        match bank::oidc(&raw.bank, &read, &mut |k, m| errors.push(err(k, m))) {
+            Some((o, secret)) => (Some(o), secret),
+            None => (None, None),
+        };
     let logo = match read(&raw.logo).and_then(Logo::sniff) {
         Ok(logo) => Some(logo),
         Err(why) => {
@@ -308,6 +315,7 @@ pub fn parse(
             slug,
             logo,
             customer_ca: None,
+            oidc_client_secret,
             settings: TenantSettings {
                 name: raw.name,
                 colors: Colors {
@@ -330,7 +338,11 @@ pub fn parse(
                     .map(|s| crate::certs::trust::normalize_serial(s))
                     .collect(),
                 stale_crl: raw.certificates.stale_crl,
-                bank: raw.bank,
+                bank: super::settings::Bank {
+                    directory: raw.bank.directory,
+                    core: raw.bank.core,
+                    oidc,
+                },
                 core,
             },
         }),
@@ -338,5 +350,8 @@ pub fn parse(
     }
 }
 
+mod bank;
+
+pub use bank::BankSecret;
 #[cfg(test)]
 mod tests;

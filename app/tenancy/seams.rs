@@ -1,6 +1,7 @@
 //! Which of the bank's systems a tenant's seams reach, chosen per tenant from `[bank]` in its
-//! settings when they are read. Today every tenant is hosted (the sandbox core in its own
-//! schema, `bank::Hosted`); the bank's own sign-in and gateway become variants here, and no caller changes.
+//! settings when they are read: the hosted core in the tenant's own schema (`bank::Hosted`),
+//! whose customers may sign in at the bank's own OpenID provider (`Directory::Oidc`; the
+//! sign-in itself is `oidc/`'s). The gateway becomes a variant here, and no caller changes.
 
 use chrono::NaiveDate;
 
@@ -20,6 +21,9 @@ use crate::tenancy::settings::{CoreKind, DirectoryKind};
 #[derive(Debug, Clone, Copy)]
 pub enum Directory {
     Hosted(Hosted),
+    /// The customers sign in at the bank's OpenID provider (`bank.oidc`); who they are, their
+    /// certificates and their passwords (when the form is shown beside) stay hosted.
+    Oidc(Hosted),
 }
 
 /// What the tenant's customers' accounts hold.
@@ -32,6 +36,7 @@ impl Directory {
     pub fn of(kind: DirectoryKind) -> Self {
         match kind {
             DirectoryKind::Hosted => Self::Hosted(Hosted),
+            DirectoryKind::Oidc => Self::Oidc(Hosted),
         }
     }
 }
@@ -52,7 +57,7 @@ impl CustomerDirectory for Directory {
         login_id: &str,
     ) -> anyhow::Result<Option<Profile>> {
         match self {
-            Self::Hosted(h) => h.find(db, tenant, login_id).await,
+            Self::Hosted(h) | Self::Oidc(h) => h.find(db, tenant, login_id).await,
         }
     }
 
@@ -63,7 +68,7 @@ impl CustomerDirectory for Directory {
         customer: CustomerId,
     ) -> anyhow::Result<Option<String>> {
         match self {
-            Self::Hosted(h) => h.login_id_of(db, tenant, customer).await,
+            Self::Hosted(h) | Self::Oidc(h) => h.login_id_of(db, tenant, customer).await,
         }
     }
 
@@ -74,7 +79,7 @@ impl CustomerDirectory for Directory {
         customer: CustomerId,
     ) -> anyhow::Result<Vec<Certificate>> {
         match self {
-            Self::Hosted(h) => h.certificates(db, tenant, customer).await,
+            Self::Hosted(h) | Self::Oidc(h) => h.certificates(db, tenant, customer).await,
         }
     }
 
@@ -86,7 +91,9 @@ impl CustomerDirectory for Directory {
         at: chrono::DateTime<chrono::Utc>,
     ) -> anyhow::Result<Option<String>> {
         match self {
-            Self::Hosted(h) => h.revoke_certificate(db, tenant, fingerprint, at).await,
+            Self::Hosted(h) | Self::Oidc(h) => {
+                h.revoke_certificate(db, tenant, fingerprint, at).await
+            }
         }
     }
 
@@ -97,7 +104,7 @@ impl CustomerDirectory for Directory {
         fingerprint: &[u8; 32],
     ) -> anyhow::Result<CertificateBinding> {
         match self {
-            Self::Hosted(s) => s.verify_certificate(db, tenant, fingerprint).await,
+            Self::Hosted(s) | Self::Oidc(s) => s.verify_certificate(db, tenant, fingerprint).await,
         }
     }
 
@@ -109,13 +116,26 @@ impl CustomerDirectory for Directory {
         password: &str,
     ) -> anyhow::Result<Verification> {
         match self {
-            Self::Hosted(s) => s.verify_password(db, tenant, login_id, password).await,
+            Self::Hosted(s) | Self::Oidc(s) => {
+                s.verify_password(db, tenant, login_id, password).await
+            }
+        }
+    }
+
+    async fn identify(
+        &self,
+        db: &Db,
+        tenant: &TenantSlug,
+        bank_id: &str,
+    ) -> anyhow::Result<Verification> {
+        match self {
+            Self::Hosted(s) | Self::Oidc(s) => s.identify(db, tenant, bank_id).await,
         }
     }
 
     async fn lock(&self, db: &Db, tenant: &TenantSlug, customer: CustomerId) -> anyhow::Result<()> {
         match self {
-            Self::Hosted(s) => s.lock(db, tenant, customer).await,
+            Self::Hosted(s) | Self::Oidc(s) => s.lock(db, tenant, customer).await,
         }
     }
 
@@ -126,7 +146,7 @@ impl CustomerDirectory for Directory {
         customer: CustomerId,
     ) -> anyhow::Result<()> {
         match self {
-            Self::Hosted(s) => s.unlock(db, tenant, customer).await,
+            Self::Hosted(s) | Self::Oidc(s) => s.unlock(db, tenant, customer).await,
         }
     }
 }

@@ -46,13 +46,16 @@ pub struct CoreAccess {
 
 /// `[bank]` in `tenant.toml`: where the tenant's customers sign in and where their accounts are
 /// read. Both are hosted (kept in the tenant's schema) unless the file says otherwise.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Bank {
     #[serde(default)]
     pub directory: DirectoryKind,
     #[serde(default)]
     pub core: CoreKind,
+    /// `[bank.oidc]`, with `directory = "oidc"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc: Option<BankOidc>,
 }
 
 /// `bank.directory`.
@@ -61,6 +64,62 @@ pub struct Bank {
 pub enum DirectoryKind {
     #[default]
     Hosted,
+    /// The customers sign in at the bank's OpenID provider; who they are stays hosted.
+    Oidc,
+}
+
+/// `[bank.oidc]`: the bank's OpenID provider and how Renkei is registered as its client. The
+/// client secret of `client_secret_basic` is not here: it is sealed in the tenant's
+/// `bank_secrets`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BankOidc {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_auth: ClientAuth,
+    /// The ID token's claim that names the customer: their `bank_customer_id`, else their
+    /// login ID.
+    pub claim: String,
+    /// Asked for, and required of the ID token's `acr` when not empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acr_values: Vec<String>,
+    /// Seconds: the customer must have signed in at the bank no longer ago.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<u32>,
+    pub show: OidcShow,
+    pub timeout_ms: u32,
+}
+
+/// `bank.oidc.client_auth`: how Renkei authenticates at the provider's token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuth {
+    /// A client assertion signed with the tenant's own key (published in its JWKS).
+    PrivateKeyJwt,
+    /// The client secret the bank issued, in the Authorization header.
+    ClientSecretBasic,
+}
+
+/// `bank.oidc.show`: the bank's sign-in beside the password form, or alone.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OidcShow {
+    #[default]
+    Beside,
+    Instead,
+}
+
+impl Bank {
+    /// Whether Renkei's own password form is offered.
+    pub fn password_form(&self) -> bool {
+        !matches!(&self.oidc, Some(o) if o.show == OidcShow::Instead)
+    }
+
+    /// Whether wrong passwords count towards Renkei's own lockout: not when the bank's own
+    /// sign-in (and its lockout and second factors) is the tenant's.
+    pub fn own_lockout(&self) -> bool {
+        self.directory == DirectoryKind::Hosted
+    }
 }
 
 /// `bank.core`.

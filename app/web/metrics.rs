@@ -125,6 +125,17 @@ impl Metrics {
                 let _ = writeln!(out, "{name}{{question=\"{question}\"}} {}", counts[i]);
             }
         }
+        out.push_str(
+            "# HELP renkei_bank_signins_total Sign-ins at the bank's own provider by tenant and \
+             outcome (ok, or why it was refused: unavailable, state, token, acr, unknown, ...).\n\
+             # TYPE renkei_bank_signins_total counter\n",
+        );
+        for ((tenant, outcome), n) in crate::oidc::outcomes() {
+            let _ = writeln!(
+                out,
+                "renkei_bank_signins_total{{tenant=\"{tenant}\",outcome=\"{outcome}\"}} {n}"
+            );
+        }
         out
     }
 }

@@ -4,7 +4,9 @@
 
 use super::problem::Problem;
 
-pub const CUSTOMER_COLUMNS: [&str; 7] = [
+/// The last two may be left out: `password_hash`, and `bank_customer_id` (what the bank's own
+/// sign-in names the customer by, when it is not their login ID).
+pub const CUSTOMER_COLUMNS: [&str; 8] = [
     "login_id",
     "name",
     "name_kana",
@@ -12,6 +14,7 @@ pub const CUSTOMER_COLUMNS: [&str; 7] = [
     "locale",
     "status",
     "password_hash",
+    "bank_customer_id",
 ];
 pub const ACCOUNT_COLUMNS: [&str; 8] = [
     "login_id",
@@ -56,6 +59,8 @@ pub struct CustomerRow {
     pub status: Status,
     /// An Argon2id PHC string, for a bank that moves its customers' passwords.
     pub password_hash: Option<String>,
+    /// Kept as it is when the file leaves it empty.
+    pub bank_customer_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,8 +101,13 @@ pub fn kind_of(text: &str) -> Option<&'static str> {
     }
 }
 
-/// The records of a CSV after its header, which must be `columns` (the last one optional).
-fn records(text: &str, columns: &[&str]) -> Result<Vec<(usize, Vec<String>)>, Problem> {
+/// The records of a CSV after its header, which must be `columns`, of which the last
+/// `optional` may be left out.
+fn records(
+    text: &str,
+    columns: &[&str],
+    optional: usize,
+) -> Result<Vec<(usize, Vec<String>)>, Problem> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
@@ -108,10 +118,15 @@ fn records(text: &str, columns: &[&str]) -> Result<Vec<(usize, Vec<String>)>, Pr
         .iter()
         .map(|h| h.trim().to_owned())
         .collect();
-    let needed = &columns[..columns.len() - 1];
-    if header != needed && header != columns {
+    let fits = (columns.len() - optional..=columns.len()).any(|n| header == columns[..n]);
+    if !fits {
+        let left_out = if optional == 1 {
+            "the last column may be left out".to_owned()
+        } else {
+            format!("the last {optional} columns may be left out")
+        };
         return Err(Problem::file(&format!(
-            "line 1: the header is '{}', where '{}' (the last column may be left out) is needed",
+            "line 1: the header is '{}', where '{}' ({left_out}) is needed",
             header.join(","),
             columns.join(",")
         )));
@@ -156,7 +171,8 @@ fn required(line: usize, column: &str, value: &str) -> Result<String, Problem> {
 
 pub fn customers(text: &str) -> Result<Vec<CustomerRow>, Problem> {
     let mut seen = std::collections::HashSet::new();
-    records(text, &CUSTOMER_COLUMNS)?
+    let mut bank_ids = std::collections::HashSet::new();
+    records(text, &CUSTOMER_COLUMNS, 2)?
         .into_iter()
         .map(|(line, v)| {
             let login_id = required(line, "login_id", &v[0])?;
@@ -202,9 +218,20 @@ pub fn customers(text: &str) -> Result<Vec<CustomerRow>, Problem> {
                     "not an Argon2id PHC string ($argon2id$…)".into(),
                 ));
             }
+            let bank_customer_id = v.get(7).filter(|b| !b.is_empty()).cloned();
+            if let Some(b) = &bank_customer_id
+                && (b.len() > 255 || !bank_ids.insert(b.clone()))
+            {
+                return Err(wrong(
+                    line,
+                    "bank_customer_id",
+                    format!("'{b}' is too long or listed twice"),
+                ));
+            }
             Ok(CustomerRow {
                 line,
                 login_id,
+                bank_customer_id,
                 name: required(line, "name", &v[1])?,
                 name_kana: required(line, "name_kana", &v[2])?,
                 email,
@@ -228,7 +255,7 @@ pub fn account_type_name(code: &str) -> Option<&'static str> {
 
 pub fn accounts(text: &str) -> Result<Vec<AccountRow>, Problem> {
     let mut seen = std::collections::HashSet::new();
-    records(text, &ACCOUNT_COLUMNS)?
+    records(text, &ACCOUNT_COLUMNS, 1)?
         .into_iter()
         .map(|(line, v)| {
             let branch_code = digits(line, "branch_code", &v[1], 3)?;

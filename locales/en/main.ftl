@@ -433,3 +433,38 @@ admin-bank-data-cancelled = cancelled
 admin-bank-data-summary = Import { $id } ({ $format }): { $added } added, { $present } already there.
 admin-bank-data-note = Check
 my-account-as-of = { $account } (data as of { $date })
+
+# The bank's own sign-in (bank.oidc)
+login-bank = Sign in with internet banking
+login-bank-note = You will go to our internet banking sign-in page, and come back here once you have signed in.
+login-bank-or = Or sign in with your customer ID and login password.
+oidc-unavailable-title = The bank's sign-in is not answering
+oidc-unavailable-message = The internet banking sign-in is not answering at the moment. Nothing was changed. Please try again in a little while.
+oidc-state-title = Please sign in again
+oidc-state-message = This sign-in has expired, or was started in another window. Please start again from the beginning.
+oidc-refused-title = The sign-in could not be confirmed
+oidc-refused-message = Your internet banking sign-in could not be confirmed. Nothing was changed. Please start again from the beginning.
+oidc-acr-title = A further check is needed
+oidc-acr-message = This needs a sign-in with a further check the bank asks for, such as a one-time password. Please complete it at internet banking and try again.
+oidc-unknown-title = This ID cannot be used here
+oidc-unknown-message = The internet banking ID you signed in with is not registered for this service. Please contact your branch or the help desk.
+oidc-locked-title = Not available at the moment
+oidc-locked-message = Your contract cannot be used at the moment. Please contact your branch or the help desk.
+oidc-cancelled-title = The sign-in was not completed
+oidc-cancelled-message = The internet banking sign-in was cancelled or not completed. Nothing was changed. You can try again.
+oidc-rate-title = Please wait a moment
+oidc-rate-message = There were many sign-ins in a short time, so they are paused for a while. Please try again in a little while.
+oidc-password-off-title = Please sign in with internet banking
+oidc-password-off-message = This institution does not take sign-in with a customer ID and login password. Please use "Sign in with internet banking".
+check-oidc-needed = bank.directory = "oidc" needs [bank.oidc].
+check-oidc-directory = [bank.oidc] is only for bank.directory = "oidc".
+check-oidc-issuer = “{ $value }” cannot be an issuer URL (no ? or #).
+check-oidc-secret = The client secret file is empty or holds characters that cannot be used.
+check-oidc-secret-needed = client_auth = "client_secret_basic" needs client_secret_file.
+check-oidc-secret-unused = client_auth = "private_key_jwt" uses no client secret: remove client_secret_file.
+check-oidc-claim = “{ $value }” cannot be a claim name.
+check-oidc-acr = “{ $value }” cannot be an acr value.
+check-oidc-max-age = “{ $value }” is not a max_age (0 to 2592000 seconds).
+check-oidc-timeout = “{ $value }” is not a timeout_ms (100 to 30000).
+login-lead-bank = To link with { $partner }, please sign in with your internet banking ID.
+my-login-lead-bank = Sign in with your internet banking ID or an electronic certificate to see the services linked to your accounts, and to end a link.

@@ -429,3 +429,38 @@ admin-bank-data-cancelled = 取消
 admin-bank-data-summary = 取込 { $id }（{ $format }）：追加 { $added } 件、取込済み { $present } 件。
 admin-bank-data-note = 確認
 my-account-as-of = { $account }（{ $date }現在のデータ）
+
+# The bank's own sign-in (bank.oidc)
+login-bank = インターネットバンキングのIDでログイン
+login-bank-note = 当金庫のインターネットバンキングのログイン画面に移動します。ログインが済むと、この画面に戻ります。
+login-bank-or = または、お客様IDとログインパスワードでログインできます。
+oidc-unavailable-title = 当金庫のログインが応答していません
+oidc-unavailable-message = インターネットバンキングのログイン画面が、ただいま応答していません。何も変更されていません。しばらくしてから、もう一度お試しください。
+oidc-state-title = ログインをやり直してください
+oidc-state-message = ログインの有効期限が切れたか、別の画面で始めたログインです。お手数ですが、最初からもう一度お試しください。
+oidc-refused-title = ログインを確認できませんでした
+oidc-refused-message = インターネットバンキングでのログインを確認できませんでした。何も変更されていません。お手数ですが、最初からもう一度お試しください。
+oidc-acr-title = 追加の本人確認が必要です
+oidc-acr-message = このお手続きには、ワンタイムパスワードなど当金庫が定める方法でのログインが必要です。インターネットバンキングで追加の本人確認をしてから、もう一度お試しください。
+oidc-unknown-title = このIDではご利用いただけません
+oidc-unknown-message = ログインしたインターネットバンキングのIDは、このサービスに登録されていません。お取引店またはヘルプデスクにお問い合わせください。
+oidc-locked-title = ただいまご利用いただけません
+oidc-locked-message = このお客さまのご契約は、ただいまご利用いただけない状態です。お取引店またはヘルプデスクにお問い合わせください。
+oidc-cancelled-title = ログインが完了しませんでした
+oidc-cancelled-message = インターネットバンキングでのログインが取り消されたか、完了しませんでした。何も変更されていません。もう一度お試しいただけます。
+oidc-rate-title = しばらくお待ちください
+oidc-rate-message = 短い時間にログインが続いたため、一時的に受け付けを止めています。しばらくしてから、もう一度お試しください。
+oidc-password-off-title = インターネットバンキングのIDでログインしてください
+oidc-password-off-message = この金庫では、お客様IDとログインパスワードでのログインはご利用いただけません。「インターネットバンキングのIDでログイン」からお進みください。
+check-oidc-needed = bank.directory = "oidc" には [bank.oidc] が必要です。
+check-oidc-directory = [bank.oidc] は bank.directory = "oidc" のときだけ使えます。
+check-oidc-issuer = 「{ $value }」は発行者（issuer）のURLとして使えません（? や # を含めないでください）。
+check-oidc-secret = クライアントシークレットのファイルが空か、使えない文字を含んでいます。
+check-oidc-secret-needed = client_auth = "client_secret_basic" には client_secret_file が必要です。
+check-oidc-secret-unused = client_auth = "private_key_jwt" ではクライアントシークレットを使いません。client_secret_file を外してください。
+check-oidc-claim = 「{ $value }」はクレーム名として使えません。
+check-oidc-acr = 「{ $value }」は acr の値として使えません。
+check-oidc-max-age = 「{ $value }」は max_age（0〜2592000秒）として使えません。
+check-oidc-timeout = 「{ $value }」は timeout_ms（100〜30000）として使えません。
+login-lead-bank = { $partner }との連携のため、当金庫のインターネットバンキングのIDでログインしてください。
+my-login-lead-bank = インターネットバンキングのID、または電子証明書でログインすると、口座と連携しているサービスを確認し、連携を解除できます。

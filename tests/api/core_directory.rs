@@ -285,3 +285,68 @@ async fn a_wrong_directory_line_is_named_and_nothing_is_written() {
         0
     );
 }
+
+#[tokio::test]
+async fn the_bank_customer_id_column_names_a_customer_once_and_is_kept_when_left_empty() {
+    let app = TestApp::spawn_seeded().await;
+    let with_ids = |rows: &[&str]| {
+        let mut text = String::from(
+            "login_id,name,name_kana,email,locale,status,password_hash,bank_customer_id\n",
+        );
+        for r in rows {
+            text.push_str(r);
+            text.push('\n');
+        }
+        text.into_bytes()
+    };
+    let bank_id = |login: &'static str| {
+        let app = &app;
+        async move {
+            count(
+                app,
+                &format!(
+                    "SELECT count(*) AS n FROM customers WHERE login_id = '{login}' AND bank_customer_id = 'IB-0001'"
+                ),
+            )
+            .await
+        }
+    };
+    imported(import(
+        &app,
+        "ids.csv",
+        &with_ids(&["Suzuki02,鈴木 花子,スズキ ハナコ,suzuki@example.jp,ja,active,,IB-0001"]),
+    ));
+    assert_eq!(bank_id("Suzuki02").await, 1);
+    // A file without the column, or with it empty, leaves the ID as it is.
+    imported(import(
+        &app,
+        "no-ids.csv",
+        &customers(&["Suzuki02,鈴木 花子,スズキ ハナコ,suzuki@example.jp,ja,active,"]),
+    ));
+    assert_eq!(bank_id("Suzuki02").await, 1);
+    // Another customer cannot take it, nor can one file give it twice.
+    let (ok, err) = import(
+        &app,
+        "taken.csv",
+        &with_ids(&["Brown03,Brown,ブラウン,brown@example.jp,en,active,,IB-0001"]),
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("line 2, bank_customer_id: IB-0001 is already that of customer Suzuki02"),
+        "{err}"
+    );
+    let (ok, err) = import(
+        &app,
+        "twice.csv",
+        &with_ids(&[
+            "Brown03,Brown,ブラウン,brown@example.jp,en,active,,IB-0002",
+            "Yamada01,山田,ヤマダ,yamada@example.jp,ja,active,,IB-0002",
+        ]),
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("line 3, bank_customer_id: 'IB-0002' is too long or listed twice"),
+        "{err}"
+    );
+    assert_eq!(bank_id("Brown03").await, 0);
+}

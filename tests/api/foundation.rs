@@ -150,7 +150,7 @@ async fn applying_tenants_twice_changes_nothing() {
     apply_tenant(&db.url, "kitami").await;
     let before = tenant_rows(&db.url).await;
 
-    let again = migrate::apply_tenant(&db.url, repo_manifest("kitami"))
+    let again = migrate::apply_tenant(&db.url, repo_manifest("kitami"), None)
         .await
         .unwrap();
     assert!(!again.changed(), "{again:?}");
@@ -239,7 +239,7 @@ async fn failing_tenant_migration_leaves_the_schema_as_it_was() {
     )
     .await
     .unwrap();
-    let err = migrate::apply_tenant(&db.url, repo_manifest("hokuto"))
+    let err = migrate::apply_tenant(&db.url, repo_manifest("hokuto"), None)
         .await
         .unwrap_err();
     assert!(format!("{err:#}").contains("tenant 'hokuto'"), "{err:#}");
@@ -285,11 +285,11 @@ async fn tenants_migrate_side_by_side_but_one_tenant_never_twice_at_once() {
 
     let kitami = tokio::spawn({
         let url = db.url.clone();
-        async move { migrate::apply_tenant(&url, repo_manifest("kitami")).await }
+        async move { migrate::apply_tenant(&url, repo_manifest("kitami"), None).await }
     });
     let hokuto = tokio::time::timeout(
         Duration::from_secs(20),
-        migrate::apply_tenant(&db.url, repo_manifest("hokuto")),
+        migrate::apply_tenant(&db.url, repo_manifest("hokuto"), None),
     )
     .await
     .expect("hokuto migrates while kitami is locked")

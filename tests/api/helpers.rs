@@ -140,7 +140,9 @@ fn manifest_in(folder: &Path) -> TenantManifest {
 pub async fn apply_tenant_folder(db_url: &str, folder: &Path) {
     let m = manifest_in(folder);
     migrate::public(db_url).await.expect("public migrations");
-    migrate::apply_tenant(db_url, m)
+    // The bank's secrets a folder holds are sealed under the tests' KEK.
+    let keyring = renkei::keys::Keyring::load(&settings(db_url).keys).expect("the tests' KEK");
+    migrate::apply_tenant(db_url, m, Some(std::sync::Arc::new(keyring)))
         .await
         .expect("apply tenant");
 }

@@ -219,7 +219,7 @@ async fn a_token_of_a_retired_key_verifies_until_the_key_is_dropped_and_an_unkno
 }
 
 /// Every `pg_dump` of the database: the secrets must be in none of it.
-fn dump(url: &str) -> String {
+pub(crate) fn dump(url: &str) -> String {
     let pg_dump = std::iter::once(std::path::PathBuf::from("pg_dump"))
         .chain(
             std::fs::read_dir("/usr/lib/postgresql")

@@ -2,6 +2,7 @@
 
 mod admin;
 mod admin_helpers;
+mod bank_signin;
 mod bounded_writes;
 mod cert_helpers;
 mod certificates;

@@ -4,7 +4,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -24,7 +24,7 @@ function localClusterUrl() {
   return `postgres://renkei@127.0.0.1:${port}/renkei`;
 }
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.listen(0, '127.0.0.1', () => {
@@ -40,13 +40,16 @@ function psql(sql) {
 }
 
 /// `tls: true` also serves HTTPS with the development certificates of `renkei demo certs`
-/// (written to `tlsDir`), as `make run` does.
-export async function startServer({ tls = false } = {}) {
+/// (written to `tlsDir`), as `make run` does. `tenants(dir)` may change a copy of `tenants/`
+/// before it is applied, `setup(run)` runs commands after the demo is seeded, and `port` is the
+/// HTTP port to listen on (a free one by default).
+export async function startServer({ tls = false, tenants = null, setup = null, port: wanted = null } = {}) {
   const dbName = `renkei_e2e_${randomUUID().replaceAll('-', '')}`;
   psql(`CREATE DATABASE ${dbName}`);
   const url = new URL(ADMIN_URL);
   url.pathname = `/${dbName}`;
-  const port = await freePort();
+  const port = wanted ?? await freePort();
+  const metricsPort = await freePort();
   const tlsPort = tls ? await freePort() : null;
   const tlsDir = tls ? join(tmpdir(), `renkei-e2e-tls-${dbName}`) : null;
   const kek = join(tmpdir(), `renkei-e2e-kek-${dbName}`);
@@ -62,19 +65,27 @@ export async function startServer({ tls = false } = {}) {
     RENKEI__HTTP__BIND: `127.0.0.1:${port}`,
     RENKEI__HTTP__PUBLIC_URL: `http://127.0.0.1:${port}`,
     RENKEI__HTTP__SHUTDOWN_TIMEOUT_SECS: '0',
-    RENKEI__METRICS__BIND: '127.0.0.1:0',
+    RENKEI__METRICS__BIND: `127.0.0.1:${metricsPort}`,
     RENKEI__MAIL__SPOOL_DIR: join(tmpdir(), `renkei-e2e-mail-${dbName}`),
     RENKEI__KEYS__KEK_FILE: kek,
     ...tlsEnv,
   };
   const run = (...args) => execFileSync(BIN, args, { cwd: ROOT, env, stdio: 'pipe' }).toString();
   run('keys', 'new-kek', kek);
-  run('tenants', 'apply', 'tenants');
+  let tenantsDir = 'tenants';
+  if (tenants) {
+    tenantsDir = mkdtempSync(join(tmpdir(), 'renkei-e2e-tenants-'));
+    cpSync(join(ROOT, 'tenants'), tenantsDir, { recursive: true });
+    tenants(tenantsDir);
+  }
+  run('tenants', 'apply', tenantsDir);
   run('demo', 'seed');
+  if (setup) setup(run);
   if (tls) run('demo', 'certs', '--dir', tlsDir);
-  const child = spawn(BIN, ['serve'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(BIN, ['serve'], { cwd: ROOT, env, stdio: ['ignore', process.env.RENKEI_E2E_LOG ? 'inherit' : 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
+  // RENKEI_E2E_LOG=1 shows the server's log as the tests run.
+  child.stderr.on('data', (d) => { stderr += d; if (process.env.RENKEI_E2E_LOG) process.stderr.write(d); });
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     try {
@@ -86,6 +97,9 @@ export async function startServer({ tls = false } = {}) {
   }
   return {
     base,
+    metricsBase: `http://127.0.0.1:${metricsPort}`,
+    /// One SQL query's rows on this server's database, as psql prints them unaligned.
+    sql: (query) => execFileSync('psql', [url.toString(), '-v', 'ON_ERROR_STOP=1', '-Atc', query], { stdio: 'pipe' }).toString().trim(),
     httpsBase: tls ? `https://127.0.0.1:${tlsPort}` : null,
     tlsDir,
     run,
@@ -95,6 +109,7 @@ export async function startServer({ tls = false } = {}) {
       psql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
       if (tlsDir) rmSync(tlsDir, { recursive: true, force: true });
       rmSync(kek, { force: true });
+      if (tenants) rmSync(tenantsDir, { recursive: true, force: true });
     },
   };
 }

@@ -29,19 +29,36 @@ pub async fn customers(
     rows: &[CustomerRow],
 ) -> Result<Vec<Written>, Refusal> {
     let col = |f: fn(&CustomerRow) -> &str| rows.iter().map(f).collect::<Vec<_>>();
+    let bank_ids: Vec<Option<&str>> = rows.iter().map(|r| r.bank_customer_id.as_deref()).collect();
+    // A bank customer ID already another customer's is refused, naming its line.
+    let taken: Vec<Problem> = diesel::sql_query(
+        "SELECT u.line, 'bank_customer_id: ' || u.bank_id || ' is already that of customer ' || c.login_id AS why
+           FROM unnest($1::int8[], $2::text[], $3::text[]) AS u (line, login_id, bank_id)
+           JOIN customers c ON c.bank_customer_id = u.bank_id AND c.login_id <> u.login_id
+          ORDER BY u.line LIMIT 1",
+    )
+    .bind::<Array<Int8>, _>(rows.iter().map(|r| r.line as i64).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(col(|r| &r.login_id))
+    .bind::<Array<Nullable<Text>>, _>(&bank_ids)
+    .load(conn)
+    .await?;
+    if let Some(p) = taken.into_iter().next() {
+        return Err(Refusal::File(format!("line {}, {}", p.line, p.why)));
+    }
     Ok(diesel::sql_query(
         "WITH input AS (
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-             AS u (login_id, name, name_kana, email, locale, status, password_hash)),
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $9::text[])
+             AS u (login_id, name, name_kana, email, locale, status, password_hash, bank_customer_id)),
          before AS (SELECT c.login_id, c.status FROM customers c JOIN input i USING (login_id))
-         INSERT INTO customers AS c (id, login_id, password_hash, email, locale, name, name_kana, status)
-         SELECT gen_random_uuid(), login_id, COALESCE(password_hash, $8), email, locale, name, name_kana, status
+         INSERT INTO customers AS c (id, login_id, password_hash, email, locale, name, name_kana, status, bank_customer_id)
+         SELECT gen_random_uuid(), login_id, COALESCE(password_hash, $8), email, locale, name, name_kana, status, bank_customer_id
            FROM input
          ON CONFLICT (login_id) DO UPDATE
             SET name = EXCLUDED.name, name_kana = EXCLUDED.name_kana, email = EXCLUDED.email,
                 locale = EXCLUDED.locale, status = EXCLUDED.status,
                 password_hash = CASE WHEN EXCLUDED.password_hash = $8 THEN c.password_hash
-                                     ELSE EXCLUDED.password_hash END
+                                     ELSE EXCLUDED.password_hash END,
+                bank_customer_id = COALESCE(EXCLUDED.bank_customer_id, c.bank_customer_id)
          RETURNING c.id, c.status, (SELECT b.status FROM before b WHERE b.login_id = c.login_id) AS was",
     )
     .bind::<Array<Text>, _>(col(|r| &r.login_id))
@@ -52,6 +69,7 @@ pub async fn customers(
     .bind::<Array<Text>, _>(col(|r| r.status.as_str()))
     .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| r.password_hash.as_deref()).collect::<Vec<_>>())
     .bind::<Text, _>(NO_PASSWORD)
+    .bind::<Array<Nullable<Text>>, _>(&bank_ids)
     .load(conn)
     .await?)
 }

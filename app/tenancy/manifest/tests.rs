@@ -183,3 +183,46 @@ fn core_names_the_banks_ca_beside_it_and_a_subject() {
         .collect();
     assert_eq!(keys, ["core.client_ca", "core.client_cert_subject"]);
 }
+
+#[test]
+fn the_banks_sign_in_takes_its_defaults_and_refuses_a_table_without_its_directory() {
+    use crate::tenancy::settings::{ClientAuth, DirectoryKind, OidcShow};
+    let oidc = "\n[bank.oidc]\nissuer = \"https://idp.kitami.example.jp\"\nclient_id = \"renkei\"\nclient_auth = \"private_key_jwt\"\n";
+    let m = parse_at(
+        "kitami",
+        &format!("{GOOD}\n[bank]\ndirectory = \"oidc\"\n{oidc}"),
+    )
+    .unwrap();
+    assert_eq!(m.settings.bank.directory, DirectoryKind::Oidc);
+    let o = m.settings.bank.oidc.as_ref().unwrap();
+    assert_eq!(
+        (o.claim.as_str(), o.show, o.timeout_ms, o.client_auth),
+        ("sub", OidcShow::Beside, 3000, ClientAuth::PrivateKeyJwt)
+    );
+    assert!(o.acr_values.is_empty() && o.max_age.is_none());
+    assert!(m.oidc_client_secret.is_none());
+    assert!(m.settings.bank.password_form() && !m.settings.bank.own_lockout());
+
+    let keys = |text: &str| -> Vec<String> {
+        parse_at("kitami", text)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.key)
+            .collect()
+    };
+    assert_eq!(keys(&format!("{GOOD}\n[bank]\n{oidc}")), ["bank.directory"]);
+    assert_eq!(
+        keys(&format!("{GOOD}\n[bank]\ndirectory = \"oidc\"\n")),
+        ["bank.oidc"]
+    );
+    let with_secret = oidc.replace(
+        "client_auth = \"private_key_jwt\"",
+        "client_auth = \"private_key_jwt\"\nclient_secret_file = \"secret\"",
+    );
+    assert_eq!(
+        keys(&format!(
+            "{GOOD}\n[bank]\ndirectory = \"oidc\"\n{with_secret}"
+        )),
+        ["bank.oidc.client_secret_file"]
+    );
+}
