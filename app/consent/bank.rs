@@ -81,6 +81,32 @@ fn refused(tenant: &CurrentTenant, f: &Failure) -> HttpResponse {
     res
 }
 
+/// The 429 page when this address made too many sign-ins lately (`limits.login_per_ip`):
+/// `sign_in` counts the answers coming back, as password sign-ins are counted, `bank_sign_in`
+/// the sign-ins started (each one a row until it is used or expires).
+async fn limited(
+    req: &HttpRequest,
+    tenant: &CurrentTenant,
+    db: &Db,
+    settings: &Settings,
+    what: &str,
+) -> Result<Option<HttpResponse>, AppError> {
+    let Some(ip) = ip(req) else {
+        return Ok(None);
+    };
+    let mut conn = db.tenant(&tenant.slug).await?;
+    let limit = settings.limits.login_per_ip;
+    let Verdict::Limited { retry_after } =
+        limits::from_address(conn.statements(), what, &ip, limit).await?
+    else {
+        return Ok(None);
+    };
+    let page = AppError::Page(StatusCode::TOO_MANY_REQUESTS, "oidc-rate");
+    let mut res = actix_web::ResponseError::error_response(&page);
+    crate::web::respond::too_many(&mut res, retry_after);
+    Ok(Some(res))
+}
+
 /// 303 to the bank's provider, with the state cookie.
 async fn send_to_bank(
     req: &HttpRequest,
@@ -91,6 +117,9 @@ async fn send_to_bank(
     flow_handle_hash: Option<Vec<u8>>,
 ) -> Result<HttpResponse, AppError> {
     let oidc = oidc_of(tenant)?;
+    if let Some(res) = limited(req, tenant, db, settings, "bank_sign_in").await? {
+        return Ok(res);
+    }
     let issuer = settings.issuer(&tenant.slug);
     match oidc::start(db, tenant, oidc, &issuer, flow_handle_hash, lang).await? {
         Ok(started) => sessions::with_cookie(
@@ -146,23 +175,8 @@ pub async fn callback(
 ) -> Result<HttpResponse, AppError> {
     let oidc = oidc_of(&tenant)?;
     let from = ip(&req);
-    if let Some(ip) = from.as_deref() {
-        let mut conn = db.tenant(&tenant.slug).await?;
-        if let Verdict::Limited { retry_after } = limits::from_address(
-            conn.statements(),
-            "sign_in",
-            ip,
-            settings.limits.login_per_ip,
-        )
-        .await?
-        {
-            let mut res = actix_web::ResponseError::error_response(&AppError::Page(
-                StatusCode::TOO_MANY_REQUESTS,
-                "oidc-rate",
-            ));
-            crate::web::respond::too_many(&mut res, retry_after);
-            return Ok(res);
-        }
+    if let Some(res) = limited(&req, &tenant, &db, &settings, "sign_in").await? {
+        return Ok(res);
     }
     // A repeated key (two `state`s, say) is refused as a whole.
     let p = Params::parse(req.query_string().as_bytes(), &[]).map_err(|_| bad_form())?;

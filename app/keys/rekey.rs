@@ -84,17 +84,9 @@ pub async fn rekey(db: &Db, keyring: &Keyring, tenants: &[TenantSlug]) -> anyhow
                     .for_update()
                     .load(conn)
                     .await?;
-                for (kid, bytes, sealed_by) in &rows {
-                    let label = tenant::label(slug, kid);
-                    let clear = keyring.open(
-                        &label,
-                        &Sealed {
-                            sealed_by: sealed_by.clone(),
-                            bytes: bytes.clone(),
-                        },
-                    )?;
-                    let sealed = keyring.seal(&label, &clear)?;
-                    diesel::update(signing_keys::table.find(kid))
+                let n = rows.len();
+                for (kid, sealed) in resealed(keyring, rows, |kid| tenant::label(slug, kid))? {
+                    diesel::update(signing_keys::table.find(&kid))
                         .set((
                             signing_keys::private_jwk.eq(sealed.bytes),
                             signing_keys::sealed_by.eq(sealed.sealed_by),
@@ -112,17 +104,9 @@ pub async fn rekey(db: &Db, keyring: &Keyring, tenants: &[TenantSlug]) -> anyhow
                     .for_update()
                     .load(conn)
                     .await?;
-                for (name, bytes, sealed_by) in &secrets {
-                    let label = bank::label(slug, name);
-                    let clear = keyring.open(
-                        &label,
-                        &Sealed {
-                            sealed_by: sealed_by.clone(),
-                            bytes: bytes.clone(),
-                        },
-                    )?;
-                    let sealed = keyring.seal(&label, &clear)?;
-                    diesel::update(bank_secrets::table.find(name))
+                let n = n + secrets.len();
+                for (name, sealed) in resealed(keyring, secrets, |name| bank::label(slug, name))? {
+                    diesel::update(bank_secrets::table.find(&name))
                         .set((
                             bank_secrets::secret.eq(sealed.bytes),
                             bank_secrets::sealed_by.eq(sealed.sealed_by),
@@ -130,10 +114,26 @@ pub async fn rekey(db: &Db, keyring: &Keyring, tenants: &[TenantSlug]) -> anyhow
                         .execute(conn)
                         .await?;
                 }
-                Ok(rows.len() + secrets.len())
+                Ok(n)
             })
             .await?;
         done.tenants.push((slug.clone(), n));
     }
     Ok(done)
+}
+
+/// Rows of `(key, sealed value, sealed by)` opened under their labels and sealed again under the
+/// current KEK.
+fn resealed(
+    keyring: &Keyring,
+    rows: Vec<(String, Vec<u8>, String)>,
+    label: impl Fn(&str) -> String,
+) -> anyhow::Result<Vec<(String, Sealed)>> {
+    rows.into_iter()
+        .map(|(key, bytes, sealed_by)| {
+            let label = label(&key);
+            let clear = keyring.open(&label, &Sealed { sealed_by, bytes })?;
+            Ok((key, keyring.seal(&label, &clear)?))
+        })
+        .collect()
 }

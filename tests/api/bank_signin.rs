@@ -221,3 +221,56 @@ async fn a_provider_that_cannot_be_reached_answers_503_with_its_page_and_is_coun
         .unwrap();
     assert_eq!(res.status(), 403);
 }
+
+#[tokio::test]
+async fn keys_rekey_seals_the_client_secret_under_the_new_kek() {
+    use renkei::keys::{Keyring, bank, kek, rekey};
+    let dir = tempdir("bank-rekey");
+    let folder = kitami_with(&dir, &oidc("https://idp.kitami.example.jp", "beside"));
+    let app = TestApp::builder().with_tenant_folder(&folder).spawn().await;
+    let (db, slug) = (app.db_pool(2), TestApp::slug("kitami"));
+    let new_file = dir.join("new-kek");
+    kek::create_file(&new_file).unwrap();
+    let mut rotating = app.settings.keys.clone();
+    rotating.kek_file = Some(new_file);
+    rotating.previous_kek_files = vec![crate::helpers::TEST_KEK.clone()];
+    let ring = Keyring::load(&rotating).unwrap();
+    let done = rekey::rekey(&db, &ring, std::slice::from_ref(&slug))
+        .await
+        .unwrap();
+    // kitami has no signing keys yet: the one secret is all there is to seal again.
+    assert_eq!(done.tenants, vec![(slug.clone(), 1)]);
+    let mut only_new = rotating.clone();
+    only_new.previous_kek_files.clear();
+    let new_ring = Keyring::load(&only_new).unwrap();
+    let secret = bank::open(&db, &new_ring, &slug, bank::OIDC_CLIENT_SECRET)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&secret[..], SECRET.as_bytes());
+}
+
+#[tokio::test]
+async fn sign_ins_started_from_one_address_are_limited() {
+    let dir = tempdir("bank-limit");
+    let folder = kitami_with(&dir, &oidc(&closed_issuer(), "beside"));
+    let app = TestApp::builder()
+        .with_tenant_folder(&folder)
+        .with_settings(|s| s.limits.login_per_ip.max = 2)
+        .spawn()
+        .await;
+    let page = app.get("/t/kitami/my").await.text().await.unwrap();
+    let csrf = csrf_of(&page);
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let res = app
+            .client
+            .post(app.url("/t/kitami/my/login/bank"))
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        statuses.push((res.status().as_u16(), res.headers().contains_key("retry-after")));
+    }
+    assert_eq!(statuses, [(503, true), (503, true), (429, true)]);
+}
