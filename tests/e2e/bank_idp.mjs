@@ -109,6 +109,7 @@ export async function startBankIdp({ port, accounts, clients }) {
     let signer = key;
     if (mode === 'nonce') claims.nonce = 'a-nonce-this-sign-in-never-sent';
     if (mode === 'expired') Object.assign(claims, { iat: now - 7200, exp: now - 3600, auth_time: now - 7200 });
+    if (mode === 'signed-in-long-ago') claims.auth_time = now - 7200;
     if (mode === 'other-key') signer = other;
     if (mode === 'rotated') signer = rotated;
     return new jose.SignJWT(claims)

@@ -243,13 +243,17 @@ async function assertRefused(name, attempt, { status, title }) {
   await got.page.context().close();
 }
 
-test('refused, each with its page and nothing written: wrong state, wrong nonce, another key, expired, wrong acr, unknown customer', async () => {
+test('refused, each with its page and nothing written: wrong state, wrong nonce, another key, expired, signed in too long ago, wrong acr, unknown customer, another iss', async () => {
   await assertRefused('wrong state', () => refusedAtCallback('Yamada01', (u) => {
     u.searchParams.set('state', 'not-the-state-of-this-browser');
     return u;
   }), { status: 400, title: 'ログインをやり直してください' });
 
-  for (const [mode, name] of [['nonce', 'wrong nonce'], ['other-key', 'signed by another key'], ['expired', 'expired']]) {
+  const altered = [
+    ['nonce', 'wrong nonce'], ['other-key', 'signed by another key'], ['expired', 'expired'],
+    ['signed-in-long-ago', 'auth_time past max_age'],
+  ];
+  for (const [mode, name] of altered) {
     idp.state.tamper = mode;
     try {
       await assertRefused(name, () => refusedAtCallback('Yamada01'), { status: 400, title: 'ログインを確認できませんでした' });
@@ -266,11 +270,11 @@ test('refused, each with its page and nothing written: wrong state, wrong nonce,
   }), { status: 400, title: 'ログインを確認できませんでした' });
 
   const metrics = await (await fetch(`${server.metricsBase}/metrics`)).text();
-  for (const outcome of ['ok', 'state', 'token', 'acr', 'unknown', 'issuer']) {
+  for (const outcome of ['ok', 'state', 'token', 'auth_time', 'acr', 'unknown', 'issuer']) {
     assert.match(metrics, new RegExp(`renkei_bank_signins_total\\{tenant="kitami",outcome="${outcome}"\\} [1-9]`), outcome);
   }
   const failed = server.sql("SELECT count(*) FROM tenant_kitami.audit_log WHERE event = 'login.failed' AND detail->>'method' = 'oidc'");
-  assert.ok(Number(failed) >= 7, failed);
+  assert.ok(Number(failed) >= 8, failed);
 });
 
 test('the bank rotates its key: Renkei fetches the keys again for the unknown kid and signs the customer in', async () => {
