@@ -80,6 +80,9 @@ pub struct NoticeSettings {
 pub struct OAuthSettings {
     /// Lifetime of an access token; refresh tokens live as long as their grant.
     pub access_token_ttl_secs: i64,
+    /// How long after a rotation (or a code's exchange) the same partner may present the spent
+    /// refresh token (or code) again without its grant being ended as stolen.
+    pub refresh_retry_secs: i64,
 }
 
 #[derive(Clone, Deserialize)]
@@ -261,6 +264,10 @@ impl Settings {
         anyhow::ensure!(
             (60..=3600).contains(&self.oauth.access_token_ttl_secs),
             "invalid setting: oauth.access_token_ttl_secs must be between 60 and 3600"
+        );
+        anyhow::ensure!(
+            (0..=300).contains(&self.oauth.refresh_retry_secs),
+            "invalid setting: oauth.refresh_retry_secs must be between 0 and 300"
         );
         if !self.mail.smtp_url.is_empty() {
             Url::parse(&self.mail.smtp_url)

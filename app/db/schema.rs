@@ -209,6 +209,7 @@ pub mod tenant {
             rotated_at -> Nullable<Timestamptz>,
             cnf_x5t_s256 -> Nullable<Bytea>,
             scopes -> Nullable<Array<Text>>,
+            rotated_from -> Nullable<Bytea>,
         }
     }
 

@@ -85,6 +85,7 @@ pub async fn token(
         return Err(OAuthError::rate_limited(retry_after));
     }
     let ttl = settings.oauth.access_token_ttl_secs;
+    let retry_secs = settings.oauth.refresh_retry_secs;
     let issued = match p.get("grant_type") {
         Some("authorization_code") => {
             tokens::redeem_code(
@@ -95,6 +96,7 @@ pub async fn token(
                     redirect_uri: required(&p, "redirect_uri")?,
                     verifier: required(&p, "code_verifier")?,
                     access_ttl: ttl,
+                    retry_secs,
                     certificate,
                     at: Utc::now(),
                 },
@@ -112,7 +114,10 @@ pub async fn token(
                 &partner,
                 required(&p, "refresh_token")?,
                 narrower,
-                ttl,
+                tokens::Lifetimes {
+                    access_secs: ttl,
+                    retry_secs,
+                },
                 certificate,
                 Utc::now(),
             )

@@ -270,7 +270,10 @@ async fn sign_ins_started_from_one_address_are_limited() {
             .send()
             .await
             .unwrap();
-        statuses.push((res.status().as_u16(), res.headers().contains_key("retry-after")));
+        statuses.push((
+            res.status().as_u16(),
+            res.headers().contains_key("retry-after"),
+        ));
     }
     assert_eq!(statuses, [(503, true), (503, true), (429, true)]);
 }

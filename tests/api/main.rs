@@ -20,6 +20,7 @@ mod oauth;
 mod oauth_helpers;
 mod partner_api;
 mod resilience;
+mod retry_grace;
 mod tenancy;
 mod use_cases;
 mod withdrawn_certificates;

@@ -11,12 +11,22 @@ use serde_json::Value;
 use crate::helpers::TestApp;
 use crate::oauth_helpers::{CLIENT, Flow, REDIRECT, SECRET, VERIFIER, location, query_of};
 
-async fn json(res: reqwest::Response) -> Value {
+/// The demo with `oauth.refresh_retry_secs = 0`: a spent code or refresh token presented again
+/// ends its grant however soon.
+async fn without_retry_grace() -> TestApp {
+    TestApp::spawn_seeded_with(|s| s.oauth.refresh_retry_secs = 0).await
+}
+
+pub(crate) async fn json(res: reqwest::Response) -> Value {
     res.json().await.unwrap()
 }
 
 /// A refresh at kitami as the demo partner, asking for `scope` when given.
-async fn refreshed(app: &TestApp, refresh_token: &str, scope: Option<&str>) -> reqwest::Response {
+pub(crate) async fn refreshed(
+    app: &TestApp,
+    refresh_token: &str,
+    scope: Option<&str>,
+) -> reqwest::Response {
     let mut form = vec![
         ("grant_type", "refresh_token"),
         ("refresh_token", refresh_token),
@@ -25,7 +35,7 @@ async fn refreshed(app: &TestApp, refresh_token: &str, scope: Option<&str>) -> r
     app.token("kitami", &form).await
 }
 
-async fn introspect(app: &TestApp, tenant: &str, token: &str) -> Value {
+pub(crate) async fn introspect(app: &TestApp, tenant: &str, token: &str) -> Value {
     json(
         app.client
             .post(app.url(&format!("/t/{tenant}/oauth/introspect")))
@@ -256,7 +266,9 @@ async fn wrong_verifier_is_invalid_grant() {
 
 #[tokio::test]
 async fn reused_code_is_refused_and_revokes_what_it_issued() {
-    let app = TestApp::spawn_seeded().await;
+    // Presented again at once by its partner, the code would be taken for a retry (see
+    // retry_grace.rs): without the grace, any second use ends the grant.
+    let app = without_retry_grace().await;
     let code = Flow::new(&app, "kitami")
         .code_for("Yamada01", "Shinkin-2026!")
         .await;
@@ -300,7 +312,7 @@ async fn code_older_than_60_seconds_is_refused() {
 
 #[tokio::test]
 async fn rotated_refresh_token_reused_revokes_the_grant() {
-    let app = TestApp::spawn_seeded().await;
+    let app = without_retry_grace().await;
     let t = app.yamadas_tokens().await;
     let old = t["refresh_token"].as_str().unwrap();
     let t2 = json(refreshed(&app, old, None).await).await;
@@ -321,7 +333,7 @@ async fn rotated_refresh_token_reused_revokes_the_grant() {
 /// others are presented a token already spent, which ends the grant, once.
 #[tokio::test]
 async fn a_refresh_token_spent_by_calls_at_once_issues_one_pair() {
-    let app = TestApp::spawn_seeded().await;
+    let app = without_retry_grace().await;
     let t = app.yamadas_tokens().await;
     let refresh_token = t["refresh_token"].as_str().unwrap();
     let calls = (0..8).map(|_| refreshed(&app, refresh_token, None));

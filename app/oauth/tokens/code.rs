@@ -58,6 +58,9 @@ pub struct CodeExchange<'a> {
     pub redirect_uri: &'a str,
     pub verifier: &'a str,
     pub access_ttl: i64,
+    /// For how long after its exchange the same partner presenting the code again is taken for
+    /// a retry of an answer it never got: refused, but its grant is not ended.
+    pub retry_secs: i64,
     pub certificate: Option<[u8; 32]>,
     /// The time of the exchange (the request's; tests choose it).
     pub at: DateTime<Utc>,
@@ -79,6 +82,7 @@ pub async fn redeem_code(
         x.access_ttl,
         x.certificate,
     );
+    let retry_secs = x.retry_secs;
     let outcome = conn
         .transaction::<_, OAuthError, _>(async move |conn| {
             let row: Option<CodeRow> = auth_codes::table
@@ -116,6 +120,14 @@ pub async fn redeem_code(
             };
             if owner != partner_id {
                 return refuse("the authorization code is not valid");
+            }
+            if let Some(used) = used
+                && retry_secs > 0
+                && now - used <= chrono::Duration::seconds(retry_secs)
+            {
+                // Its partner again, soon after: the answer of the exchange was lost (a
+                // failover, a dropped connection). Refused; its grant is not ended.
+                return refuse("the authorization code was already used");
             }
             if used.is_some() {
                 // A code presented twice was intercepted: end everything it issued.

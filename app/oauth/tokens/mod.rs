@@ -15,5 +15,5 @@ pub use introspect::{
 };
 pub use issue::Issued;
 pub use live::is_live;
-pub use refresh::refresh;
+pub use refresh::{Lifetimes, refresh};
 pub use revoke::revoke;

@@ -1,5 +1,7 @@
 //! `grant_type=refresh_token`: a refresh token is rotated, and presenting a rotated one again
-//! ends the grant (RFC 9700 §4.14).
+//! ends the grant (RFC 9700 §4.14), unless its partner retries a rotation whose answer it never
+//! got: within `oauth.refresh_retry_secs`, while the pair that rotation issued is unused, the
+//! retry gets a fresh pair and that pair is revoked (FAPI 2.0 Security Profile §5.3.2.1).
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
@@ -7,7 +9,7 @@ use diesel::sql_types::{Array, Bytea, Nullable, Text, Timestamptz, Uuid as SqlUu
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::issue::{Issued, revoke_replayed};
+use super::issue::{Issued, Outcome, revoke_replayed};
 use crate::audit::Event;
 use crate::db::schema::tenant::{grants as g, tokens};
 use crate::db::{TenantConn, TenantStatements};
@@ -41,14 +43,14 @@ statement!(
         WHERE t.token_hash = ? AND t.kind = 'refresh' AND ", crate::live_token!("t", "p.at"), "
           AND g.id = t.grant_id AND g.partner_id = ? AND ", crate::live_grant!("g", "p.at"), "
           AND (p.asked IS NULL OR g.scopes @> p.asked)
-       RETURNING t.grant_id, g.scopes, g.expires_at, p.at, p.asked
+       RETURNING t.token_hash, t.grant_id, g.scopes, g.expires_at, p.at, p.asked
      ), issued AS (
-       INSERT INTO {schema}.tokens (token_hash, grant_id, kind, created_at, expires_at, cnf_x5t_s256, scopes)
+       INSERT INTO {schema}.tokens (token_hash, grant_id, kind, created_at, expires_at, cnf_x5t_s256, scopes, rotated_from)
        SELECT ?, s.grant_id, 'access', s.at, least(?, s.expires_at), ?,
-              CASE WHEN s.asked @> s.scopes THEN NULL ELSE s.asked END
+              CASE WHEN s.asked @> s.scopes THEN NULL ELSE s.asked END, s.token_hash
          FROM spent s
        UNION ALL
-       SELECT ?, s.grant_id, 'refresh', s.at, s.expires_at, NULL, NULL
+       SELECT ?, s.grant_id, 'refresh', s.at, s.expires_at, NULL, NULL, s.token_hash
          FROM spent s
      ), audited AS (
        INSERT INTO {schema}.audit_log (event, actor, subject, detail)
@@ -67,6 +69,64 @@ struct Rotated {
     expires_at: DateTime<Utc>,
 }
 
+/// A rotation retried: the pair the presented (spent) token's rotation issued is revoked, and
+/// the next pair issued as [`RotateSql`] would, in one statement; the same checks of the grant
+/// and the scopes. No row back: not in order, nothing written.
+const RETRY_SQL: &str = concat!("WITH p AS (SELECT $1::timestamptz AS at, $2::text[] AS asked, $3::bytea AS presented),
+     lost AS (
+       UPDATE tokens t SET expires_at = least(t.expires_at, p.at)
+         FROM p WHERE t.rotated_from = p.presented
+     ), spent AS (
+       SELECT t.token_hash, t.grant_id, g.scopes, g.expires_at, p.at, p.asked
+         FROM tokens t JOIN grants g ON g.id = t.grant_id, p
+        WHERE t.token_hash = p.presented AND g.partner_id = $4
+          AND ", crate::live_grant!("g", "p.at"), "
+          AND (p.asked IS NULL OR g.scopes @> p.asked)
+     ), issued AS (
+       INSERT INTO tokens (token_hash, grant_id, kind, created_at, expires_at, cnf_x5t_s256, scopes, rotated_from)
+       SELECT $5, s.grant_id, 'access', s.at, least($6, s.expires_at), $7,
+              CASE WHEN s.asked @> s.scopes THEN NULL ELSE s.asked END, s.token_hash
+         FROM spent s
+       UNION ALL
+       SELECT $8, s.grant_id, 'refresh', s.at, s.expires_at, NULL, NULL, s.token_hash
+         FROM spent s
+     ), audited AS (
+       INSERT INTO audit_log (event, actor, subject, detail)
+       SELECT $9, $10, s.grant_id::text, '{\"retry\": true}'::jsonb
+         FROM spent s
+     )
+     SELECT scopes, expires_at FROM spent");
+
+/// The new pair's secrets and bounds, the same for a rotation and its retry.
+struct Next {
+    access: String,
+    refresh: String,
+    access_until: DateTime<Utc>,
+    certificate: Option<[u8; 32]>,
+}
+
+impl Next {
+    fn issued(self, r: Rotated, narrower: Option<Scopes>, now: DateTime<Utc>) -> Issued {
+        let access_expires = self.access_until.min(r.expires_at);
+        Issued {
+            access_token: self.access,
+            token_type: "Bearer",
+            expires_in: (access_expires - now).num_seconds().max(0),
+            refresh_token: self.refresh,
+            scope: narrower
+                .unwrap_or_else(|| Scopes::from_stored(&r.scopes))
+                .to_string(),
+        }
+    }
+}
+
+/// How long tokens live, and how long a spent one may be retried.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    pub access_secs: i64,
+    pub retry_secs: i64,
+}
+
 /// `grant_type=refresh_token`: rotates; a rotated token presented again revokes the grant.
 ///
 /// A refresh with everything in order is one statement ([`RotateSql`]). When that finds
@@ -77,108 +137,165 @@ pub async fn refresh(
     partner: &Partner,
     token: &str,
     narrower: Option<Scopes>,
-    access_ttl: i64,
+    lifetimes: Lifetimes,
     certificate: Option<[u8; 32]>,
     now: DateTime<Utc>,
 ) -> Result<Issued, OAuthError> {
     let hash = secrets::sha256(token);
-    let access_until = now + Duration::seconds(access_ttl);
-    let access = secrets::random_token();
-    let refresh = secrets::random_token();
+    let next = Next {
+        access: secrets::random_token(),
+        refresh: secrets::random_token(),
+        access_until: now + Duration::seconds(lifetimes.access_secs),
+        certificate,
+    };
+    let (access, refresh, access_until) = (&next.access, &next.refresh, next.access_until);
     let rotated: Option<Rotated> = conn
         .query::<RotateSql>()
         .bind::<Timestamptz, _>(now)
         .bind::<Nullable<Array<Text>>, _>(narrower.as_ref().map(Scopes::to_vec))
         .bind::<Bytea, _>(hash.clone())
         .bind::<SqlUuid, _>(partner.id)
-        .bind::<Bytea, _>(secrets::sha256(&access))
+        .bind::<Bytea, _>(secrets::sha256(access))
         .bind::<Timestamptz, _>(access_until)
         .bind::<Nullable<Bytea>, _>(certificate.map(|c| c.to_vec()))
-        .bind::<Bytea, _>(secrets::sha256(&refresh))
+        .bind::<Bytea, _>(secrets::sha256(refresh))
         .bind::<Text, _>(Event::TokensRefreshed.as_str())
         .bind::<Text, _>(format!("partner:{}", partner.client_id))
         .load::<Rotated>()
         .await?
         .pop();
-    let Some(r) = rotated else {
-        let mut conn = conn.pin().await?;
-        return Err(refusal(&mut conn, partner, hash, narrower, now).await?);
-    };
-    let access_expires = access_until.min(r.expires_at);
-    Ok(Issued {
-        access_token: access,
-        token_type: "Bearer",
-        expires_in: (access_expires - now).num_seconds().max(0),
-        refresh_token: refresh,
-        scope: narrower
-            .unwrap_or_else(|| Scopes::from_stored(&r.scopes))
-            .to_string(),
-    })
+    match rotated {
+        Some(r) => Ok(next.issued(r, narrower, now)),
+        None => {
+            let mut conn = conn.pin().await?;
+            let retry = Retry {
+                next,
+                window: Duration::seconds(lifetimes.retry_secs),
+            };
+            refusal(&mut conn, partner, hash, narrower, retry, now).await
+        }
+    }
+}
+
+/// A rotation the partner may be retrying: the pair to issue, and for how long after the
+/// rotation.
+struct Retry {
+    next: Next,
+    window: Duration,
 }
 
 /// Why a refresh token was refused: read under the token's and grant's locks, after
 /// [`RotateSql`] found it out of order. A token already spent, presented again, revokes its
-/// grant.
+/// grant, unless it is its partner's retry of a rotation whose pair is still unused, within
+/// the window: then that pair is revoked and the retry gets the next.
 async fn refusal(
     conn: &mut TenantConn,
     partner: &Partner,
     hash: Vec<u8>,
     narrower: Option<Scopes>,
+    retry: Retry,
     now: DateTime<Utc>,
-) -> Result<OAuthError, OAuthError> {
+) -> Result<Issued, OAuthError> {
     let partner_id = partner.id;
     let client_id = partner.client_id.clone();
-    conn.transaction::<_, OAuthError, _>(async move |conn| {
-        let row: Option<RefreshRow> = tokens::table
-            .inner_join(g::table)
-            .filter(tokens::token_hash.eq(&hash))
-            .filter(tokens::kind.eq("refresh"))
-            .select((
-                tokens::grant_id,
-                tokens::rotated_at,
-                g::partner_id,
-                g::scopes,
-                g::expires_at,
-                g::revoked_at,
-            ))
-            .for_update()
-            .first(conn)
-            .await
-            .optional()?;
-        let refused = |d: &str| Ok(OAuthError::invalid_grant(d));
-        let Some((grant, rotated, owner, scopes, grant_expires, revoked)) = row else {
-            return refused("the refresh token is not valid");
-        };
-        if owner != partner_id {
-            return refused("the refresh token is not valid");
-        }
-        if revoked.is_some() {
-            return refused("the grant has been revoked");
-        }
-        if rotated.is_some() {
-            revoke_replayed(
-                conn,
-                grant,
-                &client_id,
-                Event::RefreshReused,
-                "refresh_reused",
-                now,
-            )
-            .await?;
-            return refused("the refresh token was already used; its grant is revoked");
-        }
-        if grant_expires <= now {
-            return refused("the grant has expired; the customer must register again");
-        }
-        if narrower.is_some_and(|s| !s.is_subset(&Scopes::from_stored(&scopes))) {
-            return Ok(OAuthError::new(
-                crate::oauth::error::OAuthCode::InvalidScope,
-                "scope exceeds what the customer granted",
-            ));
-        }
-        // In order now: it changed between the two statements (its grant's end, say, came
-        // while they ran). Another try decides.
-        refused("the refresh token is not valid")
-    })
-    .await
+    let outcome = conn
+        .transaction::<_, OAuthError, _>(async move |conn| {
+            let row: Option<RefreshRow> = tokens::table
+                .inner_join(g::table)
+                .filter(tokens::token_hash.eq(&hash))
+                .filter(tokens::kind.eq("refresh"))
+                .select((
+                    tokens::grant_id,
+                    tokens::rotated_at,
+                    g::partner_id,
+                    g::scopes,
+                    g::expires_at,
+                    g::revoked_at,
+                ))
+                .for_update()
+                .first(conn)
+                .await
+                .optional()?;
+            let refused = |d: &str| Ok(Outcome::Refused(OAuthError::invalid_grant(d)));
+            let Some((grant, rotated, owner, scopes, grant_expires, revoked)) = row else {
+                return refused("the refresh token is not valid");
+            };
+            if owner != partner_id {
+                return refused("the refresh token is not valid");
+            }
+            if revoked.is_some() {
+                return refused("the grant has been revoked");
+            }
+            if let Some(rotated) = rotated {
+                // A window of 0 is no grace at all (calls at once may see a rotation "after" them).
+                if retry.window > Duration::zero()
+                    && now - rotated <= retry.window
+                    && grant_expires > now
+                    && successor_unused(conn, &hash).await?
+                {
+                    let Retry { next, .. } = retry;
+                    let r: Option<Rotated> = diesel::sql_query(RETRY_SQL)
+                        .bind::<Timestamptz, _>(now)
+                        .bind::<Nullable<Array<Text>>, _>(narrower.as_ref().map(Scopes::to_vec))
+                        .bind::<Bytea, _>(&hash)
+                        .bind::<SqlUuid, _>(partner_id)
+                        .bind::<Bytea, _>(secrets::sha256(&next.access))
+                        .bind::<Timestamptz, _>(next.access_until)
+                        .bind::<Nullable<Bytea>, _>(next.certificate.map(|c| c.to_vec()))
+                        .bind::<Bytea, _>(secrets::sha256(&next.refresh))
+                        .bind::<Text, _>(Event::TokensRefreshed.as_str())
+                        .bind::<Text, _>(format!("partner:{client_id}"))
+                        .load::<Rotated>(conn)
+                        .await?
+                        .pop();
+                    return match r {
+                        Some(r) => Ok(Outcome::Issued(next.issued(r, narrower, now))),
+                        None => Ok(Outcome::Refused(OAuthError::new(
+                            crate::oauth::error::OAuthCode::InvalidScope,
+                            "scope exceeds what the customer granted",
+                        ))),
+                    };
+                }
+                revoke_replayed(
+                    conn,
+                    grant,
+                    &client_id,
+                    Event::RefreshReused,
+                    "refresh_reused",
+                    now,
+                )
+                .await?;
+                return refused("the refresh token was already used; its grant is revoked");
+            }
+            if grant_expires <= now {
+                return refused("the grant has expired; the customer must register again");
+            }
+            if narrower.is_some_and(|s| !s.is_subset(&Scopes::from_stored(&scopes))) {
+                return Ok(Outcome::Refused(OAuthError::new(
+                    crate::oauth::error::OAuthCode::InvalidScope,
+                    "scope exceeds what the customer granted",
+                )));
+            }
+            // In order now: it changed between the two statements (its grant's end, say, came
+            // while they ran). Another try decides.
+            refused("the refresh token is not valid")
+        })
+        .await?;
+    match outcome {
+        Outcome::Issued(issued) => Ok(issued),
+        Outcome::Refused(e) => Err(e),
+    }
+}
+
+/// Whether the pair that the rotation of `hash` issued is unused: its refresh token was never
+/// rotated in turn. A token with no such pair (spent before pairs were traced) is never retried.
+async fn successor_unused(conn: &mut TenantConn, hash: &[u8]) -> QueryResult<bool> {
+    let used: Vec<bool> = tokens::table
+        .filter(tokens::rotated_from.eq(hash))
+        .filter(tokens::kind.eq("refresh"))
+        .select(tokens::rotated_at.is_not_null())
+        .for_update()
+        .load(conn)
+        .await?;
+    Ok(!used.is_empty() && used.iter().all(|u| !u))
 }
