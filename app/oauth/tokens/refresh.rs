@@ -75,7 +75,7 @@ struct Rotated {
 const RETRY_SQL: &str = concat!("WITH p AS (SELECT $1::timestamptz AS at, $2::text[] AS asked, $3::bytea AS presented),
      lost AS (
        UPDATE tokens t SET expires_at = least(t.expires_at, p.at)
-         FROM p WHERE t.rotated_from = p.presented
+         FROM p WHERE t.grant_id = $11 AND t.rotated_from = p.presented
      ), spent AS (
        SELECT t.token_hash, t.grant_id, g.scopes, g.expires_at, p.at, p.asked
          FROM tokens t JOIN grants g ON g.id = t.grant_id, p
@@ -231,7 +231,7 @@ async fn refusal(
                 if retry.window > Duration::zero()
                     && now - rotated <= retry.window
                     && grant_expires > now
-                    && successor_unused(conn, &hash).await?
+                    && successor_unused(conn, grant, &hash).await?
                 {
                     let Retry { next, .. } = retry;
                     let r: Option<Rotated> = diesel::sql_query(RETRY_SQL)
@@ -245,6 +245,7 @@ async fn refusal(
                         .bind::<Bytea, _>(secrets::sha256(&next.refresh))
                         .bind::<Text, _>(Event::TokensRefreshed.as_str())
                         .bind::<Text, _>(format!("partner:{client_id}"))
+                        .bind::<SqlUuid, _>(grant)
                         .load::<Rotated>(conn)
                         .await?
                         .pop();
@@ -289,8 +290,9 @@ async fn refusal(
 
 /// Whether the pair that the rotation of `hash` issued is unused: its refresh token was never
 /// rotated in turn. A token with no such pair (spent before pairs were traced) is never retried.
-async fn successor_unused(conn: &mut TenantConn, hash: &[u8]) -> QueryResult<bool> {
+async fn successor_unused(conn: &mut TenantConn, grant: Uuid, hash: &[u8]) -> QueryResult<bool> {
     let used: Vec<bool> = tokens::table
+        .filter(tokens::grant_id.eq(grant))
         .filter(tokens::rotated_from.eq(hash))
         .filter(tokens::kind.eq("refresh"))
         .select(tokens::rotated_at.is_not_null())
