@@ -5,6 +5,7 @@
 
 use chrono::Duration;
 use renkei::oauth::error::OAuthCode;
+use renkei::oauth::tokens::Issued;
 
 use crate::use_cases::{RETRY_SECS, World, now, world};
 
@@ -19,6 +20,17 @@ async fn live(w: &World, secret: &str, at: chrono::DateTime<chrono::Utc>) -> boo
         .first(&mut w.conn().await)
         .await
         .unwrap()
+}
+
+/// A grant, its first pair from the code at `t`, and the pair of rotating that one at `t`.
+async fn rotated_once(w: &World, t: chrono::DateTime<chrono::Utc>) -> (uuid::Uuid, Issued, Issued) {
+    let (grant, code) = w.consent(t, 90).await;
+    let first = w.exchange(&code, t).await.unwrap();
+    let second = w
+        .refresh(&w.partner, &first.refresh_token, None, t)
+        .await
+        .unwrap();
+    (grant, first, second)
 }
 
 #[tokio::test]
@@ -73,11 +85,7 @@ async fn after_the_window_once_the_lost_pair_was_used_or_by_another_partner_reus
     let w = world().await;
     let t = now();
     // A second past the window.
-    let (grant, code) = w.consent(t, 90).await;
-    let first = w.exchange(&code, t).await.unwrap();
-    w.refresh(&w.partner, &first.refresh_token, None, t)
-        .await
-        .unwrap();
+    let (grant, first, _) = rotated_once(&w, t).await;
     let late = t + Duration::seconds(RETRY_SECS + 1);
     assert_eq!(
         w.refresh(&w.partner, &first.refresh_token, None, late)
@@ -88,12 +96,7 @@ async fn after_the_window_once_the_lost_pair_was_used_or_by_another_partner_reus
     assert!(w.revoked(grant).await);
 
     // Within the window, but the pair it issued was used: whoever presents it stole it.
-    let (grant, code) = w.consent(t, 90).await;
-    let first = w.exchange(&code, t).await.unwrap();
-    let second = w
-        .refresh(&w.partner, &first.refresh_token, None, t)
-        .await
-        .unwrap();
+    let (grant, first, second) = rotated_once(&w, t).await;
     w.refresh(
         &w.partner,
         &second.refresh_token,
@@ -116,12 +119,7 @@ async fn after_the_window_once_the_lost_pair_was_used_or_by_another_partner_reus
     assert!(w.revoked(grant).await);
 
     // Another partner within the window gets nothing, and the grant's own partner keeps it.
-    let (grant, code) = w.consent(t, 90).await;
-    let first = w.exchange(&code, t).await.unwrap();
-    let second = w
-        .refresh(&w.partner, &first.refresh_token, None, t)
-        .await
-        .unwrap();
+    let (grant, first, second) = rotated_once(&w, t).await;
     assert_eq!(
         w.refresh(
             &w.other,
