@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::issue::{Issued, Outcome, revoke_replayed};
 use crate::audit::Event;
+use crate::db::prepared::Prepared;
 use crate::db::schema::tenant::{grants as g, tokens};
 use crate::db::{TenantConn, TenantStatements};
 use crate::oauth::clients::Partner;
@@ -29,6 +30,30 @@ type RefreshRow = (
     Option<DateTime<Utc>>,
 );
 
+/// The tail of [`RotateSql`] and [`RetrySql`]: the next pair issued from `spent`, each token
+/// naming the refresh token whose rotation issued it, and the audit row with `$detail`.
+/// `$schema` is `{schema}.` in a tenant statement, empty on the tenant's `search_path`.
+macro_rules! next_pair {
+    ($schema:literal, $detail:literal) => {
+        concat!(
+            "issued AS (
+       INSERT INTO ", $schema, "tokens (token_hash, grant_id, kind, created_at, expires_at, cnf_x5t_s256, scopes, rotated_from)
+       SELECT ?, s.grant_id, 'access', s.at, least(?, s.expires_at), ?,
+              CASE WHEN s.asked @> s.scopes THEN NULL ELSE s.asked END, s.token_hash
+         FROM spent s
+       UNION ALL
+       SELECT ?, s.grant_id, 'refresh', s.at, s.expires_at, NULL, NULL, s.token_hash
+         FROM spent s
+     ), audited AS (
+       INSERT INTO ", $schema, "audit_log (event, actor, subject, detail)
+       SELECT ?, ?, s.grant_id::text, ", $detail, "::jsonb
+         FROM spent s
+     )
+     SELECT scopes, expires_at FROM spent"
+        )
+    };
+}
+
 statement!(
     /// A refresh with everything in order, in one statement: spends the refresh token (unused,
     /// of this partner's live grant, which covers the scopes asked for, if any), issues the next
@@ -44,20 +69,7 @@ statement!(
           AND g.id = t.grant_id AND g.partner_id = ? AND ", crate::live_grant!("g", "p.at"), "
           AND (p.asked IS NULL OR g.scopes @> p.asked)
        RETURNING t.token_hash, t.grant_id, g.scopes, g.expires_at, p.at, p.asked
-     ), issued AS (
-       INSERT INTO {schema}.tokens (token_hash, grant_id, kind, created_at, expires_at, cnf_x5t_s256, scopes, rotated_from)
-       SELECT ?, s.grant_id, 'access', s.at, least(?, s.expires_at), ?,
-              CASE WHEN s.asked @> s.scopes THEN NULL ELSE s.asked END, s.token_hash
-         FROM spent s
-       UNION ALL
-       SELECT ?, s.grant_id, 'refresh', s.at, s.expires_at, NULL, NULL, s.token_hash
-         FROM spent s
-     ), audited AS (
-       INSERT INTO {schema}.audit_log (event, actor, subject, detail)
-       SELECT ?, ?, s.grant_id::text, '{}'::jsonb
-         FROM spent s
-     )
-     SELECT scopes, expires_at FROM spent")
+     ), ", next_pair!("{schema}.", "'{}'"))
 );
 
 /// The scopes and end of the grant whose refresh token [`RotateSql`] spent.
@@ -69,33 +81,24 @@ struct Rotated {
     expires_at: DateTime<Utc>,
 }
 
-/// A rotation retried: the pair the presented (spent) token's rotation issued is revoked, and
-/// the next pair issued as [`RotateSql`] would, in one statement; the same checks of the grant
-/// and the scopes. No row back: not in order, nothing written.
-const RETRY_SQL: &str = concat!("WITH p AS (SELECT $1::timestamptz AS at, $2::text[] AS asked, $3::bytea AS presented),
+statement!(
+    /// A rotation retried, on the tenant's `search_path`: the pair the presented (spent) token's
+    /// rotation issued is revoked, and the next pair issued as [`RotateSql`] would, in one
+    /// statement; the same checks of the grant and the scopes. No row back: not in order,
+    /// nothing written.
+    RetrySql,
+    concat!("WITH p AS (SELECT ?::timestamptz AS at, ?::text[] AS asked, ?::bytea AS presented),
      lost AS (
        UPDATE tokens t SET expires_at = least(t.expires_at, p.at)
-         FROM p WHERE t.grant_id = $11 AND t.rotated_from = p.presented
+         FROM p WHERE t.grant_id = ? AND t.rotated_from = p.presented
      ), spent AS (
        SELECT t.token_hash, t.grant_id, g.scopes, g.expires_at, p.at, p.asked
          FROM tokens t JOIN grants g ON g.id = t.grant_id, p
-        WHERE t.token_hash = p.presented AND g.partner_id = $4
+        WHERE t.token_hash = p.presented AND g.partner_id = ?
           AND ", crate::live_grant!("g", "p.at"), "
           AND (p.asked IS NULL OR g.scopes @> p.asked)
-     ), issued AS (
-       INSERT INTO tokens (token_hash, grant_id, kind, created_at, expires_at, cnf_x5t_s256, scopes, rotated_from)
-       SELECT $5, s.grant_id, 'access', s.at, least($6, s.expires_at), $7,
-              CASE WHEN s.asked @> s.scopes THEN NULL ELSE s.asked END, s.token_hash
-         FROM spent s
-       UNION ALL
-       SELECT $8, s.grant_id, 'refresh', s.at, s.expires_at, NULL, NULL, s.token_hash
-         FROM spent s
-     ), audited AS (
-       INSERT INTO audit_log (event, actor, subject, detail)
-       SELECT $9, $10, s.grant_id::text, '{\"retry\": true}'::jsonb
-         FROM spent s
-     )
-     SELECT scopes, expires_at FROM spent");
+     ), ", next_pair!("", "'{\"retry\": true}'"))
+);
 
 /// The new pair's secrets and bounds, the same for a rotation and its retry.
 struct Next {
@@ -148,17 +151,16 @@ pub async fn refresh(
         access_until: now + Duration::seconds(lifetimes.access_secs),
         certificate,
     };
-    let (access, refresh, access_until) = (&next.access, &next.refresh, next.access_until);
     let rotated: Option<Rotated> = conn
         .query::<RotateSql>()
         .bind::<Timestamptz, _>(now)
         .bind::<Nullable<Array<Text>>, _>(narrower.as_ref().map(Scopes::to_vec))
         .bind::<Bytea, _>(hash.clone())
         .bind::<SqlUuid, _>(partner.id)
-        .bind::<Bytea, _>(secrets::sha256(access))
-        .bind::<Timestamptz, _>(access_until)
+        .bind::<Bytea, _>(secrets::sha256(&next.access))
+        .bind::<Timestamptz, _>(next.access_until)
         .bind::<Nullable<Bytea>, _>(certificate.map(|c| c.to_vec()))
-        .bind::<Bytea, _>(secrets::sha256(refresh))
+        .bind::<Bytea, _>(secrets::sha256(&next.refresh))
         .bind::<Text, _>(Event::TokensRefreshed.as_str())
         .bind::<Text, _>(format!("partner:{}", partner.client_id))
         .load::<Rotated>()
@@ -217,6 +219,12 @@ async fn refusal(
                 .await
                 .optional()?;
             let refused = |d: &str| Ok(Outcome::Refused(OAuthError::invalid_grant(d)));
+            let too_wide = || {
+                Ok(Outcome::Refused(OAuthError::new(
+                    crate::oauth::error::OAuthCode::InvalidScope,
+                    "scope exceeds what the customer granted",
+                )))
+            };
             let Some((grant, rotated, owner, scopes, grant_expires, revoked)) = row else {
                 return refused("the refresh token is not valid");
             };
@@ -234,10 +242,11 @@ async fn refusal(
                     && successor_unused(conn, grant, &hash).await?
                 {
                     let Retry { next, .. } = retry;
-                    let r: Option<Rotated> = diesel::sql_query(RETRY_SQL)
+                    let r: Option<Rotated> = Prepared::<RetrySql>::new()
                         .bind::<Timestamptz, _>(now)
                         .bind::<Nullable<Array<Text>>, _>(narrower.as_ref().map(Scopes::to_vec))
-                        .bind::<Bytea, _>(&hash)
+                        .bind::<Bytea, _>(hash.clone())
+                        .bind::<SqlUuid, _>(grant)
                         .bind::<SqlUuid, _>(partner_id)
                         .bind::<Bytea, _>(secrets::sha256(&next.access))
                         .bind::<Timestamptz, _>(next.access_until)
@@ -245,16 +254,12 @@ async fn refusal(
                         .bind::<Bytea, _>(secrets::sha256(&next.refresh))
                         .bind::<Text, _>(Event::TokensRefreshed.as_str())
                         .bind::<Text, _>(format!("partner:{client_id}"))
-                        .bind::<SqlUuid, _>(grant)
                         .load::<Rotated>(conn)
                         .await?
                         .pop();
                     return match r {
                         Some(r) => Ok(Outcome::Issued(next.issued(r, narrower, now))),
-                        None => Ok(Outcome::Refused(OAuthError::new(
-                            crate::oauth::error::OAuthCode::InvalidScope,
-                            "scope exceeds what the customer granted",
-                        ))),
+                        None => too_wide(),
                     };
                 }
                 revoke_replayed(
@@ -272,10 +277,7 @@ async fn refusal(
                 return refused("the grant has expired; the customer must register again");
             }
             if narrower.is_some_and(|s| !s.is_subset(&Scopes::from_stored(&scopes))) {
-                return Ok(Outcome::Refused(OAuthError::new(
-                    crate::oauth::error::OAuthCode::InvalidScope,
-                    "scope exceeds what the customer granted",
-                )));
+                return too_wide();
             }
             // In order now: it changed between the two statements (its grant's end, say, came
             // while they ran). Another try decides.
