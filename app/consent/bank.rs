@@ -114,9 +114,9 @@ async fn send_to_bank(
     db: &Db,
     settings: &Settings,
     lang: Lang,
+    oidc: &BankOidc,
     flow_handle_hash: Option<Vec<u8>>,
 ) -> Result<HttpResponse, AppError> {
-    let oidc = oidc_of(tenant)?;
     if let Some(res) = limited(req, tenant, db, settings, "bank_sign_in").await? {
         return Ok(res);
     }
@@ -139,12 +139,12 @@ pub async fn from_flow(
     db: web::Data<Db>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
-    oidc_of(&tenant)?;
+    let oidc = oidc_of(&tenant)?;
     let p = Params::parse(&body, &[]).map_err(|_| bad_form())?;
     let c = current(&req, &tenant, &db).await?;
     check_csrf(&p, &c.pending)?;
     let handle = Some(c.pending.handle_hash.clone());
-    send_to_bank(&req, &tenant, &db, &settings, lang, handle).await
+    send_to_bank(&req, &tenant, &db, &settings, lang, oidc, handle).await
 }
 
 /// `POST /t/<slug>/my/login/bank`: from `/my`'s sign-in page.
@@ -156,12 +156,12 @@ pub async fn from_my(
     db: web::Data<Db>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
-    oidc_of(&tenant)?;
+    let oidc = oidc_of(&tenant)?;
     let p = Params::parse(&body, &[]).map_err(|_| bad_form())?;
     if !sessions::login_csrf_ok(&req, Kind::Customer, p.get("csrf")) {
         return Err(AppError::Page(StatusCode::FORBIDDEN, "page-csrf"));
     }
-    send_to_bank(&req, &tenant, &db, &settings, lang, None).await
+    send_to_bank(&req, &tenant, &db, &settings, lang, oidc, None).await
 }
 
 /// `GET /t/<slug>/login/oidc/callback`: the provider's answer.

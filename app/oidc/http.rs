@@ -61,27 +61,22 @@ impl<'c> openidconnect::AsyncHttpClient<'c> for Http {
             };
             let mut request = reqwest::Request::try_from(request)
                 .map_err(|e| HttpFailure::Request(e.to_string()))?;
+            // From connecting until the answer's body is read (reqwest's request timeout).
             *request.timeout_mut() = Some(self.timeout);
-            let call = async {
-                let mut res = CLIENT.execute(request).await.map_err(classify)?;
-                let mut out = http::Response::builder().status(res.status());
-                for (name, value) in res.headers() {
-                    out = out.header(name, value);
+            let mut res = CLIENT.execute(request).await.map_err(classify)?;
+            let mut out = http::Response::builder().status(res.status());
+            for (name, value) in res.headers() {
+                out = out.header(name, value);
+            }
+            let mut body = Vec::new();
+            while let Some(chunk) = res.chunk().await.map_err(classify)? {
+                if body.len() + chunk.len() > MAX_BODY {
+                    return Err(HttpFailure::TooLarge);
                 }
-                let mut body = Vec::new();
-                while let Some(chunk) = res.chunk().await.map_err(classify)? {
-                    if body.len() + chunk.len() > MAX_BODY {
-                        return Err(HttpFailure::TooLarge);
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                out.body(body)
-                    .map_err(|e| HttpFailure::Request(e.to_string()))
-            };
-            // The client's own timeout covers the answer's body too; this covers the rest.
-            tokio::time::timeout(self.timeout, call)
-                .await
-                .unwrap_or(Err(HttpFailure::Timeout(ms)))
+                body.extend_from_slice(&chunk);
+            }
+            out.body(body)
+                .map_err(|e| HttpFailure::Request(e.to_string()))
         })
     }
 }
